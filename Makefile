@@ -1,0 +1,35 @@
+# Everything goes through the `geo` CLI installed in .venv; see README.md.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install maps test boundaries check-boundaries bench clean
+
+install: $(STAMP)
+
+# Re-runs only when the project or its pins change; pins give identical outputs.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@touch $(STAMP)
+
+maps: install
+	$(BIN)/geo run --out outputs
+
+test: install
+	$(BIN)/python -m pytest
+
+boundaries: install
+	$(BIN)/geo boundaries build
+
+check-boundaries: install
+	$(BIN)/geo boundaries check
+
+bench: install
+	$(BIN)/python bench/bench_boundaries.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
+	find outputs -mindepth 1 ! -name README.md -delete
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,27 @@
+"""Errors a user can act on.
+
+Every error the package raises on purpose subclasses :class:`GeoError` and the
+matching built-in, so callers can catch either. The CLI prints a ``GeoError`` as
+one line and exits 1; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class GeoError(Exception):
+    """Base class of the errors a user can act on."""
+
+
+class SourceError(GeoError, RuntimeError):
+    """A pinned source package could not be fetched or failed its checksum."""
+
+
+class BoundaryBuildError(GeoError, ValueError):
+    """The boundary build found a tehsil it cannot assign, or a layer fails a check."""
+
+
+class LayerNotFoundError(GeoError, KeyError):
+    """A boundary layer name or file that does not exist was asked for."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

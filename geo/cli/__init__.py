@@ -1,0 +1,49 @@
+"""The ``geo`` command line: a thin layer over the Python API.
+
+Errors the user can act on (:class:`geo.GeoError`) print as one line and exit 1;
+usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import click
+
+from geo import __version__
+from geo._errors import GeoError
+from geo.cli.boundaries import boundaries_group
+from geo.cli.map import map_command
+from geo.cli.run import run_command
+
+
+class _GeoGroup(click.Group):
+    """A group that turns ``GeoError`` into a one-line error and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except GeoError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_GeoGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="geo")
+def cli() -> None:
+    """Offline risk mapping of militant violence in Khyber Pakhtunkhwa,
+    Balochistan and along the Pakistan–Afghanistan border.
+
+    \b
+    geo boundaries build   rebuild boundaries/ from the pinned source packages
+    geo boundaries check   fail if boundaries/ differs from a rebuild
+    geo run --out DIR      run the pipeline on the embedded defaults
+    geo map DIR            write the interactive map of an earlier run
+    """
+
+
+cli.add_command(boundaries_group)
+cli.add_command(run_command)
+cli.add_command(map_command)
+
+
+def main() -> None:
+    """Entry point of the ``geo`` console script."""
+    cli(prog_name="geo")

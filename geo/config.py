@@ -1,0 +1,119 @@
+"""Settings: one frozen object with documented defaults, loaded from TOML.
+
+Nothing here is global state: functions take a :class:`Settings` argument, and
+tests build their own with :func:`dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from pathlib import Path
+
+from geo._errors import GeoError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Albers equal-area conic fitted to the study area (standard parallels bracket
+# Balochistan's south coast and Chitral's north): areas and densities are
+# computed here; distances to the border are geodesic instead.
+STUDY_AREA_EQUAL_AREA_CRS = (
+    "+proj=aea +lat_0=30 +lon_0=68 +lat_1=26 +lat_2=36 +x_0=0 +y_0=0 "
+    "+datum=WGS84 +units=m +no_defs"
+)
+
+
+class SettingsError(GeoError, ValueError):
+    """A settings file is unreadable or has an unknown or ill-typed key."""
+
+
+def _default_cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "geo"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every tunable of a run.
+
+    Attributes
+    ----------
+    boundaries_dir
+        Folder holding the committed boundary layers (``boundaries/``).
+    cache_dir
+        Where downloaded source packages are kept between builds
+        (``$GEO_CACHE_DIR``, else ``$XDG_CACHE_HOME/geo``, else ``~/.cache/geo``).
+    equal_area_crs
+        Projected CRS used for areas, grids and densities.
+    border_band_edges_km
+        Edges of the distance bands from the Pakistan–Afghanistan border.
+    afghan_context_km
+        Afghan districts within this distance of the border are kept for context.
+    border_match_km
+        Pakistan's outline counts as border where it lies within this distance of
+        Afghanistan's outline.
+    geodesic_step_km
+        Spacing of the points along the border whose geodesic circles make the bands.
+    """
+
+    boundaries_dir: Path = PROJECT_ROOT / "boundaries"
+    cache_dir: Path = dataclasses.field(default_factory=_default_cache_dir)
+    equal_area_crs: str = STUDY_AREA_EQUAL_AREA_CRS
+    border_band_edges_km: tuple[float, ...] = (0.0, 10.0, 25.0, 50.0, 100.0)
+    afghan_context_km: float = 50.0
+    border_match_km: float = 5.0
+    geodesic_step_km: float = 0.5
+
+    def __post_init__(self) -> None:
+        edges = self.border_band_edges_km
+        if len(edges) < 2 or edges[0] != 0 or list(edges) != sorted(set(edges)):
+            msg = f"border_band_edges_km must start at 0 and increase, got {list(edges)}"
+            raise SettingsError(msg)
+
+
+def default_settings() -> Settings:
+    """Return the defaults, honouring ``$GEO_CACHE_DIR`` for the download cache."""
+    settings = Settings()
+    if cache := os.environ.get("GEO_CACHE_DIR"):
+        settings = dataclasses.replace(settings, cache_dir=Path(cache))
+    return settings
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load settings from a TOML file; keys not given keep their defaults.
+
+    Parameters
+    ----------
+    path
+        A TOML file whose top-level keys are :class:`Settings` field names.
+        ``None`` returns :func:`default_settings`.
+    """
+    settings = default_settings()
+    if path is None:
+        return settings
+    try:
+        table = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        msg = f"cannot read settings file {path}: {exc}"
+        raise SettingsError(msg) from exc
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(table) - set(fields))
+    if unknown:
+        msg = f"unknown setting(s) {', '.join(unknown)} in {path}; known: {', '.join(fields)}"
+        raise SettingsError(msg)
+    values: dict[str, object] = {}
+    for key, value in table.items():
+        default = getattr(settings, key)
+        if isinstance(default, Path):
+            values[key] = (Path(path).parent / value).resolve()
+        elif isinstance(default, tuple):
+            values[key] = tuple(float(v) for v in value)
+        elif isinstance(default, float) and isinstance(value, int | float):
+            values[key] = float(value)
+        elif isinstance(value, type(default)):
+            values[key] = value
+        else:
+            msg = f"setting {key} in {path} must be {type(default).__name__}, got {value!r}"
+            raise SettingsError(msg)
+    return dataclasses.replace(settings, **values)
