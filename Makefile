@@ -27,7 +27,7 @@ check-boundaries: install
 	$(BIN)/geo boundaries check
 
 bench: install
-	$(BIN)/python bench/bench_boundaries.py
+	$(BIN)/python bench/bench_boundaries.py --build
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -33,8 +33,7 @@ from geo.config import Settings
 from geo.export.vector import atomic_path, write_geojson, write_geopackage
 
 PROVINCE_CODES = {"Khyber Pakhtunkhwa": "PK-KP", "Balochistan": "PK-BA"}
-from geo.boundaries import LAYERS
-GEOPACKAGE = "boundaries.gpkg"
+from geo.boundaries import GEOPACKAGE, LAYERS
 PLACES_FILE = "geonames_places.csv"
 # Reference line for checks, not a layer of the toolkit.
 NATURAL_EARTH_FILE = "natural_earth_border.geojson"
@@ -150,9 +149,14 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
         "pakistan_topology": pk_report,
         "afghanistan_topology": af_report,
         "border_length_km": round(border_km, 1),
+        "border_length_km_along_study_area": round(border_mod.geodesic_length_km(shapely.intersection(
+            border_line, shapely.buffer(shapely.boundary(study_area), 1e-5))), 1),
         "natural_earth_border_length_km": round(border_mod.geodesic_length_km(natural_earth), 1),
         "border_vs_natural_earth_km": comparison,
         "afghan_border_districts": len(afghan_layer),
+        "pakistan_afghanistan_overlap_clipped_km2": round(float(gpd.GeoSeries(
+            [shapely.intersection(pakistan_outline, afghan_outline)], crs="EPSG:4326",
+        ).to_crs(settings.equal_area_crs).area.iloc[0]) / 1e6, 1),
         "band_area_km2": {f"{r.band_km_min:g}-{r.band_km_max:g}": r.area_km2 for r in bands.itertuples()},
     }
     reference = gpd.GeoDataFrame(

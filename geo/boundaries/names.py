@@ -66,9 +66,12 @@ def display_name(source_name: str) -> str:
     'Khad Kocha Sub'
     >>> display_name("FR D.I.KHAN")
     'FR D.I. Khan'
+    >>> display_name("SAMARBAGH(BARWA)")
+    'Samarbagh (Barwa)'
     """
     text = re.sub(r"[_]+", " ", source_name).strip(" -_")
     text = re.sub(r"\s*-\s*$", "", text)
+    text = re.sub(r"\s*\(\s*", " (", text)
     text = re.sub(r"\s+", " ", text)
     words = []
     for word in text.split(" "):
@@ -79,10 +82,11 @@ def display_name(source_name: str) -> str:
             head, tail = parts[:-1], parts[-1] if parts else ""
             words.append("".join(f"{p.upper()}." for p in head) + (f" {tail.title()}" if tail else ""))
         elif word.isupper() or word.islower():
-            words.append(word.capitalize())
+            # "(BARWA)" → "(Barwa)": capitalise the first letter, not the first character
+            words.append(re.sub(r"[a-z]", lambda m: m.group().upper(), word.lower(), count=1))
         else:
             words.append(word)
-    return " ".join(words).replace("( ", "(").strip()
+    return " ".join(words).strip()
 
 
 def ascii_name(name: str) -> str:

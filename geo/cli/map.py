@@ -14,12 +14,9 @@ BOUNDARIES_MAP = "boundaries.html"
 
 
 def layers_for_map(folder: Path, fallback: Path) -> dict:
-    """The boundary layers in ``folder``, or the committed ones where a file is missing."""
-    layers = {}
-    for name in boundary_layers.LAYERS:
-        source = folder if (folder / f"{name}.geojson").exists() else fallback
-        layers[name] = boundary_layers.load(name, boundaries_dir=source)
-    return layers
+    """The boundary layers of ``folder``'s GeoPackage, or the committed ones if it has none."""
+    source = folder if (folder / boundary_layers.GEOPACKAGE).exists() else fallback
+    return {name: boundary_layers.load(name, boundaries_dir=source) for name in boundary_layers.LAYERS}
 
 
 @click.command(name="map")

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from geo import boundaries as boundary_layers
-from geo.boundaries.build import GEOPACKAGE
 from geo.cli.map import BOUNDARIES_MAP, layers_for_map
 from geo.cli.options import config_option, out_dir_option, quiet_option, settings_from
 from geo.export.vector import atomic_path
@@ -26,7 +25,7 @@ def run_command(out_dir: Path, config_path: Path | None, quiet: bool) -> None:
     """Run the pipeline on the embedded defaults and write OUT."""
     settings = settings_from(config_path)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = [f"{layer}.geojson" for layer in boundary_layers.LAYERS] + [GEOPACKAGE]
+    names = [f"{layer}.geojson" for layer in boundary_layers.LAYERS] + [boundary_layers.GEOPACKAGE]
     for name in names:
         with atomic_path(out_dir / name) as tmp:
             shutil.copyfile(settings.boundaries_dir / name, tmp)

@@ -1,0 +1,36 @@
+"""Shared fixtures: the committed boundary layers, loaded once per session."""
+
+from __future__ import annotations
+
+import socket
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from geo import boundaries
+from geo.config import PROJECT_ROOT, STUDY_AREA_EQUAL_AREA_CRS
+
+BOUNDARIES_DIR = PROJECT_ROOT / "boundaries"
+EQUAL_AREA = STUDY_AREA_EQUAL_AREA_CRS
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing in the toolkit may need the network at run time."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        msg = "tests must not use the network"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+@pytest.fixture(scope="session")
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    return {name: boundaries.load(name) for name in boundaries.LAYERS}
+
+
+@pytest.fixture(scope="session")
+def places() -> pd.DataFrame:
+    return pd.read_csv(BOUNDARIES_DIR / "geonames_places.csv", keep_default_na=False)

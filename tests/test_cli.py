@@ -1,0 +1,69 @@
+"""The command line: registration, exit codes, outputs of `geo run`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from geo.cli import cli
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_every_command_is_registered():
+    assert set(cli.commands) == {"boundaries", "run", "map"}
+    assert set(cli.commands["boundaries"].commands) == {"build", "check", "info"}
+
+
+def test_help_and_version(runner):
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0 and "geo boundaries build" in result.output
+    assert runner.invoke(cli, ["--version"]).output.startswith("geo, version ")
+
+
+def test_boundaries_info_reports_the_layers(runner):
+    result = runner.invoke(cli, ["boundaries", "info"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"districts\s+70 features", result.output)
+    assert "loading all layers took" in result.output
+
+
+def test_run_writes_layers_and_a_self_contained_map(runner, tmp_path):
+    out = tmp_path / "outputs"
+    result = runner.invoke(cli, ["run", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.iterdir()}
+    assert {"districts.geojson", "border_bands.geojson", "boundaries.gpkg", "boundaries.html"} <= names
+    assert not [n for n in names if n.startswith(".")], "temporary files left behind"
+    page = (out / "boundaries.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", page), "the map must not load scripts from the network"
+    assert not re.search(r"<link[^>]+stylesheet[^>]+href=\"http", page)
+    first = page
+    assert runner.invoke(cli, ["map", str(out)]).exit_code == 0
+    assert (out / "boundaries.html").read_text(encoding="utf-8") == first, "same inputs, same bytes"
+
+
+def test_bad_config_is_a_one_line_error(runner, tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("no_such_setting = 1\n")
+    result = runner.invoke(cli, ["run", "--out", str(tmp_path / "o"), "--config", str(config)])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("Error: unknown setting(s) no_such_setting")
+    assert "Traceback" not in result.output
+
+
+def test_missing_layer_file_is_a_one_line_error(runner, tmp_path):
+    config = tmp_path / "geo.toml"
+    config.write_text(f'boundaries_dir = "{tmp_path / "empty"}"\n')
+    result = runner.invoke(cli, ["boundaries", "info", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "run `make boundaries`" in result.output
+
+
+def test_usage_errors_exit_2(runner):
+    assert runner.invoke(cli, ["run", "--nope"]).exit_code == 2
