@@ -67,3 +67,11 @@ def test_missing_layer_file_is_a_one_line_error(runner, tmp_path):
 
 def test_usage_errors_exit_2(runner):
     assert runner.invoke(cli, ["run", "--nope"]).exit_code == 2
+
+
+def test_python_dash_m_geo_runs_the_cli():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "geo", "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "geo boundaries build" in result.stdout

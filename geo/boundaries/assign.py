@@ -58,8 +58,16 @@ class Decision:
 
     province: str
     district: str  # empty outside the study area when no district evidence exists
-    method: str  # override | name+geonames | geonames | name+adjacency | province-adjacency
+    # override | name+geonames | geonames | name+adjacency | name+province-adjacency
+    # | province-adjacency (outside the study area, province only)
+    method: str
     evidence: str
+
+
+def geonames_provinces(subdivisions: pd.DataFrame) -> dict[int, str]:
+    """Map each GeoNames Pakistani ADM1 id to the census table's province name."""
+    pakistan = subdivisions[(subdivisions["country"] == "Pakistan") & (subdivisions["level"] == 1)]
+    return {int(sid): _GEONAMES_PROVINCE.get(name, name) for sid, name in pakistan["name"].items()}
 
 
 def geonames_district_names(
@@ -72,10 +80,7 @@ def geonames_district_names(
     Chitral districts.
     """
     pakistan = subdivisions[subdivisions["country"] == "Pakistan"]
-    provinces = {
-        sid: _GEONAMES_PROVINCE.get(row["name"], row["name"])
-        for sid, row in pakistan[pakistan["level"] == 1].iterrows()
-    }
+    provinces = geonames_provinces(subdivisions)
     districts_by_province: dict[str, dict[str, str]] = defaultdict(dict)
     for row in admin_units.drop_duplicates(["province", "district"]).itertuples():
         districts_by_province[row.province][compact(row.district)] = row.district
@@ -102,8 +107,6 @@ def geonames_district_names(
             # A district the census table lacks (North/South Waziristan): keep GeoNames' name.
             found = {normalise_unit_name(row["name"]).title()}
         mapping[int(sid)] = (province, frozenset(found))
-    for sid, province in provinces.items():
-        mapping.setdefault(-int(sid), (province, frozenset()))
     return mapping
 
 
@@ -133,43 +136,36 @@ def _votes(
 
 
 def _name_candidates(name: str, admin_units: pd.DataFrame) -> list[tuple[str, str, float, str]]:
-    """(province, district, score, matched name) for tehsil and district names."""
+    """(province, district, score, matched name) for tehsil and district names,
+    best first."""
     key = compact(name)
     if not key:
         return []
-    out: dict[tuple[str, str], tuple[float, str]] = {}
+    best: dict[tuple[str, str], tuple[float, str]] = {}
+
+    def keep(province: str, district: str, score: float, matched: str) -> None:
+        if score > best.get((province, district), (0.0, ""))[0]:
+            best[(province, district)] = (score, matched)
+
     tehsil_rows = admin_units[admin_units["tehsil"] != ""]
-    tehsil_keys = [compact(t) for t in tehsil_rows["tehsil"]]
-    for match, score, index in process.extract(key, tehsil_keys, scorer=fuzz.ratio, limit=None,
-                                               score_cutoff=TEHSIL_NAME_MIN_SCORE):
-        row = tehsil_rows.iloc[index]
-        k = (row["province"], row["district"])
-        if score > out.get(k, (0.0, ""))[0]:
-            out[k] = (score, row["tehsil"])
     district_rows = admin_units.drop_duplicates(["province", "district"])
-    district_keys = [compact(d) for d in district_rows["district"]]
-    for match, score, index in process.extract(key, district_keys, scorer=fuzz.ratio, limit=None,
-                                               score_cutoff=DISTRICT_NAME_MIN_SCORE):
-        row = district_rows.iloc[index]
-        k = (row["province"], row["district"])
-        if score > out.get(k, (0.0, ""))[0]:
-            out[k] = (score, row["district"])
-    # A unit named after its district, or a longer or shorter form of a table
-    # name, word for word: "Peshawar III", "CENTRAL KURRAM", "SAMARBAGH(BARWA)",
-    # "FR BANNU", "PAROME" (Jaheen Parome), "KHAR" (Khar Bajaur).
     words = normalise_unit_name(name).split()
-    for rows, column in ((district_rows, "district"), (tehsil_rows, "tehsil")):
-        for row in rows.itertuples():
-            other = normalise_unit_name(getattr(row, column)).split()
+    for rows, column, min_score in ((tehsil_rows, "tehsil", TEHSIL_NAME_MIN_SCORE),
+                                    (district_rows, "district", DISTRICT_NAME_MIN_SCORE)):
+        labels = rows[column].tolist()
+        for _, score, index in process.extract(key, [compact(v) for v in labels], scorer=fuzz.ratio,
+                                               limit=None, score_cutoff=min_score):
+            keep(rows["province"].iloc[index], rows["district"].iloc[index], score, labels[index])
+        # A unit named after its district, or a longer or shorter form of a table
+        # name, word for word: "Peshawar III", "CENTRAL KURRAM", "SAMARBAGH(BARWA)",
+        # "FR BANNU", "PAROME" (Jaheen Parome), "KHAR" (Khar Bajaur).
+        for province, district, label in zip(rows["province"], rows["district"], labels, strict=True):
+            other = normalise_unit_name(label).split()
             if not other or set(other) <= _GENERIC_NAMES or set(words) <= _GENERIC_NAMES:
                 continue
-            contained = _word_run_in(other, words)
-            contains = column == "tehsil" and _word_run_in(words, other)
-            if contained or contains:
-                k = (row.province, row.district)
-                if CONTAINED_NAME_SCORE > out.get(k, (0.0, ""))[0]:
-                    out[k] = (CONTAINED_NAME_SCORE, getattr(row, column))
-    return sorted(((p, d, s, m) for (p, d), (s, m) in out.items()), key=lambda c: (-c[2], c[0], c[1]))
+            if _word_run_in(other, words) or (column == "tehsil" and _word_run_in(words, other)):
+                keep(province, district, CONTAINED_NAME_SCORE, label)
+    return sorted(((p, d, s, m) for (p, d), (s, m) in best.items()), key=lambda c: (-c[2], c[0], c[1]))
 
 
 def assign_tehsils(
@@ -201,14 +197,15 @@ def assign_tehsils(
         If a tehsil that may lie in KP or Balochistan has no decision, or an
         override names a tehsil that does not exist.
     """
+    adm1 = geonames_provinces(subdivisions)
     adm2 = geonames_district_names(subdivisions, admin_units)
-    adm1 = {-k: v[0] for k, v in adm2.items() if k < 0}
     district_votes, province_votes, voters = _votes(tehsils, places, adm2, adm1)
     neighbours = _neighbours(tehsils.geometry.values)
     override_by_id = _check_overrides(overrides, tehsils)
 
     decisions: dict[int, Decision] = {}
     pending: dict[int, list[tuple[str, str, float, str]]] = {}
+    contradicted: dict[int, list[tuple[str, str, float, str]]] = {}  # for the error message
     for i, row in enumerate(tehsils.itertuples()):
         if row.source_shape_id in override_by_id:
             o = override_by_id[row.source_shape_id]
@@ -231,7 +228,9 @@ def assign_tehsils(
                 evidence = f"names: {names}; geonames {votes[(p, d)]}/{n_voters} places in {d}"
                 decisions[i] = Decision(p, d, "geonames", evidence)
             else:
-                pending[i] = []  # names and votes disagree: an override must decide
+                # Names and votes disagree: no adjacency may confirm the names.
+                pending[i] = []
+                contradicted[i] = candidates
             continue
         pending[i] = candidates
 
@@ -248,10 +247,11 @@ def assign_tehsils(
             row = tehsils.iloc[i]
             near = sorted({f"{decisions[j].district or decisions[j].province}"
                            for j in neighbours[i] if j in decisions})
+            names = [(c[1], c[3], round(c[2])) for c in (pending[i] or contradicted.get(i, []))[:3]]
+            conflict = " (names and GeoNames disagree)" if i in contradicted else ""
             lines.append(
-                f"  {row['name']} ({row['source_shape_id']}): names "
-                f"{[(c[1], c[3], round(c[2])) for c in pending[i][:3]]}; votes {dict(district_votes[i])}; "
-                f"places {voters[i][:4]}; neighbours {near}"
+                f"  {row['name']} ({row['source_shape_id']}){conflict}: names {names}; "
+                f"votes {dict(district_votes[i])}; places {voters[i][:4]}; neighbours {near}"
             )
         msg = (f"{len(pending)} tehsil(s) have no decision; add them to boundaries/overrides.csv:\n"
                + "\n".join(lines))

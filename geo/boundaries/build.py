@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from geo._errors import BoundaryBuildError
+from geo.boundaries import GEOPACKAGE, LAYERS
 from geo.boundaries import border as border_mod
 from geo.boundaries.assign import STUDY_PROVINCES, assign_tehsils
 from geo.boundaries.names import ascii_name, display_name, slug
@@ -33,7 +34,6 @@ from geo.config import Settings
 from geo.export.vector import atomic_path, write_geojson, write_geopackage
 
 PROVINCE_CODES = {"Khyber Pakhtunkhwa": "PK-KP", "Balochistan": "PK-BA"}
-from geo.boundaries import GEOPACKAGE, LAYERS
 PLACES_FILE = "geonames_places.csv"
 # Reference line for checks, not a layer of the toolkit.
 NATURAL_EARTH_FILE = "natural_earth_border.geojson"

@@ -98,16 +98,17 @@ def write_geopackage(
     Geometries are written exactly as the GeoJSON files round them.
     """
     descriptions = descriptions or {}
-    with atomic_path(Path(path)) as tmp:
-        with _gdal_options(OGR_CURRENT_DATE=_FIXED_TIMESTAMP, OGR_SQLITE_JOURNAL="OFF"):
-            for name, frame in layers.items():
-                out = frame.copy()
-                out[out.geometry.name] = [rfc7946_geometry(g) for g in out.geometry.values]
-                pyogrio.write_dataframe(
-                    out, tmp, layer=name, driver="GPKG", append=tmp.exists(),
-                    layer_options={"DESCRIPTION": descriptions.get(name, ""), "SPATIAL_INDEX": "YES"},
-                    dataset_options=None if tmp.exists() else {"METADATA_TABLES": "NO"},
-                )
+    with atomic_path(Path(path)) as tmp, _gdal_options(
+        OGR_CURRENT_DATE=_FIXED_TIMESTAMP, OGR_SQLITE_JOURNAL="OFF"
+    ):
+        for name, frame in layers.items():
+            out = frame.copy()
+            out[out.geometry.name] = [rfc7946_geometry(g) for g in out.geometry.values]
+            pyogrio.write_dataframe(
+                out, tmp, layer=name, driver="GPKG", append=tmp.exists(),
+                layer_options={"DESCRIPTION": descriptions.get(name, ""), "SPATIAL_INDEX": "YES"},
+                dataset_options=None if tmp.exists() else {"METADATA_TABLES": "NO"},
+            )
     return Path(path)
 
 
