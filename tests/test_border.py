@@ -46,3 +46,22 @@ def test_geodesic_buffer_edge_is_at_the_radius(radius_km):
     for lon, lat in ring:
         metres = GEOD.inv(np.full(len(dense), lon), np.full(len(dense), lat), dense[:, 0], dense[:, 1])[2]
         assert metres.min() == pytest.approx(radius_km * 1000.0, abs=10.0)
+
+
+def test_afghan_side_is_extended_to_the_border():
+    from geo.boundaries.border import _fill_gaps
+
+    pakistan = shapely.box(70.0, 30.0, 72.0, 32.0)
+    # two Afghan districts that stop short of the border, leaving an enclosed gap
+    north = shapely.Polygon([(68, 31), (70, 31), (70, 32.5), (68, 32.5)])
+    south = shapely.Polygon([(68, 29.5), (70, 29.5), (70, 30.2), (69.9, 30.2), (69.9, 31), (68, 31)])
+    border = shapely.LineString([(70.0, 30.0), (70.0, 32.0)])
+    filled, added = _fill_gaps(np.array([north, south], dtype=object), pakistan, border, 5.0,
+                               STUDY_AREA_EQUAL_AREA_CRS)
+    # The enclosed gap goes to the district sharing its longest edge; nothing
+    # overlaps Pakistan, and the Afghan side now runs along the whole border.
+    assert added[1].area == pytest.approx(0.08, rel=1e-3)
+    assert added[0].area < 1e-3
+    assert all(shapely.intersection(g, pakistan).area < 1e-12 for g in filled)
+    afghan_edge = shapely.union_all([shapely.intersection(g.boundary, pakistan.boundary) for g in filled])
+    assert shapely.intersection(afghan_edge, border).length == pytest.approx(2.0, rel=1e-6)

@@ -23,12 +23,19 @@ KP, BA = "Khyber Pakhtunkhwa", "Balochistan"
 MAX_OVERLAP_KM2 = 0.1
 
 
+def _area_km2(geometries: np.ndarray) -> np.ndarray:
+    """Area of shapes as drawn in longitude/latitude (the way GeoJSON edges are
+    straight), in km². Reprojecting a long, degenerate sliver would bend its
+    edges and invent area, so overlaps are measured here instead."""
+    centre_lat = shapely.bounds(geometries)[:, [1, 3]].mean(axis=1)
+    return shapely.area(geometries) * 111.32 * 111.32 * np.cos(np.radians(np.nan_to_num(centre_lat)))
+
+
 def _overlaps_km2(frame: gpd.GeoDataFrame) -> np.ndarray:
     geometries = frame.geometry.values
     left, right = shapely.STRtree(geometries).query(geometries, predicate="intersects")
     keep = left < right
-    shared = shapely.intersection(geometries[left[keep]], geometries[right[keep]])
-    return gpd.GeoSeries(shared, crs="EPSG:4326").to_crs(EQUAL_AREA).area.to_numpy() / 1e6
+    return _area_km2(shapely.intersection(geometries[left[keep]], geometries[right[keep]]))
 
 
 @pytest.mark.parametrize("name", boundaries.LAYERS)
@@ -226,10 +233,10 @@ def test_border_bands_hold_the_right_distances(layers):
 
 def test_afghan_districts_do_not_overlap_pakistan(layers):
     afghan = layers["afghan_border_districts"]
-    pakistan = shapely.union_all(layers["tehsils"].geometry.values)
-    overlap = shapely.intersection(afghan.geometry.values, pakistan)
-    overlap_km2 = gpd.GeoSeries(overlap, crs="EPSG:4326").to_crs(EQUAL_AREA).area / 1e6
+    pakistan = shapely.coverage_union_all(layers["tehsils"].geometry.values)
+    overlap_km2 = _area_km2(shapely.intersection(afghan.geometry.values, pakistan))
     assert overlap_km2.max() < MAX_OVERLAP_KM2
+    assert _overlaps_km2(afghan).max() < MAX_OVERLAP_KM2
     assert (afghan["distance_to_border_km"] <= 50).all()
     assert (afghan["province"].str.len() > 0).all()
     provinces = set(afghan["province"])
@@ -272,3 +279,35 @@ def test_boundaries_folder_is_small():
 def test_unknown_layer_is_a_clear_error():
     with pytest.raises(boundaries.LayerNotFoundError, match="choose one of tehsils"):
         boundaries.load("district")
+
+
+def test_no_gap_between_the_countries_along_the_border(layers):
+    """A point next to the border, on either side, lies in exactly one unit:
+    a Pakistani tehsil or an Afghan district."""
+    border = gpd.GeoSeries([layers["border"].geometry.iloc[0]], crs="EPSG:4326").to_crs(EQUAL_AREA).iloc[0]
+    line = shapely.line_merge(border) if border.geom_type == "MultiLineString" else border
+    distances = np.arange(500.0, line.length - 500.0, 1000.0)
+    here = shapely.line_interpolate_point(line, distances)
+    ahead = shapely.line_interpolate_point(line, distances + 1.0)
+    dx, dy = (shapely.get_x(ahead) - shapely.get_x(here)), (shapely.get_y(ahead) - shapely.get_y(here))
+    norm = np.hypot(dx, dy)
+    units = gpd.GeoSeries([*layers["tehsils"].geometry.values, *layers["afghan_border_districts"].geometry.values],
+                          crs="EPSG:4326").to_crs(EQUAL_AREA).values
+    tree = shapely.STRtree(units)
+    n_tehsils = len(layers["tehsils"])
+    checked = 0
+    for offset in (-300.0, 300.0):  # metres to the left and right of the line
+        points = shapely.points(shapely.get_x(here) - dy / norm * offset, shapely.get_y(here) + dx / norm * offset)
+        point_idx, unit_idx = tree.query(points, predicate="intersects")
+        counts = np.bincount(point_idx, minlength=len(points))
+        pakistani = np.zeros(len(points), dtype=bool)
+        pakistani[point_idx[unit_idx < n_tehsils]] = True
+        # Where the Pakistani side is Gilgit-Baltistan (no tehsil of ours), skip.
+        other_side = shapely.points(shapely.get_x(here) + dy / norm * offset, shapely.get_y(here) - dx / norm * offset)
+        beside_study_area = np.zeros(len(points), dtype=bool)
+        o_idx, u_idx = tree.query(other_side, predicate="intersects")
+        beside_study_area[o_idx[u_idx < n_tehsils]] = True
+        relevant = beside_study_area | pakistani
+        checked += relevant.sum()
+        assert (counts[relevant] == 1).all(), f"{(counts[relevant] != 1).sum()} points in no or two units"
+    assert checked > 4000

@@ -126,17 +126,31 @@ def afghan_context(
     places: pd.DataFrame,
     subdivisions: pd.DataFrame,
     within_km: float,
+    gap_km: float,
     projected_crs: str,
 ) -> gpd.GeoDataFrame:
     """Afghan districts touching or within ``within_km`` of the border, clipped to it.
 
+    Pakistani territory is cut out of the Afghan districts, and the gaps the two
+    sources leave between them along the border (up to ``gap_km`` wide) are
+    given to the Afghan district sharing the longest edge with them, so that the
+    Afghan side also reaches the border.
+
     Province names come from GeoNames: the places inside a district vote with
     their first-level subdivision; a district without places takes the province
     of the nearest GeoNames place.
+
+    Returns
+    -------
+    The districts with ``distance_to_border_km``, ``province`` and
+    ``gap_filled_km2`` (area added from gaps along the border).
     """
     clipped = districts.copy()
     clipped["geometry"] = shapely.difference(clipped.geometry.values, pakistan)
-    clipped = clipped[~clipped.geometry.is_empty]
+    clipped = clipped[~clipped.geometry.is_empty].reset_index(drop=True)
+    clipped["geometry"], added = _fill_gaps(clipped.geometry.values, pakistan, border, gap_km, projected_crs)
+    clipped["gap_filled_km2"] = np.round(
+        gpd.GeoSeries(added, crs="EPSG:4326").to_crs(projected_crs).area.to_numpy() / 1e6, 3)
     projected = clipped.to_crs(projected_crs)
     border_projected = gpd.GeoSeries([border], crs="EPSG:4326").to_crs(projected_crs).iloc[0]
     distance_km = projected.distance(border_projected) / 1000.0
@@ -144,6 +158,43 @@ def afghan_context(
     near["distance_to_border_km"] = distance_km[distance_km <= within_km].round(3).to_numpy()
     near["province"] = _afghan_provinces(near, places, subdivisions)
     return near
+
+
+def _fill_gaps(
+    afghan: np.ndarray, pakistan: shapely.Geometry, border: shapely.LineString, width_km: float,
+    projected_crs: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Extend the Afghan districts to the border.
+
+    Gaps between the two sources are the holes enclosed by Pakistan and the
+    Afghan districts, and the parts of a ``width_km`` strip along the border
+    (flat-ended, so nothing beyond the tripoints) that neither covers. Each gap
+    that shares an edge with Afghan districts goes to the one sharing the
+    longest. Returns the new geometries and what each gained.
+    """
+    covered = shapely.union_all([pakistan, *afghan])
+    holes = [shapely.Polygon(ring) for part in shapely.get_parts(covered) for ring in part.interiors]
+    to_projected = Transformer.from_crs("EPSG:4326", projected_crs, always_xy=True)
+    to_geographic = Transformer.from_crs(projected_crs, "EPSG:4326", always_xy=True)
+    strip = shapely.buffer(shapely.transform(border, lambda c: np.column_stack(to_projected.transform(*c.T))),
+                           width_km * 1000.0, cap_style="flat")
+    strip = shapely.transform(shapely.segmentize(strip, 1000.0),
+                              lambda c: np.column_stack(to_geographic.transform(*c.T)))
+    solid = shapely.union_all([covered, *holes])
+    open_gaps = [g for g in shapely.get_parts(shapely.difference(strip, solid)) if g.distance(border) < 1e-7]
+    gained: list[list[shapely.Geometry]] = [[] for _ in afghan]
+    tree = shapely.STRtree(afghan)
+    for gap in [*holes, *open_gaps]:
+        touching = tree.query(gap, predicate="intersects")
+        shared = [shapely.intersection(gap.boundary, afghan[i].boundary).length for i in touching]
+        if shared and max(shared) > 0:
+            # Overlay of near-coincident edges can leave slivers reaching into
+            # Pakistan in a gap's outline: the border decides, so cut them off.
+            gained[int(touching[int(np.argmax(shared))])].append(shapely.difference(gap, pakistan))
+    added = np.array([shapely.union_all(parts) for parts in gained], dtype=object)
+    filled = np.array([shapely.union_all([g, *parts]) if parts else g
+                       for g, parts in zip(afghan, gained, strict=True)], dtype=object)
+    return filled, added
 
 
 def _afghan_provinces(

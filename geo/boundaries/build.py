@@ -114,7 +114,7 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
     progress("clipping Afghan districts")
     afghan = border_mod.afghan_context(
         afghanistan, pakistan_outline, border_line, places, subdivisions,
-        settings.afghan_context_km, settings.equal_area_crs)
+        settings.afghan_context_km, settings.border_match_km, settings.equal_area_crs)
     afghan_layer = gpd.GeoDataFrame(
         {
             "afghan_district_id": ["AF-" + s for s in afghan["source_shape_id"]],
@@ -154,6 +154,7 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
         "natural_earth_border_length_km": round(border_mod.geodesic_length_km(natural_earth), 1),
         "border_vs_natural_earth_km": comparison,
         "afghan_border_districts": len(afghan_layer),
+        "gaps_between_countries_filled_km2": round(float(afghan["gap_filled_km2"].sum()), 1),
         "pakistan_afghanistan_overlap_clipped_km2": round(float(gpd.GeoSeries(
             [shapely.intersection(pakistan_outline, afghan_outline)], crs="EPSG:4326",
         ).to_crs(settings.equal_area_crs).area.iloc[0]) / 1e6, 1),
