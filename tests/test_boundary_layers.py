@@ -46,7 +46,7 @@ def test_layer_geometries_are_valid_and_in_wgs84(layers, name):
     assert frame.geometry.is_valid.all()
     assert not frame.geometry.is_empty.any()
     west, south, east, north = frame.total_bounds
-    assert 60 < west < east < 75.5 and 24 < south < north < 38.5
+    assert 60 < west < east < (78 if name == "countries" else 75.5) and 23.5 < south < north < 38.5
 
 
 @pytest.mark.parametrize("name", ["tehsils", "districts"])
@@ -274,6 +274,19 @@ def test_geopackage_holds_every_layer_with_attribution(layers):
 def test_boundaries_folder_is_small():
     size = sum(p.stat().st_size for p in BOUNDARIES_DIR.iterdir() if p.is_file())
     assert size < 15e6
+
+
+def test_country_outlines_meet_at_the_border(layers):
+    countries = layers["countries"].set_index("country")
+    assert set(countries.index) == {"Pakistan", "Afghanistan"}
+    shared = shapely.intersection(countries.geometry["Pakistan"], countries.geometry["Afghanistan"])
+    assert _area_km2(np.array([shared]))[0] < MAX_OVERLAP_KM2
+    border = layers["border"].geometry.iloc[0]
+    samples = shapely.line_interpolate_point(border.geoms[0], np.linspace(0.0, border.geoms[0].length, 5000))
+    for country in ("Pakistan", "Afghanistan"):  # both reach the border (to the 10⁻⁶° grid)
+        assert shapely.distance(samples, countries.geometry[country]).max() < 2e-6
+    study_area = shapely.union_all(layers["provinces"].geometry.values)
+    assert _area_km2(np.array([shapely.difference(study_area, countries.geometry["Pakistan"])]))[0] < 0.01
 
 
 def test_unknown_layer_is_a_clear_error():

@@ -142,8 +142,9 @@ def afghan_context(
 
     Returns
     -------
-    The districts with ``distance_to_border_km``, ``province`` and
-    ``gap_filled_km2`` (area added from gaps along the border).
+    Every Afghan district, clipped, with ``distance_to_border_km``, ``province``,
+    ``gap_filled_km2`` (area added from gaps along the border) and
+    ``near_border`` (touching or within ``within_km``).
     """
     clipped = districts.copy()
     clipped["geometry"] = shapely.difference(clipped.geometry.values, pakistan)
@@ -154,10 +155,10 @@ def afghan_context(
     projected = clipped.to_crs(projected_crs)
     border_projected = gpd.GeoSeries([border], crs="EPSG:4326").to_crs(projected_crs).iloc[0]
     distance_km = projected.distance(border_projected) / 1000.0
-    near = clipped[distance_km.to_numpy() <= within_km].copy()
-    near["distance_to_border_km"] = distance_km[distance_km <= within_km].round(3).to_numpy()
-    near["province"] = _afghan_provinces(near, places, subdivisions)
-    return near
+    clipped["distance_to_border_km"] = distance_km.round(3).to_numpy()
+    clipped["province"] = _afghan_provinces(clipped, places, subdivisions)
+    clipped["near_border"] = clipped["distance_to_border_km"] <= within_km
+    return clipped
 
 
 def _fill_gaps(

@@ -112,9 +112,10 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
     bands["area_km2"] = [round(border_mod.geodesic_area_km2(g), 3) for g in bands.geometry.values]
 
     progress("clipping Afghan districts")
-    afghan = border_mod.afghan_context(
+    afghan_all = border_mod.afghan_context(
         afghanistan, pakistan_outline, border_line, places, subdivisions,
         settings.afghan_context_km, settings.border_match_km, settings.equal_area_crs)
+    afghan = afghan_all[afghan_all["near_border"]]
     afghan_layer = gpd.GeoDataFrame(
         {
             "afghan_district_id": ["AF-" + s for s in afghan["source_shape_id"]],
@@ -136,9 +137,17 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
     )
     comparison = _compare_with_natural_earth(border_line, natural_earth, settings.equal_area_crs)
 
+    countries = gpd.GeoDataFrame(
+        {"country": ["Pakistan", "Afghanistan"],
+         "source": ["geoBoundaries Pakistan ADM3 set without its 'DISPUTED TERRITORY' polygon",
+                    "geoBoundaries Afghanistan ADM2 set, clipped to the border"]},
+        geometry=shapely.set_precision(
+            [pakistan_outline, shapely.union_all(afghan_all.geometry.values)], GRID_DEG),
+        crs="EPSG:4326",
+    )
     layers = {
         "tehsils": tehsils, "districts": districts, "provinces": provinces, "border": border_layer,
-        "border_bands": bands, "afghan_border_districts": afghan_layer,
+        "border_bands": bands, "afghan_border_districts": afghan_layer, "countries": countries,
     }
     report = {
         "tehsils_per_province": tehsils.groupby("province").size().to_dict(),
@@ -154,7 +163,7 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
         "natural_earth_border_length_km": round(border_mod.geodesic_length_km(natural_earth), 1),
         "border_vs_natural_earth_km": comparison,
         "afghan_border_districts": len(afghan_layer),
-        "gaps_between_countries_filled_km2": round(float(afghan["gap_filled_km2"].sum()), 1),
+        "gaps_between_countries_filled_km2": round(float(afghan_all["gap_filled_km2"].sum()), 1),
         "pakistan_afghanistan_overlap_clipped_km2": round(float(gpd.GeoSeries(
             [shapely.intersection(pakistan_outline, afghan_outline)], crs="EPSG:4326",
         ).to_crs(settings.equal_area_crs).area.iloc[0]) / 1e6, 1),

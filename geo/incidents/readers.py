@@ -1,0 +1,264 @@
+"""One reader per source format: ACLED, UCDP GED, GTD, and plain tables.
+
+A reader knows its format and nothing else. ``normalise_*`` turns a
+:class:`~geo.incidents.csvtable.RawTable` into canonical columns plus, per row,
+the first reason it cannot be used (empty string when it can). Columns are
+read by name, never by position. How each source's fields map onto the
+canonical ones is documented in the README ("Incident sources").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from geo.incidents.csvtable import RawTable
+from geo.incidents.normalise import dates_from_parts, parse_coordinate, parse_count, parse_dates
+
+
+@dataclasses.dataclass
+class Normalised:
+    """Canonical columns for every raw row, and why a row cannot be used."""
+
+    frame: pd.DataFrame
+    problems: dict[str, np.ndarray]  # reason → mask, in order of precedence
+    details: dict[str, pd.Series] = dataclasses.field(default_factory=dict)
+
+
+def _text(raw: RawTable, column: str) -> pd.Series:
+    frame = raw.frame
+    if column not in frame:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    values = frame[column].astype("string").str.strip()
+    return values.where(values != "")
+
+
+def _counts(raw: RawTable, columns: list[str], problems: dict[str, np.ndarray]) -> list[pd.Series]:
+    out = []
+    bad_any = np.zeros(len(raw.frame), dtype=bool)
+    for column in columns:
+        values, bad = parse_count(_text(raw, column))
+        out.append(values)
+        bad_any |= bad
+    problems["bad_number"] = problems.get("bad_number", np.zeros(len(raw.frame), bool)) | bad_any
+    return out
+
+
+def _coordinates(raw: RawTable, lat_col: str, lon_col: str, problems: dict[str, np.ndarray]) -> tuple:
+    lat, lat_bad = parse_coordinate(_text(raw, lat_col))
+    lon, lon_bad = parse_coordinate(_text(raw, lon_col))
+    problems["bad_number"] = problems.get("bad_number", np.zeros(len(raw.frame), bool)) | lat_bad | lon_bad
+    return lat, lon
+
+
+# --- ACLED -------------------------------------------------------------------------------------
+
+ACLED_REQUIRED = {"event_id_cnty", "event_date", "latitude", "longitude", "fatalities"}
+_ACLED_TIME_PRECISION = {"1": "day", "2": "week", "3": "month"}
+# ACLED interaction codes of actor 2 (the side acted upon).
+_ACLED_INTER_TARGET = {"1": "security_forces", "2": "militants", "3": "militants", "4": "militants",
+                       "5": "civilians", "6": "civilians", "7": "civilians", "8": "security_forces"}
+
+
+def normalise_acled(raw: RawTable) -> Normalised:
+    """ACLED export → canonical columns.
+
+    ACLED reports one ``fatalities`` figure, not split by victim: it becomes
+    ``killed``; the split columns stay empty. ``target_category`` follows the
+    type of actor 2 (``inter2``), or civilians where ``civilian_targeting`` is set.
+    """
+    problems: dict[str, np.ndarray] = {}
+    dates, bad_date = parse_dates(_text(raw, "event_date"))
+    problems["unparseable_date"] = bad_date
+    lat, lon = _coordinates(raw, "latitude", "longitude", problems)
+    (killed,) = _counts(raw, ["fatalities"], problems)
+    geo_precision, _ = parse_count(_text(raw, "geo_precision"))
+    target = _text(raw, "inter2").map(_ACLED_INTER_TARGET, na_action="ignore").fillna("unknown")
+    civilian_targeting = _text(raw, "civilian_targeting").fillna("").str.len() > 0
+    target = target.mask(civilian_targeting, "civilians")
+    event_type = _text(raw, "sub_event_type").fillna(_text(raw, "event_type"))
+    frame = pd.DataFrame({
+        "source": "ACLED",
+        "source_id": _text(raw, "event_id_cnty"),
+        "date": dates,
+        "date_precision": _text(raw, "time_precision").map(_ACLED_TIME_PRECISION, na_action="ignore").fillna("day"),
+        "lat": lat, "lon": lon,
+        "geo_precision": geo_precision.clip(upper=3),
+        "place": _text(raw, "location"),
+        "source_admin1": _text(raw, "admin1"),
+        "source_admin2": _text(raw, "admin2"),
+        "event_type": event_type,
+        "perpetrator": _text(raw, "actor1"),
+        "target_category": target,
+        "killed": killed,
+        "notes": _text(raw, "notes"),
+    })
+    return Normalised(frame, problems)
+
+
+# --- UCDP GED ----------------------------------------------------------------------------------
+
+UCDP_REQUIRED = {"id", "date_start", "latitude", "longitude", "best", "where_prec"}
+_UCDP_DATE_PRECISION = {"1": "day", "2": "week", "3": "month", "4": "year", "5": "year"}
+# where_prec: 1 exact, 2 within ~25 km → exact place; 3 ADM2 → tehsil/district level; 4-7 → province or vaguer.
+_UCDP_GEO_PRECISION = {"1": 1, "2": 1, "3": 2, "4": 3, "5": 3, "6": 3, "7": 3}
+_UCDP_VIOLENCE = {"1": "state-based conflict", "2": "non-state conflict", "3": "one-sided violence"}
+
+
+def normalise_ucdp(raw: RawTable) -> Normalised:
+    """UCDP GED → canonical columns.
+
+    ``best`` is ``killed``; ``deaths_civilians`` the civilians. Where one side is
+    a government ("Government of …"), its deaths are security forces and the
+    other side's militants; in non-state conflicts both sides' deaths are
+    militants; ``deaths_unknown`` stays only in ``killed``.
+    """
+    problems: dict[str, np.ndarray] = {}
+    dates, bad_date = parse_dates(_text(raw, "date_start"))
+    problems["unparseable_date"] = bad_date
+    lat, lon = _coordinates(raw, "latitude", "longitude", problems)
+    best, deaths_a, deaths_b, civilians = _counts(
+        raw, ["best", "deaths_a", "deaths_b", "deaths_civilians"], problems)
+    side_a, side_b = _text(raw, "side_a").fillna(""), _text(raw, "side_b").fillna("")
+    a_is_state = side_a.str.startswith("Government of")
+    b_is_state = side_b.str.startswith("Government of")
+    zero = pd.Series(0, index=raw.frame.index, dtype="Int32")
+    security = deaths_a.where(a_is_state, deaths_b.where(b_is_state, zero))
+    militants = deaths_b.where(a_is_state, deaths_a.where(b_is_state, deaths_a.fillna(0) + deaths_b.fillna(0)))
+    violence = _text(raw, "type_of_violence")
+    perpetrator = side_b.where(a_is_state, side_a).replace("", pd.NA)
+    target = pd.Series("unknown", index=raw.frame.index, dtype="string")
+    target = target.mask(violence == "3", "civilians").mask(violence == "1", "mixed")
+    target = target.mask(violence == "2", "militants")
+    frame = pd.DataFrame({
+        "source": "UCDP",
+        "source_id": _text(raw, "id"),
+        "date": dates,
+        "date_precision": _text(raw, "date_prec").map(_UCDP_DATE_PRECISION, na_action="ignore").fillna("day"),
+        "lat": lat, "lon": lon,
+        "geo_precision": _text(raw, "where_prec").map(_UCDP_GEO_PRECISION, na_action="ignore").astype("Int8"),
+        "place": _text(raw, "where_coordinates"),
+        "source_admin1": _text(raw, "adm_1"),
+        "source_admin2": _text(raw, "adm_2"),
+        "event_type": violence.map(_UCDP_VIOLENCE, na_action="ignore"),
+        "perpetrator": perpetrator,
+        "target_category": target,
+        "killed": best,
+        "killed_civilians": civilians,
+        "killed_security": security,
+        "killed_militants": militants,
+        "notes": _text(raw, "source_headline"),
+    })
+    return Normalised(frame, problems)
+
+
+# --- GTD ---------------------------------------------------------------------------------------
+
+GTD_REQUIRED = {"eventid", "iyear", "imonth", "iday", "latitude", "longitude", "nkill"}
+# specificity: 1 the place itself; 2-3 centroid of the smallest region named; 4-5 province or country.
+_GTD_GEO_PRECISION = {"1": 1, "2": 2, "3": 2, "4": 3, "5": 3}
+_GTD_TARGETS = {
+    "Private Citizens & Property": "civilians", "Business": "civilians", "Educational Institution": "civilians",
+    "Religious Figures/Institutions": "civilians", "Journalists & Media": "civilians", "Tourists": "civilians",
+    "NGO": "civilians", "Transportation": "civilians", "Food or Water Supply": "civilians",
+    "Telecommunication": "civilians", "Utilities": "civilians",
+    "Military": "security_forces", "Police": "security_forces",
+    "Terrorists/Non-State Militia": "militants", "Violent Political Party": "militants",
+}
+
+
+def normalise_gtd(raw: RawTable) -> Normalised:
+    """GTD → canonical columns.
+
+    ``nkill`` is ``killed``, ``nkillter`` (perpetrators killed) the militants;
+    the other deaths are counted as the target type's victims (civilians or
+    security forces) when ``targtype1_txt`` names one, and stay unsplit otherwise.
+    """
+    problems: dict[str, np.ndarray] = {}
+    dates, precision, bad_date = dates_from_parts(_text(raw, "iyear"), _text(raw, "imonth"), _text(raw, "iday"))
+    problems["unparseable_date"] = bad_date
+    lat, lon = _coordinates(raw, "latitude", "longitude", problems)
+    killed, perpetrators, wounded = _counts(raw, ["nkill", "nkillter", "nwound"], problems)
+    target = _text(raw, "targtype1_txt").map(_GTD_TARGETS, na_action="ignore").fillna("unknown")
+    victims = (killed - perpetrators.fillna(0)).clip(lower=0)
+    frame = pd.DataFrame({
+        "source": "GTD",
+        "source_id": _text(raw, "eventid"),
+        "date": dates,
+        "date_precision": precision,
+        "lat": lat, "lon": lon,
+        "geo_precision": _text(raw, "specificity").map(_GTD_GEO_PRECISION, na_action="ignore").astype("Int8"),
+        "place": _text(raw, "city"),
+        "source_admin1": _text(raw, "provstate"),
+        "event_type": _text(raw, "attacktype1_txt"),
+        "perpetrator": _text(raw, "gname"),
+        "target_category": target,
+        "killed": killed,
+        "killed_civilians": victims.where(target == "civilians"),
+        "killed_security": victims.where(target == "security_forces"),
+        "killed_militants": perpetrators,
+        "injured": wounded,
+        "notes": _text(raw, "summary"),
+    })
+    return Normalised(frame, problems)
+
+
+# --- plain tables ------------------------------------------------------------------------------
+
+PLAIN_FIELDS = ("source_id", "date", "date_precision", "lat", "lon", "geo_precision", "place", "source_admin1",
+                "source_admin2", "event_type", "perpetrator", "target_category", "killed", "killed_civilians",
+                "killed_security", "killed_militants", "injured", "notes")
+_COUNT_FIELDS = ("killed", "killed_civilians", "killed_security", "killed_militants", "injured")
+
+
+def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str) -> Normalised:
+    """A CSV (or GeoJSON properties) table whose columns are named in ``mapping``
+    (canonical field → source column); unmapped fields stay empty."""
+    problems: dict[str, np.ndarray] = {}
+    column = {field: mapping.get(field, field) for field in PLAIN_FIELDS}
+    dates, bad_date = parse_dates(_text(raw, column["date"]))
+    problems["unparseable_date"] = bad_date
+    lat, lon = _coordinates(raw, column["lat"], column["lon"], problems)
+    counts = dict(zip(_COUNT_FIELDS, _counts(raw, [column[f] for f in _COUNT_FIELDS], problems), strict=True))
+    geo_precision, bad_precision = parse_count(_text(raw, column["geo_precision"]))
+    problems["bad_number"] |= bad_precision | (geo_precision.fillna(1) > 3).to_numpy() | (
+        geo_precision.fillna(1) < 1).to_numpy()
+    target = _text(raw, column["target_category"]).str.lower().str.replace(" ", "_")
+    target = target.where(target.isin(["civilians", "security_forces", "militants", "mixed"]), "unknown")
+    precision = _text(raw, column["date_precision"]).str.lower()
+    frame = pd.DataFrame({
+        "source": source,
+        "source_id": _text(raw, column["source_id"]),
+        "date": dates,
+        "date_precision": precision.where(precision.isin(["day", "week", "month", "year"]), "day"),
+        "lat": lat, "lon": lon,
+        "geo_precision": geo_precision.astype("Int8"),
+        "place": _text(raw, column["place"]),
+        "source_admin1": _text(raw, column["source_admin1"]),
+        "source_admin2": _text(raw, column["source_admin2"]),
+        "event_type": _text(raw, column["event_type"]),
+        "perpetrator": _text(raw, column["perpetrator"]),
+        "target_category": target,
+        **counts,
+        "notes": _text(raw, column["notes"]),
+    })
+    return Normalised(frame, problems)
+
+
+FORMATS: dict[str, tuple[set[str], Callable[[RawTable], Normalised]]] = {
+    "acled": (ACLED_REQUIRED, normalise_acled),
+    "ucdp": (UCDP_REQUIRED, normalise_ucdp),
+    "gtd": (GTD_REQUIRED, normalise_gtd),
+}
+
+
+def detect_format(columns: list[str]) -> str | None:
+    """The format whose required columns the header has, or None (plain table)."""
+    present = set(columns)
+    for name, (required, _) in FORMATS.items():
+        if required <= present:
+            return name
+    return None

@@ -1,0 +1,124 @@
+"""The canonical incident table and the rejects table.
+
+Every reader turns its source's rows into these columns; every stage after it
+may only move rows from the incident table to the rejects, never drop them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+
+# Column → pandas dtype, in output order.
+INCIDENT_COLUMNS: dict[str, str] = {
+    "incident_id": "string",
+    "source": "string",
+    "source_id": "string",
+    "date": "string",  # ISO 8601, YYYY-MM-DD (first day of the period when imprecise)
+    "date_precision": "string",  # day | week | month | year
+    "lat": "float64",
+    "lon": "float64",
+    "geo_precision": "Int8",  # 1 exact place, 2 tehsil/district level, 3 province level
+    "place": "string",
+    "source_admin1": "string",
+    "source_admin2": "string",
+    "event_type": "string",
+    "perpetrator": "string",
+    "target_category": "string",  # civilians | security_forces | militants | mixed | unknown
+    "killed": "Int32",
+    "killed_civilians": "Int32",
+    "killed_security": "Int32",
+    "killed_militants": "Int32",
+    "injured": "Int32",
+    "notes": "string",
+    "geocode_method": "string",  # source_coordinates | gazetteer | admin_centroid
+    "geocode_score": "float64",
+    "coordinates_fixed": "string",  # e.g. "swapped" when lat/lon were exchanged
+    "synthetic": "boolean",
+    "input_file": "string",
+    "line_no": "Int64",
+}
+TARGET_CATEGORIES = ("civilians", "security_forces", "militants", "mixed", "unknown")
+DATE_PRECISIONS = ("day", "week", "month", "year")
+
+# Reasons a row can be rejected, with what they mean (documented in the README).
+REJECT_REASONS: dict[str, str] = {
+    "empty_row": "the row has no values",
+    "malformed_row": "the row has more or fewer fields than the header",
+    "hxl_tag_row": "a row of #hashtag (HXL) tags under the header, not an incident",
+    "unparseable_date": "no valid date could be read",
+    "bad_number": "a count or coordinate is not a number (or is negative)",
+    "coordinates_out_of_range": "latitude outside ±90 or longitude outside ±180",
+    "zero_coordinates": "latitude and longitude are both 0",
+    "missing_location": "no coordinates and no place name",
+    "duplicate_id": "the source id was already seen in this run",
+    "unknown_place": "the place name is not in the gazetteer",
+    "ambiguous_place": "the place name fits several gazetteer entries",
+}
+REJECT_COLUMNS = ("input_file", "line_no", "source", "reason", "detail", "original")
+
+
+def empty_incidents() -> pd.DataFrame:
+    """A canonical incident table with no rows."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in INCIDENT_COLUMNS.items()})
+
+
+def conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give ``frame`` exactly the canonical columns, in order, with their dtypes.
+
+    Missing columns become empty; extra columns are an error (a reader bug).
+    """
+    extra = set(frame.columns) - set(INCIDENT_COLUMNS)
+    if extra:
+        msg = f"not canonical incident columns: {sorted(extra)}"
+        raise ValueError(msg)
+    out = pd.DataFrame(index=frame.index)
+    for column, dtype in INCIDENT_COLUMNS.items():
+        values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index)
+        out[column] = values.astype(dtype)
+    return out
+
+
+@dataclasses.dataclass
+class Rejects:
+    """Accumulates rejected rows: where they came from, why, and their values."""
+
+    parts: list[pd.DataFrame] = dataclasses.field(default_factory=list)
+
+    def add(self, raw: pd.DataFrame, mask: np.ndarray | pd.Series, reason: str,
+            detail: pd.Series | str = "", source: str = "") -> None:
+        """Record the rows of ``raw`` where ``mask`` holds (``raw`` keeps
+        ``input_file`` and ``line_no`` next to the source's own columns)."""
+        if reason not in REJECT_REASONS:
+            msg = f"unknown reject reason {reason!r}"
+            raise ValueError(msg)
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        rows = raw.loc[mask]
+        values = rows.drop(columns=["input_file", "line_no"], errors="ignore")
+        originals = [json.dumps(r, ensure_ascii=False) for r in values.to_dict("records")]
+        detail_values = detail[mask].astype(str).to_numpy() if isinstance(detail, pd.Series) else detail
+        self.parts.append(pd.DataFrame({
+            "input_file": rows["input_file"].to_numpy(),
+            "line_no": rows["line_no"].to_numpy(),
+            "source": source,
+            "reason": reason,
+            "detail": detail_values,
+            "original": originals,
+        }))
+
+    def table(self) -> pd.DataFrame:
+        """All rejects, ordered by input file and line."""
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype="string" if c != "line_no" else "Int64")
+                                 for c in REJECT_COLUMNS})
+        table = pd.concat(self.parts, ignore_index=True)
+        table["line_no"] = table["line_no"].astype("Int64")
+        return table.sort_values(["input_file", "line_no"], kind="stable", ignore_index=True)
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
