@@ -28,6 +28,55 @@ class SettingsError(GeoError, ValueError):
     """A settings file is unreadable or has an unknown or ill-typed key."""
 
 
+# Canonical incident fields a plain table may map its columns onto.
+INCIDENT_FIELDS = (
+    "source_id", "date", "date_precision", "lat", "lon", "geo_precision", "place", "source_admin1",
+    "source_admin2", "event_type", "perpetrator", "target_category", "killed", "killed_civilians",
+    "killed_security", "killed_militants", "injured", "notes",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class IncidentMapping:
+    """How a plain CSV/GeoJSON incident table maps onto the canonical fields.
+
+    In TOML::
+
+        [incidents]
+        source = "PICSS monthly report"
+        synthetic = false
+        [incidents.columns]
+        date = "Date"
+        place = "Location"
+        killed = "Total killed"
+    """
+
+    source: str = "custom"
+    columns: tuple[tuple[str, str], ...] = ()
+    synthetic: bool = False
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.columns)
+
+
+def _incident_mapping(table: object, path: Path) -> IncidentMapping:
+    if not isinstance(table, dict):
+        msg = f"[incidents] in {path} must be a table"
+        raise SettingsError(msg)
+    unknown = sorted(set(table) - {"source", "synthetic", "columns"})
+    columns = table.get("columns", {})
+    if unknown or not isinstance(columns, dict):
+        msg = f"[incidents] in {path} takes source, synthetic and a [incidents.columns] table; got {unknown}"
+        raise SettingsError(msg)
+    bad = sorted(set(columns) - set(INCIDENT_FIELDS))
+    if bad:
+        msg = f"[incidents.columns] in {path}: unknown field(s) {', '.join(bad)}; fields: {', '.join(INCIDENT_FIELDS)}"
+        raise SettingsError(msg)
+    return IncidentMapping(source=str(table.get("source", "custom")),
+                           columns=tuple(sorted((str(k), str(v)) for k, v in columns.items())),
+                           synthetic=bool(table.get("synthetic", False)))
+
+
 def _default_cache_dir() -> Path:
     root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(root) / "geo"
@@ -55,6 +104,8 @@ class Settings:
         Afghanistan's outline.
     geodesic_step_km
         Spacing of the points along the border whose geodesic circles make the bands.
+    incidents
+        Column mapping of plain incident tables (the ``[incidents]`` TOML table).
     """
 
     boundaries_dir: Path = PROJECT_ROOT / "boundaries"
@@ -64,6 +115,7 @@ class Settings:
     afghan_context_km: float = 50.0
     border_match_km: float = 5.0
     geodesic_step_km: float = 0.5
+    incidents: IncidentMapping = IncidentMapping()
 
     def __post_init__(self) -> None:
         edges = self.border_band_edges_km
@@ -105,7 +157,9 @@ def load_settings(path: Path | None = None) -> Settings:
     values: dict[str, object] = {}
     for key, value in table.items():
         default = getattr(settings, key)
-        if isinstance(default, Path):
+        if key == "incidents":
+            values[key] = _incident_mapping(value, Path(path))
+        elif isinstance(default, Path):
             values[key] = (Path(path).parent / value).resolve()
         elif isinstance(default, tuple):
             values[key] = tuple(float(v) for v in value)

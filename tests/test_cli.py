@@ -16,7 +16,7 @@ def runner() -> CliRunner:
 
 
 def test_every_command_is_registered():
-    assert set(cli.commands) == {"boundaries", "run", "map"}
+    assert set(cli.commands) == {"boundaries", "ingest", "run", "map"}
     assert set(cli.commands["boundaries"].commands) == {"build", "check", "info"}
 
 
@@ -75,3 +75,28 @@ def test_python_dash_m_geo_runs_the_cli():
 
     result = subprocess.run([sys.executable, "-m", "geo", "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "geo boundaries build" in result.stdout
+
+
+def test_ingest_writes_the_incident_table_and_the_account(runner, tmp_path):
+    from .incident_files import ACLED_HEADER, acled_row, write_rows
+
+    path = write_rows(tmp_path / "acled.csv", ACLED_HEADER, [acled_row("A1"), acled_row("A2", event_date="x")])
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["ingest", str(path), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "read 2 = accepted 1 + rejected 1 (unparseable_date 1)" in result.output
+    assert {p.name for p in out.iterdir()} == {"incidents.geojson", "incidents.parquet", "rejected.csv",
+                                               "run.json", "timings.json"}
+    first = (out / "run.json").read_bytes()
+    assert runner.invoke(cli, ["ingest", str(path), "--out", str(out), "-q"]).exit_code == 0
+    assert (out / "run.json").read_bytes() == first
+    for name in ("incidents.geojson", "incidents.parquet", "rejected.csv"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_ingest_of_an_unreadable_file_is_one_line(runner, tmp_path):
+    result = runner.invoke(cli, ["ingest", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o"), "-q"])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("Error: cannot read")
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output

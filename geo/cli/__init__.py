@@ -11,6 +11,7 @@ import click
 from geo import __version__
 from geo._errors import GeoError
 from geo.cli.boundaries import boundaries_group
+from geo.cli.ingest import ingest_command
 from geo.cli.map import map_command
 from geo.cli.run import run_command
 
@@ -34,12 +35,14 @@ def cli() -> None:
     \b
     geo boundaries build   rebuild boundaries/ from the pinned source packages
     geo boundaries check   fail if boundaries/ differs from a rebuild
+    geo ingest FILE...     read, geocode and join incident files
     geo run --out DIR      run the pipeline on the embedded defaults
     geo map DIR            write the interactive map of an earlier run
     """
 
 
 cli.add_command(boundaries_group)
+cli.add_command(ingest_command)
 cli.add_command(run_command)
 cli.add_command(map_command)
 

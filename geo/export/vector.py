@@ -48,7 +48,7 @@ def rfc7946_geometry(geometry: shapely.Geometry) -> shapely.Geometry:
 
 
 def _json_value(value: object) -> object:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, np.integer):
         return int(value)
@@ -109,6 +109,30 @@ def write_geopackage(
                 layer_options={"DESCRIPTION": descriptions.get(name, ""), "SPATIAL_INDEX": "YES"},
                 dataset_options=None if tmp.exists() else {"METADATA_TABLES": "NO"},
             )
+    return Path(path)
+
+
+def write_points_geojson(
+    frame: pd.DataFrame, path: Path, metadata: Mapping[str, object] | None = None,
+    lon: str = "lon", lat: str = "lat",
+) -> Path:
+    """Write a table with coordinates as RFC 7946 point GeoJSON, atomically.
+
+    GDAL writes it (fast for a million points); ``metadata`` becomes foreign
+    members of the collection. Rows without coordinates get a null geometry.
+    """
+    points = gpd.GeoDataFrame(
+        frame.drop(columns=[lon, lat]).reset_index(drop=True),
+        geometry=gpd.points_from_xy(frame[lon].to_numpy(dtype=float, na_value=np.nan),
+                                    frame[lat].to_numpy(dtype=float, na_value=np.nan)),
+        crs="EPSG:4326",
+    )
+    points.loc[frame[lon].isna().to_numpy() | frame[lat].isna().to_numpy(), "geometry"] = None
+    options = {"RFC7946": "YES", "COORDINATE_PRECISION": COORDINATE_DECIMALS, "WRITE_NAME": "NO"}
+    if metadata:
+        options["FOREIGN_MEMBERS_COLLECTION"] = json.dumps(dict(metadata), ensure_ascii=False)
+    with atomic_path(Path(path)) as tmp:
+        pyogrio.write_dataframe(points, tmp, driver="GeoJSON", layer_options=options)
     return Path(path)
 
 

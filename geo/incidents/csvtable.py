@@ -109,7 +109,9 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
                     detail=f"expected {len(columns)} fields", source=source)
 
     values = frame[columns]
-    empty_rows = values.apply(lambda col: col.str.strip().eq("")).all(axis=1).to_numpy()
+    empty_rows = np.ones(len(frame), dtype=bool)
+    for column in columns:
+        empty_rows &= (values[column].str.strip() == "").to_numpy(dtype=bool)
     rejects.add(frame, empty_rows, "empty_row", source=source)
     hxl = np.zeros(len(frame), dtype=bool)
     if len(frame) and not empty_rows[0]:

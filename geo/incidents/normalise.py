@@ -12,7 +12,6 @@ import pandas as pd
 import shapely
 
 
-
 def parse_count(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Whole non-negative numbers; empty cells are unknown (NA), not zero.
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from geo.config import INCIDENT_FIELDS
 from geo.incidents.csvtable import RawTable
 from geo.incidents.normalise import dates_from_parts, parse_coordinate, parse_count, parse_dates
 
@@ -208,9 +209,7 @@ def normalise_gtd(raw: RawTable) -> Normalised:
 
 # --- plain tables ------------------------------------------------------------------------------
 
-PLAIN_FIELDS = ("source_id", "date", "date_precision", "lat", "lon", "geo_precision", "place", "source_admin1",
-                "source_admin2", "event_type", "perpetrator", "target_category", "killed", "killed_civilians",
-                "killed_security", "killed_militants", "injured", "notes")
+PLAIN_FIELDS = INCIDENT_FIELDS
 _COUNT_FIELDS = ("killed", "killed_civilians", "killed_security", "killed_militants", "injured")
 
 

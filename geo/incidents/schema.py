@@ -77,8 +77,13 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(msg)
     out = pd.DataFrame(index=frame.index)
     for column, dtype in INCIDENT_COLUMNS.items():
-        values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index)
-        out[column] = values.astype(dtype)
+        values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index, dtype="object")
+        if dtype == "float64":
+            out[column] = pd.to_numeric(values, errors="coerce").astype("float64")
+        elif dtype in ("Int8", "Int32", "Int64"):
+            out[column] = pd.to_numeric(values, errors="coerce").astype(dtype)
+        else:
+            out[column] = values.astype(dtype)
     return out
 
 

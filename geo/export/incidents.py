@@ -1,0 +1,71 @@
+"""Outputs of an ingest: incidents (GeoJSON, Parquet), rejects (CSV), run.json."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from geo import __version__
+from geo.boundaries.build import ATTRIBUTION
+from geo.boundaries.sources import sha256_of
+from geo.export.tables import write_csv, write_json, write_parquet
+from geo.export.vector import write_points_geojson
+from geo.incidents import IngestResult
+from geo.incidents.schema import REJECT_REASONS
+
+INCIDENTS_GEOJSON = "incidents.geojson"
+INCIDENTS_PARQUET = "incidents.parquet"
+REJECTED_CSV = "rejected.csv"
+RUN_JSON = "run.json"
+TIMINGS_JSON = "timings.json"
+_VERSIONED = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "pyarrow", "rapidfuzz")
+
+
+def _versions() -> dict[str, str]:
+    return {"geo": __version__, **{name: importlib.metadata.version(name) for name in _VERSIONED}}
+
+
+def run_record(result: IngestResult, inputs: list[Path], settings: dict[str, object]) -> dict[str, object]:
+    """What run.json says: inputs and their sha256, counts, versions, attribution.
+
+    Nothing in it depends on the time or the folder of the run, so the same
+    inputs and settings give the same file (timings go to timings.json).
+    """
+    synthetic = bool(result.incidents["synthetic"].fillna(False).any())
+    read = sum(f.read for f in result.files)
+    record: dict[str, object] = {
+        "inputs": [
+            {"file": Path(f.path).name, "sha256": sha256_of(Path(p)), "format": f.format, "encoding": f.encoding,
+             "read": f.read, "accepted": f.accepted, "rejected": f.rejected}
+            for f, p in zip(result.files, inputs, strict=True)
+        ],
+        "counts": {"read": read, "accepted": len(result.incidents), "rejected": len(result.rejects),
+                   "rejected_by_reason": result.counts_by_reason},
+        "reject_reasons": REJECT_REASONS,
+        "synthetic_data": synthetic,
+        "settings": settings,
+        "versions": _versions(),
+        "attribution": ATTRIBUTION + "; incident data: " + ", ".join(
+            sorted(set(result.incidents["source"].dropna().astype(str)))),
+    }
+    if epoch := os.environ.get("SOURCE_DATE_EPOCH"):
+        record["created"] = pd.Timestamp(int(epoch), unit="s", tz="UTC").isoformat()
+    return record
+
+
+def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settings: dict[str, object]) -> list[Path]:
+    """Write the incident table, the rejects and the run record into ``out_dir``."""
+    out_dir = Path(out_dir)
+    record = run_record(result, inputs, settings)
+    metadata = {"attribution": record["attribution"], "synthetic_data": record["synthetic_data"]}
+    incidents = result.incidents
+    return [
+        write_points_geojson(incidents, out_dir / INCIDENTS_GEOJSON, metadata),
+        write_parquet(incidents, out_dir / INCIDENTS_PARQUET),
+        write_csv(result.rejects, out_dir / REJECTED_CSV),
+        write_json(record, out_dir / RUN_JSON),
+        write_json({k: round(v, 3) for k, v in result.timings_s.items()}, out_dir / TIMINGS_JSON),
+    ]

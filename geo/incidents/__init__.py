@@ -1,0 +1,237 @@
+"""Incidents: read every supported source format into one canonical table.
+
+``ingest`` runs read → normalise → geocode → join for a list of files and
+returns the incident table, the rejects and an account of each file, with
+``read == accepted + rejected`` for every file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import boundaries
+from geo.config import IncidentMapping
+from geo.geocode import Gazetteer, geocode
+from geo.incidents.csvtable import InputFileError, RawTable, read_csv_table
+from geo.incidents.geojson import LAT, LON, read_geojson_table
+from geo.incidents.normalise import check_coordinates, first_error
+from geo.incidents.readers import FORMATS, Normalised, detect_format, normalise_plain
+from geo.incidents.schema import INCIDENT_COLUMNS, REJECT_REASONS, Rejects, conform
+from geo.join import JoinLayers, join_incidents
+
+FORMAT_CHOICES = ("auto", *FORMATS, "csv")
+
+__all__ = ["FORMAT_CHOICES", "IngestResult", "InputFileError", "ingest"]
+
+
+@dataclasses.dataclass
+class FileAccount:
+    """What happened to the rows of one input file."""
+
+    path: str
+    format: str
+    encoding: str
+    read: int
+    accepted: int = 0
+    rejected: int = 0
+
+
+@dataclasses.dataclass
+class IngestResult:
+    """The outcome of one ingest: incidents, rejects, and the account per file."""
+
+    incidents: pd.DataFrame
+    rejects: pd.DataFrame
+    files: list[FileAccount]
+    timings_s: dict[str, float]
+
+    @property
+    def counts_by_reason(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.rejects["reason"].value_counts().sort_index().items()}
+
+
+def _read(path: Path, rejects: Rejects) -> RawTable:
+    if path.suffix.lower() in (".geojson", ".json"):
+        return read_geojson_table(path, rejects)
+    return read_csv_table(path, rejects)
+
+
+def _normalise(raw: RawTable, fmt: str, mapping: IncidentMapping) -> tuple[str, Normalised]:
+    chosen = detect_format(raw.columns) if fmt == "auto" else fmt
+    if chosen in FORMATS:
+        required, normaliser = FORMATS[chosen]
+        missing = sorted(required - set(raw.columns))
+        if missing:
+            msg = f"{raw.frame['input_file'].iloc[0] if len(raw.frame) else ''}: not a {chosen} file, missing {missing}"
+            raise InputFileError(msg)
+        return chosen, normaliser(raw)
+    columns = mapping.as_dict()
+    if LON in raw.columns:  # GeoJSON points: coordinates from the geometry
+        columns = {"lon": LON, "lat": LAT, **columns}
+    return "csv", normalise_plain(raw, columns, mapping.source)
+
+
+class _Run:
+    """The rows of one ingest in flight: canonical values plus each row's raw
+    source values, so that any stage can move a row to the rejects as it was read."""
+
+    def __init__(self) -> None:
+        self.rejects = Rejects()
+        self.raw: list[pd.DataFrame] = []  # per file: the source's own columns
+        self.formats: list[str] = []
+
+    def add_file(self, raw: pd.DataFrame, chosen: str) -> int:
+        self.raw.append(raw)
+        self.formats.append(chosen)
+        return len(self.raw) - 1
+
+    def reject(self, frame: pd.DataFrame, mask: np.ndarray, reason: str, detail: pd.Series | str = "") -> None:
+        """Move the rows of ``frame`` where ``mask`` holds to the rejects."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        for file_index in np.unique(frame["_file"].to_numpy()[mask]):
+            in_file = mask & (frame["_file"].to_numpy() == file_index)
+            positions = frame["_row"].to_numpy()[in_file]
+            raw = self.raw[file_index].iloc[positions]
+            details = detail.to_numpy()[in_file] if isinstance(detail, pd.Series) else detail
+            self.rejects.add(raw, np.ones(len(raw), dtype=bool), reason,
+                             detail=pd.Series(details, index=raw.index) if isinstance(detail, pd.Series) else details,
+                             source=self.formats[file_index])
+
+
+def ingest(
+    paths: list[Path],
+    *,
+    fmt: str = "auto",
+    mapping: IncidentMapping | None = None,
+    boundaries_dir: Path | None = None,
+    geocode_all: bool = False,
+    progress=lambda message: None,
+) -> IngestResult:
+    """Read, normalise, geocode and join incident files.
+
+    Parameters
+    ----------
+    paths
+        Input files (CSV or GeoJSON).
+    fmt
+        ``auto`` (detect from the header) or one of ``acled``, ``ucdp``, ``gtd``, ``csv``.
+    mapping
+        Column mapping for plain tables.
+    geocode_all
+        Geocode every row by place name, not only rows without coordinates
+        (rows whose name fails keep their own coordinates).
+
+    Raises
+    ------
+    InputFileError
+        A file cannot be read at all.
+    """
+    if fmt not in FORMAT_CHOICES:
+        msg = f"unknown format {fmt!r}; choose one of {', '.join(FORMAT_CHOICES)}"
+        raise ValueError(msg)
+    mapping = mapping or IncidentMapping()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    study_area = shapely.union_all(boundaries.load("provinces", boundaries_dir=boundaries_dir).geometry.values)
+    run = _Run()
+    frames, accounts = [], []
+    for path in map(Path, paths):
+        progress(f"reading {path.name}")
+        raw = _read(path, run.rejects)
+        chosen, normalised = _normalise(raw, fmt, mapping)
+        file_index = run.add_file(raw.frame, chosen)
+        frames.append(_checked(normalised, raw, file_index, chosen, mapping, study_area, run))
+        accounts.append(FileAccount(str(path), chosen, raw.encoding, raw.rows_read))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["_file", "_row"])
+    # The same source id twice in one run: the first (by file, then line) wins.
+    ids = frame[["source", "source_id"]].astype("string")
+    duplicate = (ids["source_id"].notna() & ids.duplicated(keep="first")).to_numpy()
+    run.reject(frame, duplicate, "duplicate_id")
+    frame = frame.loc[~duplicate]
+    timings["read_normalise_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    progress("geocoding place names")
+    frame = _geocode(frame, run, Gazetteer(boundaries_dir) if _needs_gazetteer(frame, geocode_all) else None,
+                     geocode_all)
+    timings["geocode_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    progress("joining to tehsils and districts")
+    incidents = conform(frame.drop(columns=["_file", "_row"]).reset_index(drop=True))
+    incidents["incident_id"] = _incident_ids(incidents)
+    joined = join_incidents(incidents, JoinLayers.load(boundaries_dir))
+    timings["join_s"] = time.perf_counter() - started
+
+    reject_table = run.rejects.table()
+    for account in accounts:
+        name = Path(account.path).name
+        account.rejected = int((reject_table["input_file"] == name).sum())
+        account.accepted = int((joined["input_file"] == name).sum())
+    return IngestResult(joined, reject_table, accounts, timings)
+
+
+def _checked(normalised: Normalised, raw: RawTable, file_index: int, chosen: str, mapping: IncidentMapping,
+             study_area: shapely.Geometry, run: _Run) -> pd.DataFrame:
+    """Canonical rows of one file that pass the value checks; the others go to the rejects."""
+    frame = normalised.frame
+    for column in INCIDENT_COLUMNS:
+        if column not in frame:
+            frame[column] = pd.NA
+    frame["input_file"] = raw.frame["input_file"].to_numpy()
+    frame["line_no"] = raw.frame["line_no"].to_numpy()
+    frame["synthetic"] = mapping.synthetic if chosen == "csv" else False
+    frame["_file"] = file_index
+    frame["_row"] = np.arange(len(frame))
+    lat, lon, checks = check_coordinates(frame["lat"], frame["lon"], study_area)
+    frame["lat"], frame["lon"] = lat, lon
+    frame["coordinates_fixed"] = pd.Series(np.where(checks["swapped"], "swapped", None), index=frame.index)
+    problems = {**normalised.problems, "coordinates_out_of_range": checks["out_of_range"],
+                "zero_coordinates": checks["zero"]}
+    failed, reason = first_error(problems, len(frame))
+    for name in REJECT_REASONS:
+        run.reject(frame, reason == name, name)
+    return frame.loc[~failed]
+
+
+def _needs_gazetteer(frame: pd.DataFrame, geocode_all: bool) -> bool:
+    return bool(geocode_all or (frame["lat"].isna() | frame["lon"].isna()).any())
+
+
+def _geocode(frame: pd.DataFrame, run: _Run, gazetteer: Gazetteer | None, geocode_all: bool) -> pd.DataFrame:
+    """Coordinates for rows without them (or all rows), from the place name."""
+    has_coordinates = (frame["lat"].notna() & frame["lon"].notna()).to_numpy()
+    frame["geocode_method"] = pd.Series(np.where(has_coordinates, "source_coordinates", None), index=frame.index)
+    nameless = (frame["place"].isna() & frame["source_admin2"].isna()).to_numpy()
+    missing = ~has_coordinates & nameless
+    run.reject(frame, missing, "missing_location")
+    todo = (~has_coordinates | geocode_all) & ~nameless
+    if gazetteer is None or not todo.any():
+        return frame.loc[~missing]
+    found = geocode(frame.loc[todo], gazetteer)
+    detail = pd.Series("", index=frame.index, dtype="string")
+    detail.loc[found.index] = found["detail"]
+    reason = pd.Series("", index=frame.index, dtype="string")
+    reason.loc[found.index] = found["reason"]
+    for name in ("unknown_place", "ambiguous_place"):
+        # with geocode_all, rows with their own coordinates keep them when the name fails
+        run.reject(frame, (reason == name).to_numpy() & ~has_coordinates, name, detail=detail)
+    ok = found[found["reason"] == ""]
+    for column in ("lat", "lon", "geocode_method", "geocode_score", "geo_precision"):
+        frame.loc[ok.index, column] = ok[column].to_numpy()
+    failed = (reason != "").to_numpy() & ~has_coordinates
+    return frame.loc[~(failed | missing)]
+
+
+def _incident_ids(incidents: pd.DataFrame) -> pd.Series:
+    """``SOURCE-source_id``, or ``SOURCE-file:line`` for rows without an id."""
+    fallback = incidents["input_file"].astype("string") + ":" + incidents["line_no"].astype("string")
+    return (incidents["source"].astype("string") + "-" + incidents["source_id"].fillna(fallback)).astype("string")
