@@ -25,7 +25,7 @@ from geo import boundaries
 from geo.boundaries.names import compact
 from geo.config import default_settings
 
-MIN_SCORE = 88.0
+MIN_SCORE = 85.0
 # Candidates closer than this are one place (a town and the tehsil named after it).
 SAME_PLACE_KM = 25.0
 _GEOD = Geod(ellps="WGS84")

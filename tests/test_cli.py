@@ -16,7 +16,7 @@ def runner() -> CliRunner:
 
 
 def test_every_command_is_registered():
-    assert set(cli.commands) == {"boundaries", "ingest", "run", "map"}
+    assert set(cli.commands) == {"boundaries", "ingest", "run", "map", "synthetic"}
     assert set(cli.commands["boundaries"].commands) == {"build", "check", "info"}
 
 

@@ -27,7 +27,7 @@ def test_acled_rows_map_onto_the_canonical_table(tmp_path):
     result = ingest([path])
     _balanced(result)
     first, second = result.incidents.iloc[0], result.incidents.iloc[1]
-    assert first["incident_id"] == "ACLED-PAK1" and first["date"] == "2025-02-28"
+    assert first["incident_id"] == "acled:PAK1" and first["date"] == "2025-02-28"
     assert (first["district"], first["province"], first["tehsil"]) == ("Nowshera", "Khyber Pakhtunkhwa", "Nowshera")
     assert first["killed"] == 6 and first["target_category"] == "civilians"
     assert pd.isna(first["killed_civilians"])  # ACLED does not split fatalities
@@ -121,7 +121,7 @@ def test_duplicate_ids_across_files_and_formats_are_told_apart(tmp_path):
     result = ingest([first, second, gtd])
     _balanced(result)
     assert result.rejects[["input_file", "reason"]].values.tolist() == [["b.csv", "duplicate_id"]]
-    assert set(result.incidents["incident_id"]) == {"ACLED-X1", "ACLED-X2", "GTD-X1"}
+    assert set(result.incidents["incident_id"]) == {"acled:X1", "acled:X2", "gtd:X1"}
 
 
 def test_plain_csv_with_a_mapping_and_geocoded_place_names(tmp_path):
@@ -139,8 +139,8 @@ def test_plain_csv_with_a_mapping_and_geocoded_place_names(tmp_path):
     assert list(frame["district"]) == ["Bannu", "North Waziristan", "Dera Ismail Khan"]
     assert list(frame["geocode_method"]) == ["gazetteer"] * 3
     assert list(frame["target_category"]) == ["security_forces", "security_forces", "unknown"]
-    assert frame["incident_id"].tolist() == ["think tank-report.csv:2", "think tank-report.csv:3",
-                                             "think tank-report.csv:4"]
+    assert frame["incident_id"].tolist() == ["think-tank:report.csv:2", "think-tank:report.csv:3",
+                                             "think-tank:report.csv:4"]
 
 
 def test_geojson_points(tmp_path):

@@ -14,6 +14,7 @@ from geo.cli.boundaries import boundaries_group
 from geo.cli.ingest import ingest_command
 from geo.cli.map import map_command
 from geo.cli.run import run_command
+from geo.cli.synthetic import synthetic_command
 
 
 class _GeoGroup(click.Group):
@@ -36,7 +37,8 @@ def cli() -> None:
     geo boundaries build   rebuild boundaries/ from the pinned source packages
     geo boundaries check   fail if boundaries/ differs from a rebuild
     geo ingest FILE...     read, geocode and join incident files
-    geo run --out DIR      run the pipeline on the embedded defaults
+    geo synthetic FILE     write a seeded file of SYNTHETIC incidents
+    geo run --out DIR      run the pipeline on the embedded sample (or on inputs)
     geo map DIR            write the interactive map of an earlier run
     """
 
@@ -45,6 +47,7 @@ cli.add_command(boundaries_group)
 cli.add_command(ingest_command)
 cli.add_command(run_command)
 cli.add_command(map_command)
+cli.add_command(synthetic_command)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """``geo run``: the whole pipeline into one output folder.
 
-Until incident ingestion lands, a run writes the boundary layers and their map.
+Without inputs it runs on the embedded sample: the events named in the source
+editorial (by place name) and a seeded set of SYNTHETIC incidents.
 """
 
 from __future__ import annotations
@@ -13,22 +14,50 @@ import click
 from geo import boundaries as boundary_layers
 from geo.cli.map import BOUNDARIES_MAP, layers_for_map
 from geo.cli.options import config_option, out_dir_option, quiet_option, settings_from
+from geo.cli.progress import step_bar
+from geo.config import PROJECT_ROOT
+from geo.export.incidents import write_ingest
+from geo.export.tables import write_csv
 from geo.export.vector import atomic_path
+from geo.incidents import ingest
+from geo.incidents.synthetic import generate
 from geo.maps import boundaries_map, write_map
+
+SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
+SYNTHETIC_FILE = "synthetic_incidents.csv"
+SYNTHETIC_EVENTS = 2000
+SYNTHETIC_SEED = 20250228
 
 
 @click.command(name="run")
+@click.argument("inputs", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @out_dir_option(default="outputs", help_text="Folder for every output of the run.")
 @config_option
 @quiet_option
-def run_command(out_dir: Path, config_path: Path | None, quiet: bool) -> None:
-    """Run the pipeline on the embedded defaults and write OUT."""
+def run_command(inputs: tuple[Path, ...], out_dir: Path, config_path: Path | None, quiet: bool) -> None:
+    """Run the pipeline on INPUTS (default: the embedded sample) and write OUT."""
     settings = settings_from(config_path)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = [f"{layer}.geojson" for layer in boundary_layers.LAYERS] + [boundary_layers.GEOPACKAGE]
-    for name in names:
-        with atomic_path(out_dir / name) as tmp:
-            shutil.copyfile(settings.boundaries_dir / name, tmp)
-    write_map(boundaries_map(layers_for_map(out_dir, settings.boundaries_dir)), out_dir / BOUNDARIES_MAP)
+    files = list(inputs)
+    if not files:
+        synthetic = generate(SYNTHETIC_EVENTS, seed=SYNTHETIC_SEED, boundaries_dir=settings.boundaries_dir)
+        files = [SAMPLE_EVENTS, write_csv(synthetic, out_dir / SYNTHETIC_FILE)]
+    advance, close = step_bar(len(files) + 5, quiet)
+    try:
+        result = ingest(files, mapping=settings.incidents, boundaries_dir=settings.boundaries_dir, progress=advance)
+        advance("writing incident outputs")
+        write_ingest(result, files, out_dir, {"format": "auto", "geocode_all": False,
+                                              "incident_source": settings.incidents.source})
+        advance("copying boundary layers")
+        names = [f"{layer}.geojson" for layer in boundary_layers.LAYERS] + [boundary_layers.GEOPACKAGE]
+        for name in names:
+            with atomic_path(out_dir / name) as tmp:
+                shutil.copyfile(settings.boundaries_dir / name, tmp)
+        advance("drawing the map")
+        write_map(boundaries_map(layers_for_map(out_dir, settings.boundaries_dir)), out_dir / BOUNDARIES_MAP)
+    finally:
+        close()
     if not quiet:
-        click.echo(f"wrote {len(names) + 1} files to {out_dir}/ (boundary layers and {BOUNDARIES_MAP})", err=True)
+        read = sum(f.read for f in result.files)
+        click.echo(f"read {read} = accepted {len(result.incidents)} + rejected {len(result.rejects)}; "
+                   f"wrote {out_dir}/", err=True)

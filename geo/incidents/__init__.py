@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from geo import boundaries
+from geo.boundaries.names import slug
 from geo.config import IncidentMapping
 from geo.geocode import Gazetteer, geocode
 from geo.incidents.csvtable import InputFileError, RawTable, read_csv_table
@@ -74,7 +75,7 @@ def _normalise(raw: RawTable, fmt: str, mapping: IncidentMapping) -> tuple[str, 
     columns = mapping.as_dict()
     if LON in raw.columns:  # GeoJSON points: coordinates from the geometry
         columns = {"lon": LON, "lat": LAT, **columns}
-    return "csv", normalise_plain(raw, columns, mapping.source)
+    return "csv", normalise_plain(raw, columns, mapping.source, mapping.synthetic)
 
 
 class _Run:
@@ -148,7 +149,7 @@ def ingest(
         raw = _read(path, run.rejects)
         chosen, normalised = _normalise(raw, fmt, mapping)
         file_index = run.add_file(raw.frame, chosen)
-        frames.append(_checked(normalised, raw, file_index, chosen, mapping, study_area, run))
+        frames.append(_checked(normalised, raw, file_index, study_area, run))
         accounts.append(FileAccount(str(path), chosen, raw.encoding, raw.rows_read))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["_file", "_row"])
     # The same source id twice in one run: the first (by file, then line) wins.
@@ -179,8 +180,8 @@ def ingest(
     return IngestResult(joined, reject_table, accounts, timings)
 
 
-def _checked(normalised: Normalised, raw: RawTable, file_index: int, chosen: str, mapping: IncidentMapping,
-             study_area: shapely.Geometry, run: _Run) -> pd.DataFrame:
+def _checked(normalised: Normalised, raw: RawTable, file_index: int, study_area: shapely.Geometry,
+             run: _Run) -> pd.DataFrame:
     """Canonical rows of one file that pass the value checks; the others go to the rejects."""
     frame = normalised.frame
     for column in INCIDENT_COLUMNS:
@@ -188,7 +189,7 @@ def _checked(normalised: Normalised, raw: RawTable, file_index: int, chosen: str
             frame[column] = pd.NA
     frame["input_file"] = raw.frame["input_file"].to_numpy()
     frame["line_no"] = raw.frame["line_no"].to_numpy()
-    frame["synthetic"] = mapping.synthetic if chosen == "csv" else False
+    frame["synthetic"] = frame["synthetic"].fillna(False).astype(bool)
     frame["_file"] = file_index
     frame["_row"] = np.arange(len(frame))
     lat, lon, checks = check_coordinates(frame["lat"], frame["lon"], study_area)
@@ -232,6 +233,8 @@ def _geocode(frame: pd.DataFrame, run: _Run, gazetteer: Gazetteer | None, geocod
 
 
 def _incident_ids(incidents: pd.DataFrame) -> pd.Series:
-    """``SOURCE-source_id``, or ``SOURCE-file:line`` for rows without an id."""
+    """``source-slug:source_id``, or ``source-slug:file:line`` for rows without an id."""
     fallback = incidents["input_file"].astype("string") + ":" + incidents["line_no"].astype("string")
-    return (incidents["source"].astype("string") + "-" + incidents["source_id"].fillna(fallback)).astype("string")
+    prefixes = {s: slug(s) for s in incidents["source"].dropna().unique()}
+    prefix = incidents["source"].map(prefixes).astype("string")
+    return (prefix + ":" + incidents["source_id"].fillna(fallback)).astype("string")

@@ -57,6 +57,12 @@ def _coordinates(raw: RawTable, lat_col: str, lon_col: str, problems: dict[str, 
 
 # --- ACLED -------------------------------------------------------------------------------------
 
+ACLED_COLUMNS = (
+    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type",
+    "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2", "interaction", "civilian_targeting",
+    "iso", "region", "country", "admin1", "admin2", "admin3", "location", "latitude", "longitude",
+    "geo_precision", "source", "source_scale", "notes", "fatalities", "tags", "timestamp",
+)
 ACLED_REQUIRED = {"event_id_cnty", "event_date", "latitude", "longitude", "fatalities"}
 _ACLED_TIME_PRECISION = {"1": "day", "2": "week", "3": "month"}
 # ACLED interaction codes of actor 2 (the side acted upon).
@@ -83,6 +89,8 @@ def normalise_acled(raw: RawTable) -> Normalised:
     event_type = _text(raw, "sub_event_type").fillna(_text(raw, "event_type"))
     frame = pd.DataFrame({
         "source": "ACLED",
+        # files made by geo's synthetic generator say so in ACLED's tags column
+        "synthetic": _text(raw, "tags").fillna("").str.contains("synthetic", case=False),
         "source_id": _text(raw, "event_id_cnty"),
         "date": dates,
         "date_precision": _text(raw, "time_precision").map(_ACLED_TIME_PRECISION, na_action="ignore").fillna("day"),
@@ -213,9 +221,11 @@ PLAIN_FIELDS = INCIDENT_FIELDS
 _COUNT_FIELDS = ("killed", "killed_civilians", "killed_security", "killed_militants", "injured")
 
 
-def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str) -> Normalised:
+def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str, synthetic: bool = False) -> Normalised:
     """A CSV (or GeoJSON properties) table whose columns are named in ``mapping``
-    (canonical field → source column); unmapped fields stay empty."""
+    (canonical field → source column); unmapped fields are read from columns
+    with the canonical name, if any. A ``source`` column overrides ``source``
+    and a ``synthetic`` column (true/1/yes) marks synthetic rows."""
     problems: dict[str, np.ndarray] = {}
     column = {field: mapping.get(field, field) for field in PLAIN_FIELDS}
     dates, bad_date = parse_dates(_text(raw, column["date"]))
@@ -228,8 +238,10 @@ def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str) -> Norm
     target = _text(raw, column["target_category"]).str.lower().str.replace(" ", "_")
     target = target.where(target.isin(["civilians", "security_forces", "militants", "mixed"]), "unknown")
     precision = _text(raw, column["date_precision"]).str.lower()
+    flag = _text(raw, "synthetic").fillna("").str.lower().isin(["true", "1", "yes"])
     frame = pd.DataFrame({
-        "source": source,
+        "source": _text(raw, "source").fillna(source),
+        "synthetic": flag | synthetic,
         "source_id": _text(raw, column["source_id"]),
         "date": dates,
         "date_precision": precision.where(precision.isin(["day", "week", "month", "year"]), "day"),
