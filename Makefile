@@ -28,6 +28,7 @@ check-boundaries: install
 
 bench: install
 	$(BIN)/python bench/bench_boundaries.py --build
+	$(BIN)/python bench/bench_ingest.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -64,38 +64,41 @@ def join_incidents(incidents: pd.DataFrame, layers: JoinLayers) -> pd.DataFrame:
     district and province when the point lies in an Afghan district near the
     border; ``country`` comes from the country outlines in all cases.
     """
-    out = incidents.copy()
-    for column, dtype in JOIN_COLUMNS.items():
-        out[column] = pd.Series(pd.NA, index=out.index, dtype=dtype)
-    located = (out["lat"].notna() & out["lon"].notna()).to_numpy()
-    if not located.any():
-        return out
-    points = shapely.points(out["lon"].to_numpy(dtype=float)[located], out["lat"].to_numpy(dtype=float)[located])
+    n = len(incidents)
+    lon = incidents["lon"].to_numpy(dtype=float, na_value=np.nan)
+    lat = incidents["lat"].to_numpy(dtype=float, na_value=np.nan)
+    located = np.isfinite(lon) & np.isfinite(lat)
+    columns = {c: np.full(n, None, dtype=object) for c in ("tehsil_id", "tehsil", "district_id", "district",
+                                                            "province", "country")}
+    in_study_area = np.full(n, None, dtype=object)
     rows = np.flatnonzero(located)
+    points = shapely.points(lon[rows], lat[rows])
 
-    tehsils = layers.tehsils
-    hit = _first_hit(points, tehsils, "tehsil_id")
+    hit = _first_hit(points, layers.tehsils, "tehsil_id")
     inside = hit >= 0
-    target = out.index[rows[inside]]
     for column in ("tehsil_id", "tehsil", "district_id", "district", "province"):
-        out.loc[target, column] = tehsils[column].to_numpy()[hit[inside]]
-    out.loc[out.index[rows], "in_study_area"] = inside
+        columns[column][rows[inside]] = layers.tehsils[column].to_numpy(dtype=object)[hit[inside]]
+    columns["country"][rows[inside]] = "Pakistan"
+    in_study_area[rows] = inside
 
+    # Only points outside the study area need the Afghan districts and the countries.
+    outside_rows, outside_points = rows[~inside], points[~inside]
     afghan = layers.afghan_districts
-    hit_af = _first_hit(points, afghan, "afghan_district_id")
-    in_afghan = (hit_af >= 0) & ~inside
-    target = out.index[rows[in_afghan]]
-    out.loc[target, "district_id"] = afghan["afghan_district_id"].to_numpy()[hit_af[in_afghan]]
-    out.loc[target, "district"] = afghan["district"].to_numpy()[hit_af[in_afghan]]
-    out.loc[target, "province"] = afghan["province"].to_numpy()[hit_af[in_afghan]]
-
+    hit_af = _first_hit(outside_points, afghan, "afghan_district_id")
+    found = hit_af >= 0
+    for column, source in (("district_id", "afghan_district_id"), ("district", "district"), ("province", "province")):
+        columns[column][outside_rows[found]] = afghan[source].to_numpy(dtype=object)[hit_af[found]]
     # Two large outlines: prepared point-in-polygon beats a tree query here.
-    country = np.full(len(points), "other", dtype=object)
-    x, y = shapely.get_x(points), shapely.get_y(points)
+    country = np.full(len(outside_rows), "other", dtype=object)
+    x, y = lon[outside_rows], lat[outside_rows]
     for name, outline in sorted(zip(layers.countries["country"], layers.countries.geometry.values, strict=True),
                                 reverse=True):  # the alphabetically first is applied last and wins ties
         shapely.prepare(outline)
         country[shapely.intersects_xy(outline, x, y)] = name
-    country[inside] = "Pakistan"
-    out.loc[out.index[rows], "country"] = country
+    columns["country"][outside_rows] = country
+
+    out = incidents.copy()
+    for column, values in columns.items():
+        out[column] = pd.array(values, dtype=JOIN_COLUMNS[column])
+    out["in_study_area"] = pd.array(in_study_area, dtype="boolean")
     return out

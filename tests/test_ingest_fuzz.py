@@ -60,6 +60,6 @@ def test_every_row_is_accepted_or_rejected(text, encoding):
         account = result.files[0]
         assert account.read == account.accepted + account.rejected
         assert len(result.incidents) == account.accepted
-        data_lines = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
+        data_lines = sum(1 for _ in csv.reader(io.StringIO(text, newline=""))) - 1
         assert account.read == data_lines
         assert result.incidents["lat"].between(-90, 90).all()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,9 @@ import pyarrow.csv as pacsv
 
 from geo._errors import GeoError
 from geo.incidents.schema import Rejects
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 class InputFileError(GeoError, ValueError):
@@ -64,30 +68,17 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
     if not text.strip():
         msg = f"{path} is empty"
         raise InputFileError(msg)
-    header = next(csv.reader(io.StringIO(text)))
+    header = next(csv.reader(io.StringIO(text, newline="")))
     columns = [c.strip() for c in header]
     if len(set(columns)) != len(columns) or not all(columns):
         msg = f"{path}: the header has empty or repeated column names: {header}"
         raise InputFileError(msg)
 
-    bad: list[tuple[int, str]] = []
-
-    def on_bad_row(row: pacsv.InvalidRow) -> str:
-        bad.append((row.number, row.text))
-        return "skip"
-
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(use_threads=False, column_names=columns, skip_rows=1),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
-                                             invalid_row_handler=on_bad_row),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
-    except pa.ArrowInvalid as exc:
-        msg = f"{path} is not a readable CSV table: {exc}"
-        raise InputFileError(msg) from exc
+    # Arrow reads UTF-8: hand it the file's own bytes when they are that already.
+    payload = data if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf") else text.encode("utf-8")
+    table, bad = _parse(payload, columns, path, threads=True)
+    if bad:  # Arrow numbers bad rows only when it reads on one thread
+        table, bad = _parse(payload, columns, path, threads=False)
     frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
 
     # Record numbers (header = 1) of the good rows, then their physical lines.
@@ -109,9 +100,13 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
                     detail=f"expected {len(columns)} fields", source=source)
 
     values = frame[columns]
-    empty_rows = np.ones(len(frame), dtype=bool)
-    for column in columns:
-        empty_rows &= (values[column].str.strip() == "").to_numpy(dtype=bool)
+    # A row is empty when every field is blank; test the rest only where the first is.
+    empty_rows = (values[columns[0]].str.strip() == "").to_numpy(dtype=bool)
+    for column in columns[1:]:
+        if not empty_rows.any():
+            break
+        candidates = np.flatnonzero(empty_rows)
+        empty_rows[candidates] = (values[column].iloc[candidates].str.strip() == "").to_numpy(dtype=bool)
     rejects.add(frame, empty_rows, "empty_row", source=source)
     hxl = np.zeros(len(frame), dtype=bool)
     if len(frame) and not empty_rows[0]:
@@ -124,16 +119,40 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
                     rows_read=len(frame) + len(bad))
 
 
+def _parse(payload: bytes, columns: list[str], path: Path, threads: bool) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """Parse with Arrow; rows with the wrong number of fields are set aside with
+    their record number (header = 1) and text."""
+    bad: list[tuple[int, str]] = []
+
+    def on_bad_row(row: pacsv.InvalidRow) -> str:
+        bad.append((row.number, row.text))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(payload),
+            read_options=pacsv.ReadOptions(use_threads=threads, column_names=columns, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+                                             invalid_row_handler=on_bad_row),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        msg = f"{path} is not a readable CSV table: {exc}"
+        raise InputFileError(msg) from exc
+    return table, bad
+
+
 def _record_start_lines(text: str, n_records: int) -> np.ndarray | None:
     """Physical start line of each record (index 0 = header), or None when every
     record is one line (the common, fast case)."""
-    newlines = text.count("\n")
-    ends_with_newline = text.endswith("\n")
-    physical_lines = newlines + (0 if ends_with_newline else 1)
+    # Lines end at \r\n, \n or a lone \r, as for Arrow's parser and the csv module.
+    newlines = len(_LINE_END.findall(text))
+    physical_lines = newlines + (0 if text.endswith(("\n", "\r")) else 1)
     if physical_lines == n_records:
         return None
     starts = []
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))
     previous_end = 0
     for _ in reader:
         starts.append(previous_end + 1)

@@ -9,7 +9,22 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
+
+
+def _to_number(text: pd.Series, empty: pd.Series) -> pd.Series:
+    """Numbers from strings; NaN where empty or not a number.
+
+    Arrow's cast is fast but all-or-nothing, so clean columns (the usual case)
+    take it and a column with any bad cell falls back to pandas.
+    """
+    arrow = pc.if_else(pa.array(empty.to_numpy(dtype=bool)), None, pa.array(text))
+    try:
+        return pd.Series(pc.cast(arrow, pa.float64()).to_numpy(zero_copy_only=False), index=text.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(text.where(~empty), errors="coerce").astype("float64")
 
 
 def parse_count(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -18,8 +33,8 @@ def parse_count(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     Returns the counts (``Int32``) and the mask of cells that are not counts.
     """
     text = values.astype("string").str.strip()
-    empty = text.isna() | (text == "")
-    number = pd.to_numeric(text.where(~empty), errors="coerce")
+    empty = (text.isna() | (text == "")).fillna(True)
+    number = _to_number(text, empty)
     bad = (~empty & (number.isna() | (number < 0) | (number % 1 != 0) | (number > 1e6))).to_numpy(dtype=bool)
     counts = number.where(~pd.Series(bad, index=values.index)).round().astype("Int32")
     return counts, bad
@@ -29,8 +44,8 @@ def parse_coordinate(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Decimal degrees; empty cells are missing (NaN). Returns values and the mask
     of cells that are not numbers."""
     text = values.astype("string").str.strip().str.replace(",", ".", regex=False)
-    empty = text.isna() | (text == "")
-    number = pd.to_numeric(text.where(~empty), errors="coerce").astype("float64")
+    empty = (text.isna() | (text == "")).fillna(True)
+    number = _to_number(text, empty)
     bad = (~empty & number.isna()).to_numpy(dtype=bool)
     return number, bad
 

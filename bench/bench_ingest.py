@@ -1,0 +1,116 @@
+"""Benchmark of incident ingest: 1M ACLED-format rows, and geocoding 100k names.
+
+Each measurement runs in its own process so that its peak memory is its own.
+Prints figures and ratios against naive baselines; asserts nothing.
+Run with `make bench` (the 1M-row file is generated once into the cache folder).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from geo.config import default_settings
+
+ROWS = 1_000_000
+GEOCODE_ROWS = 100_000
+
+
+def acled_file() -> Path:
+    path = default_settings().cache_dir / f"bench_acled_{ROWS}.csv"
+    if not path.exists():
+        from geo.export.tables import write_csv
+        from geo.incidents.synthetic import generate, to_acled
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(to_acled(generate(ROWS, seed=42)), path)
+    return path
+
+
+def _ours(path: str) -> dict:
+    import tempfile
+
+    from geo.export.tables import write_parquet
+    from geo.incidents import ingest
+
+    started = time.perf_counter()
+    result = ingest([Path(path)])
+    with tempfile.TemporaryDirectory() as tmp:
+        write_parquet(result.incidents, Path(tmp) / "incidents.parquet")
+    return {"seconds": time.perf_counter() - started, "stages": result.timings_s,
+            "accepted": len(result.incidents), "rejected": len(result.rejects)}
+
+
+def _baseline(path: str) -> dict:
+    import tempfile
+
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo import boundaries
+
+    started = time.perf_counter()
+    frame = pd.read_csv(path)
+    points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["longitude"], frame["latitude"]),
+                              crs="EPSG:4326")
+    joined = gpd.sjoin(points, boundaries.load("tehsils")[["tehsil_id", "geometry"]], how="left",
+                       predicate="within")
+    with tempfile.TemporaryDirectory() as tmp:
+        joined.to_parquet(Path(tmp) / "x.parquet")
+    return {"seconds": time.perf_counter() - started, "rows": len(joined)}
+
+
+def _geocode(naive: bool) -> dict:
+    import numpy as np
+    import pandas as pd
+
+    from geo.geocode import Gazetteer, geocode
+
+    gazetteer = Gazetteer()
+    names = pd.read_csv(default_settings().boundaries_dir / "geonames_places.csv", keep_default_na=False)
+    names = names.loc[names["country"] == "Pakistan", "name"].tolist()[:300]
+    pool = names + [n.replace("a", "e", 1) for n in names[:100]] + ["Torkham", "Xyzzy"] * 10
+    rng = np.random.default_rng(0)
+    n = 2_000 if naive else GEOCODE_ROWS
+    frame = pd.DataFrame({"place": rng.choice(pool, n), "source_admin1": None, "source_admin2": None})
+    started = time.perf_counter()
+    if naive:
+        for place in frame["place"]:
+            gazetteer.match(place)
+        resolved = n
+    else:
+        resolved = int((geocode(frame, gazetteer)["reason"] == "").sum())
+    return {"seconds": time.perf_counter() - started, "rows": n, "resolved": resolved, "distinct": len(set(pool))}
+
+
+def run_child(name: str, *args: str) -> dict:
+    code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
+            f"import bench_ingest as b; r = b.{name}(*{list(args)!r});"
+            "r['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    path = str(acled_file())
+    ours = run_child("_ours", path)
+    base = run_child("_baseline", path)
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in ours["stages"].items())
+    print(f"ingest+join+parquet of {ROWS:,} ACLED rows: {ours['seconds']:.1f} s, peak {ours['peak_mb']:.0f} MB "
+          f"({stages}; accepted {ours['accepted']:,}, rejected {ours['rejected']:,})")
+    print(f"naive baseline read_csv+sjoin+to_parquet: {base['seconds']:.1f} s, peak {base['peak_mb']:.0f} MB "
+          f"(ratio ours/baseline {ours['seconds'] / base['seconds']:.2f})")
+    cached = run_child("_geocode", "")
+    naive = run_child("_geocode", "1")
+    per_row = cached["seconds"] / cached["rows"]
+    per_row_naive = naive["seconds"] / naive["rows"]
+    print(f"geocode {cached['rows']:,} name-only rows ({cached['distinct']} distinct names): {cached['seconds']:.2f} s, "
+          f"{cached['resolved']:,} resolved; naive per-row matching {per_row_naive * 1e3:.2f} ms/row "
+          f"(ratio {per_row_naive / per_row:.0f}x)")
+
+
+if __name__ == "__main__":
+    main()
