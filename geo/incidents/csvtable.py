@@ -21,7 +21,6 @@ import pyarrow.csv as pacsv
 from geo._errors import GeoError
 from geo.incidents.schema import Rejects
 
-
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
