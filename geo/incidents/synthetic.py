@@ -6,8 +6,8 @@ event: clusters in the former FATA districts, Bannu, Lakki Marwat, D.I. Khan,
 Quetta, Kech and along the border, fewer elsewhere; about 1.1 killed per event
 split by victim category, so that 2,000 events over Jan 2024–Mar 2025 give
 monthly totals of the order of the real ones (with the seed of ``geo run``:
-1,645 killed in 2024, at least 109 a month). It writes canonical columns or an ACLED-format file (for
-benchmarks with a million rows).
+1,645 killed in 2024, at least 109 a month). It writes canonical columns or
+an ACLED-format file (for benchmarks with a million rows).
 """
 
 from __future__ import annotations
