@@ -13,6 +13,7 @@ import dataclasses
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from geo import boundaries
@@ -67,38 +68,50 @@ def join_incidents(incidents: pd.DataFrame, layers: JoinLayers) -> pd.DataFrame:
     n = len(incidents)
     lon = incidents["lon"].to_numpy(dtype=float, na_value=np.nan)
     lat = incidents["lat"].to_numpy(dtype=float, na_value=np.nan)
-    located = np.isfinite(lon) & np.isfinite(lat)
-    columns = {c: np.full(n, None, dtype=object) for c in ("tehsil_id", "tehsil", "district_id", "district",
-                                                            "province", "country")}
-    in_study_area = np.full(n, None, dtype=object)
-    rows = np.flatnonzero(located)
+    rows = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
     points = shapely.points(lon[rows], lat[rows])
 
-    hit = _first_hit(points, layers.tehsils, "tehsil_id")
-    inside = hit >= 0
-    for column in ("tehsil_id", "tehsil", "district_id", "district", "province"):
-        columns[column][rows[inside]] = layers.tehsils[column].to_numpy(dtype=object)[hit[inside]]
-    columns["country"][rows[inside]] = "Pakistan"
-    in_study_area[rows] = inside
+    # Each output column is a lookup table plus, per row, an index into it (-1: none).
+    tehsil_of = np.full(n, -1, dtype=np.int64)
+    tehsil_of[rows] = _first_hit(points, layers.tehsils, "tehsil_id")
+    inside = tehsil_of[rows] >= 0
 
     # Only points outside the study area need the Afghan districts and the countries.
-    outside_rows, outside_points = rows[~inside], points[~inside]
-    afghan = layers.afghan_districts
-    hit_af = _first_hit(outside_points, afghan, "afghan_district_id")
-    found = hit_af >= 0
-    for column, source in (("district_id", "afghan_district_id"), ("district", "district"), ("province", "province")):
-        columns[column][outside_rows[found]] = afghan[source].to_numpy(dtype=object)[hit_af[found]]
-    # Two large outlines: prepared point-in-polygon beats a tree query here.
-    country = np.full(len(outside_rows), "other", dtype=object)
+    outside_rows = rows[~inside]
+    afghan_of = np.full(n, -1, dtype=np.int64)
+    afghan_of[outside_rows] = _first_hit(points[~inside], layers.afghan_districts, "afghan_district_id")
+    countries = ["Pakistan", "Afghanistan", "other"]
+    country_of = np.full(n, -1, dtype=np.int64)
+    country_of[rows[inside]] = 0
+    outside_country = np.full(len(outside_rows), 2, dtype=np.int64)
     x, y = lon[outside_rows], lat[outside_rows]
+    # Two large outlines: prepared point-in-polygon beats a tree query here.
     for name, outline in sorted(zip(layers.countries["country"], layers.countries.geometry.values, strict=True),
                                 reverse=True):  # the alphabetically first is applied last and wins ties
         shapely.prepare(outline)
-        country[shapely.intersects_xy(outline, x, y)] = name
-    columns["country"][outside_rows] = country
+        outside_country[shapely.intersects_xy(outline, x, y)] = countries.index(name)
+    country_of[outside_rows] = outside_country
 
     out = incidents.copy()
-    for column, values in columns.items():
-        out[column] = pd.array(values, dtype=JOIN_COLUMNS[column])
-    out["in_study_area"] = pd.array(in_study_area, dtype="boolean")
-    return out
+    tehsils, afghan = layers.tehsils, layers.afghan_districts
+    for column in ("tehsil_id", "tehsil"):
+        out[column] = _lookup(tehsils[column], tehsil_of)
+    for column, afghan_column in (("district_id", "afghan_district_id"), ("district", "district"),
+                                  ("province", "province")):
+        # Study-area units first, then the Afghan ones, in one lookup table.
+        table = pd.concat([tehsils[column], afghan[afghan_column]], ignore_index=True)
+        index = np.where(tehsil_of >= 0, tehsil_of, np.where(afghan_of >= 0, afghan_of + len(tehsils), -1))
+        out[column] = _lookup(table, index)
+    out["country"] = _lookup(pd.Series(countries), country_of)
+    in_study_area = pd.array(np.zeros(n, dtype=bool), dtype="boolean")
+    in_study_area[tehsil_of >= 0] = True
+    in_study_area[np.setdiff1d(np.arange(n), rows)] = pd.NA
+    out["in_study_area"] = in_study_area
+    return out.astype({c: t for c, t in JOIN_COLUMNS.items() if c != "in_study_area"})
+
+
+def _lookup(table: pd.Series, index: np.ndarray) -> pd.arrays.StringArray:
+    """``table[index]`` as a string column, empty where ``index`` is -1 (done in Arrow)."""
+    values = pa.array(table.astype("string").to_numpy(dtype=object, na_value=None), type=pa.string())
+    taken = values.take(pa.array(index, mask=index < 0))
+    return pd.Series(taken.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get), dtype="string").to_numpy()

@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from geo._errors import GeoError
 from geo.incidents.schema import Rejects
 
-_LINE_END = re.compile(r"\r\n|\r|\n")
+_NON_SPACE = re.compile(r"\S")
 
 
 class InputFileError(GeoError, ValueError):
@@ -64,7 +64,7 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
         msg = f"cannot read {path}: {exc.strerror or exc}"
         raise InputFileError(msg) from exc
     text, encoding = decode(data, path)
-    if not text.strip():
+    if _NON_SPACE.search(text) is None:
         msg = f"{path} is empty"
         raise InputFileError(msg)
     header = next(csv.reader(io.StringIO(text, newline="")))
@@ -146,7 +146,7 @@ def _record_start_lines(text: str, n_records: int) -> np.ndarray | None:
     """Physical start line of each record (index 0 = header), or None when every
     record is one line (the common, fast case)."""
     # Lines end at \r\n, \n or a lone \r, as for Arrow's parser and the csv module.
-    newlines = len(_LINE_END.findall(text))
+    newlines = text.count("\n") + text.count("\r") - text.count("\r\n")
     physical_lines = newlines + (0 if text.endswith(("\n", "\r")) else 1)
     if physical_lines == n_records:
         return None
