@@ -103,15 +103,14 @@ def join_incidents(incidents: pd.DataFrame, layers: JoinLayers) -> pd.DataFrame:
         index = np.where(tehsil_of >= 0, tehsil_of, np.where(afghan_of >= 0, afghan_of + len(tehsils), -1))
         out[column] = _lookup(table, index)
     out["country"] = _lookup(pd.Series(countries), country_of)
-    in_study_area = pd.array(np.zeros(n, dtype=bool), dtype="boolean")
-    in_study_area[tehsil_of >= 0] = True
-    in_study_area[np.setdiff1d(np.arange(n), rows)] = pd.NA
-    out["in_study_area"] = in_study_area
-    return out.astype({c: t for c, t in JOIN_COLUMNS.items() if c != "in_study_area"})
+    located = np.zeros(n, dtype=bool)
+    located[rows] = True
+    out["in_study_area"] = pd.arrays.BooleanArray(tehsil_of >= 0, ~located)
+    return out
 
 
-def _lookup(table: pd.Series, index: np.ndarray) -> pd.arrays.StringArray:
+def _lookup(table: pd.Series, index: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """``table[index]`` as a string column, empty where ``index`` is -1 (done in Arrow)."""
     values = pa.array(table.astype("string").to_numpy(dtype=object, na_value=None), type=pa.string())
     taken = values.take(pa.array(index, mask=index < 0))
-    return pd.Series(taken.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get), dtype="string").to_numpy()
+    return taken.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get).array

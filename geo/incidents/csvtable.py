@@ -67,7 +67,8 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
     if _NON_SPACE.search(text) is None:
         msg = f"{path} is empty"
         raise InputFileError(msg)
-    header = next(csv.reader(io.StringIO(text, newline="")))
+    # The header is on the first line(s): parse only the start of the text.
+    header = next(csv.reader(io.StringIO(text[: 1 << 20], newline="")))
     columns = [c.strip() for c in header]
     if len(set(columns)) != len(columns) or not all(columns):
         msg = f"{path}: the header has empty or repeated column names: {header}"
@@ -84,7 +85,7 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
     bad_numbers = np.array(sorted(n for n, _ in bad), dtype=np.int64)  # record numbers, header = 1
     all_numbers = np.arange(2, len(frame) + len(bad) + 2, dtype=np.int64)
     good_numbers = np.setdiff1d(all_numbers, bad_numbers, assume_unique=True)
-    to_line = _record_start_lines(text, len(frame) + len(bad) + 1)
+    to_line = _record_start_lines(text, payload, len(frame) + len(bad) + 1)
     frame["input_file"] = path.name
     frame["line_no"] = to_line[good_numbers - 1] if to_line is not None else good_numbers
     if bad:
@@ -98,24 +99,23 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
         rejects.add(bad_frame, ~empty, "malformed_row",
                     detail=f"expected {len(columns)} fields", source=source)
 
-    values = frame[columns]
     # A row is empty when every field is blank; test the rest only where the first is.
-    empty_rows = (values[columns[0]].str.strip() == "").to_numpy(dtype=bool)
+    empty_rows = (frame[columns[0]].str.strip() == "").to_numpy(dtype=bool)
     for column in columns[1:]:
         if not empty_rows.any():
             break
         candidates = np.flatnonzero(empty_rows)
-        empty_rows[candidates] = (values[column].iloc[candidates].str.strip() == "").to_numpy(dtype=bool)
+        empty_rows[candidates] = (frame[column].iloc[candidates].str.strip() == "").to_numpy(dtype=bool)
     rejects.add(frame, empty_rows, "empty_row", source=source)
     hxl = np.zeros(len(frame), dtype=bool)
     if len(frame) and not empty_rows[0]:
-        first = values.iloc[0]
+        first = frame[columns].iloc[0]
         filled = first[first.str.strip() != ""]
         hxl[0] = bool(len(filled)) and filled.str.startswith("#").all()
     rejects.add(frame, hxl, "hxl_tag_row", source=source)
     keep = ~(empty_rows | hxl)
-    return RawTable(frame=frame.loc[keep].reset_index(drop=True), columns=columns, encoding=encoding,
-                    rows_read=len(frame) + len(bad))
+    kept = frame if keep.all() else frame.loc[keep].reset_index(drop=True)
+    return RawTable(frame=kept, columns=columns, encoding=encoding, rows_read=len(frame) + len(bad))
 
 
 def _parse(payload: bytes, columns: list[str], path: Path, threads: bool) -> tuple[pa.Table, list[tuple[int, str]]]:
@@ -142,12 +142,17 @@ def _parse(payload: bytes, columns: list[str], path: Path, threads: bool) -> tup
     return table, bad
 
 
-def _record_start_lines(text: str, n_records: int) -> np.ndarray | None:
+def _record_start_lines(text: str, payload: bytes, n_records: int) -> np.ndarray | None:
     """Physical start line of each record (index 0 = header), or None when every
     record is one line (the common, fast case)."""
     # Lines end at \r\n, \n or a lone \r, as for Arrow's parser and the csv module.
-    newlines = text.count("\n") + text.count("\r") - text.count("\r\n")
-    physical_lines = newlines + (0 if text.endswith(("\n", "\r")) else 1)
+    # (counted in the UTF-8 bytes, where line ends are single bytes)
+    octets = np.frombuffer(payload, dtype=np.uint8)
+    carriage = octets == 13
+    newlines = int(np.count_nonzero(octets == 10))
+    if carriage.any():
+        newlines += int(np.count_nonzero(carriage)) - int(np.count_nonzero(carriage[:-1] & (octets[1:] == 10)))
+    physical_lines = newlines + (0 if payload.endswith((b"\n", b"\r")) else 1)
     if physical_lines == n_records:
         return None
     starts = []
