@@ -102,6 +102,9 @@ def test_every_bad_row_is_rejected_with_its_line_and_reason(tmp_path):
     assert "Kech" in ambiguous and "Mastung" in ambiguous
     original = json.loads(result.rejects[result.rejects["line_no"] == 6]["original"].iloc[0])
     assert original["fatalities"] == "several"
+    details = dict(zip(result.rejects["line_no"], result.rejects["detail"], strict=True))
+    assert details[3] == "event_date=31 Feb 2025" and details[6] == "fatalities=several"
+    assert details[5] == "lat=132.0 lon=70.60403" and details[8] == "source_id=A1"
     swapped = result.incidents[result.incidents["source_id"] == "A11"].iloc[0]
     assert swapped["coordinates_fixed"] == "swapped" and swapped["district"] == "Bannu"
 

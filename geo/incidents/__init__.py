@@ -155,7 +155,7 @@ def ingest(
     # The same source id twice in one run: the first (by file, then line) wins.
     ids = frame[["source", "source_id"]].astype("string")
     duplicate = (ids["source_id"].notna() & ids.duplicated(keep="first")).to_numpy()
-    run.reject(frame, duplicate, "duplicate_id")
+    run.reject(frame, duplicate, "duplicate_id", detail="source_id=" + ids["source_id"].fillna(""))
     frame = frame.loc[~duplicate]
     timings["read_normalise_s"] = time.perf_counter() - started
 
@@ -198,8 +198,11 @@ def _checked(normalised: Normalised, raw: RawTable, file_index: int, study_area:
     problems = {**normalised.problems, "coordinates_out_of_range": checks["out_of_range"],
                 "zero_coordinates": checks["zero"]}
     failed, reason = first_error(problems, len(frame))
+    coordinates = ("lat=" + frame["lat"].astype("string").fillna("") + " lon="
+                   + frame["lon"].astype("string").fillna(""))
+    details = {**normalised.details, "coordinates_out_of_range": coordinates, "zero_coordinates": coordinates}
     for name in REJECT_REASONS:
-        run.reject(frame, reason == name, name)
+        run.reject(frame, reason == name, name, detail=details.get(name, ""))
     return frame.loc[~failed]
 
 

@@ -37,21 +37,34 @@ def _text(raw: RawTable, column: str) -> pd.Series:
     return values.where(values != "")
 
 
-def _counts(raw: RawTable, columns: list[str], problems: dict[str, np.ndarray]) -> list[pd.Series]:
+def _flag(raw: RawTable, problems: dict[str, np.ndarray], details: dict[str, pd.Series], reason: str,
+          mask: np.ndarray, column: str) -> None:
+    """Mark rows with ``reason`` and say which source column and value caused it."""
+    mask = np.asarray(mask, dtype=bool)
+    problems[reason] = problems.get(reason, np.zeros(len(raw.frame), bool)) | mask
+    if mask.any():
+        detail = details.setdefault(reason, pd.Series("", index=raw.frame.index, dtype="string"))
+        new = column + "=" + _text(raw, column).fillna("")[mask].str.slice(0, 40)
+        old = detail[mask]
+        detail[mask] = old.where(old == "", old + "; ").fillna("") + new
+
+
+def _counts(raw: RawTable, columns: list[str], problems: dict[str, np.ndarray],
+            details: dict[str, pd.Series]) -> list[pd.Series]:
     out = []
-    bad_any = np.zeros(len(raw.frame), dtype=bool)
     for column in columns:
         values, bad = parse_count(_text(raw, column))
         out.append(values)
-        bad_any |= bad
-    problems["bad_number"] = problems.get("bad_number", np.zeros(len(raw.frame), bool)) | bad_any
+        _flag(raw, problems, details, "bad_number", bad, column)
     return out
 
 
-def _coordinates(raw: RawTable, lat_col: str, lon_col: str, problems: dict[str, np.ndarray]) -> tuple:
+def _coordinates(raw: RawTable, lat_col: str, lon_col: str, problems: dict[str, np.ndarray],
+                 details: dict[str, pd.Series]) -> tuple:
     lat, lat_bad = parse_coordinate(_text(raw, lat_col))
     lon, lon_bad = parse_coordinate(_text(raw, lon_col))
-    problems["bad_number"] = problems.get("bad_number", np.zeros(len(raw.frame), bool)) | lat_bad | lon_bad
+    _flag(raw, problems, details, "bad_number", lat_bad, lat_col)
+    _flag(raw, problems, details, "bad_number", lon_bad, lon_col)
     return lat, lon
 
 
@@ -78,10 +91,11 @@ def normalise_acled(raw: RawTable) -> Normalised:
     type of actor 2 (``inter2``), or civilians where ``civilian_targeting`` is set.
     """
     problems: dict[str, np.ndarray] = {}
+    details: dict[str, pd.Series] = {}
     dates, bad_date = parse_dates(_text(raw, "event_date"))
-    problems["unparseable_date"] = bad_date
-    lat, lon = _coordinates(raw, "latitude", "longitude", problems)
-    (killed,) = _counts(raw, ["fatalities"], problems)
+    _flag(raw, problems, details, "unparseable_date", bad_date, "event_date")
+    lat, lon = _coordinates(raw, "latitude", "longitude", problems, details)
+    (killed,) = _counts(raw, ["fatalities"], problems, details)
     geo_precision, _ = parse_count(_text(raw, "geo_precision"))
     target = _text(raw, "inter2").map(_ACLED_INTER_TARGET, na_action="ignore").fillna("unknown")
     civilian_targeting = _text(raw, "civilian_targeting").fillna("").str.len() > 0
@@ -105,7 +119,7 @@ def normalise_acled(raw: RawTable) -> Normalised:
         "killed": killed,
         "notes": _text(raw, "notes"),
     })
-    return Normalised(frame, problems)
+    return Normalised(frame, problems, details)
 
 
 # --- UCDP GED ----------------------------------------------------------------------------------
@@ -126,11 +140,11 @@ def normalise_ucdp(raw: RawTable) -> Normalised:
     militants; ``deaths_unknown`` stays only in ``killed``.
     """
     problems: dict[str, np.ndarray] = {}
+    details: dict[str, pd.Series] = {}
     dates, bad_date = parse_dates(_text(raw, "date_start"))
-    problems["unparseable_date"] = bad_date
-    lat, lon = _coordinates(raw, "latitude", "longitude", problems)
-    best, deaths_a, deaths_b, civilians = _counts(
-        raw, ["best", "deaths_a", "deaths_b", "deaths_civilians"], problems)
+    _flag(raw, problems, details, "unparseable_date", bad_date, "date_start")
+    lat, lon = _coordinates(raw, "latitude", "longitude", problems, details)
+    best, deaths_a, deaths_b, civilians = _counts(raw, ["best", "deaths_a", "deaths_b", "deaths_civilians"], problems, details)
     side_a, side_b = _text(raw, "side_a").fillna(""), _text(raw, "side_b").fillna("")
     a_is_state = side_a.str.startswith("Government of")
     b_is_state = side_b.str.startswith("Government of")
@@ -161,7 +175,7 @@ def normalise_ucdp(raw: RawTable) -> Normalised:
         "killed_militants": militants,
         "notes": _text(raw, "source_headline"),
     })
-    return Normalised(frame, problems)
+    return Normalised(frame, problems, details)
 
 
 # --- GTD ---------------------------------------------------------------------------------------
@@ -187,10 +201,12 @@ def normalise_gtd(raw: RawTable) -> Normalised:
     security forces) when ``targtype1_txt`` names one, and stay unsplit otherwise.
     """
     problems: dict[str, np.ndarray] = {}
+    details: dict[str, pd.Series] = {}
     dates, precision, bad_date = dates_from_parts(_text(raw, "iyear"), _text(raw, "imonth"), _text(raw, "iday"))
-    problems["unparseable_date"] = bad_date
-    lat, lon = _coordinates(raw, "latitude", "longitude", problems)
-    killed, perpetrators, wounded = _counts(raw, ["nkill", "nkillter", "nwound"], problems)
+    for part in ("iyear", "imonth", "iday"):
+        _flag(raw, problems, details, "unparseable_date", bad_date, part)
+    lat, lon = _coordinates(raw, "latitude", "longitude", problems, details)
+    killed, perpetrators, wounded = _counts(raw, ["nkill", "nkillter", "nwound"], problems, details)
     target = _text(raw, "targtype1_txt").map(_GTD_TARGETS, na_action="ignore").fillna("unknown")
     victims = (killed - perpetrators.fillna(0)).clip(lower=0)
     frame = pd.DataFrame({
@@ -212,7 +228,7 @@ def normalise_gtd(raw: RawTable) -> Normalised:
         "injured": wounded,
         "notes": _text(raw, "summary"),
     })
-    return Normalised(frame, problems)
+    return Normalised(frame, problems, details)
 
 
 # --- plain tables ------------------------------------------------------------------------------
@@ -227,14 +243,15 @@ def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str, synthet
     with the canonical name, if any. A ``source`` column overrides ``source``
     and a ``synthetic`` column (true/1/yes) marks synthetic rows."""
     problems: dict[str, np.ndarray] = {}
+    details: dict[str, pd.Series] = {}
     column = {field: mapping.get(field, field) for field in PLAIN_FIELDS}
     dates, bad_date = parse_dates(_text(raw, column["date"]))
-    problems["unparseable_date"] = bad_date
-    lat, lon = _coordinates(raw, column["lat"], column["lon"], problems)
-    counts = dict(zip(_COUNT_FIELDS, _counts(raw, [column[f] for f in _COUNT_FIELDS], problems), strict=True))
+    _flag(raw, problems, details, "unparseable_date", bad_date, column["date"])
+    lat, lon = _coordinates(raw, column["lat"], column["lon"], problems, details)
+    counts = dict(zip(_COUNT_FIELDS, _counts(raw, [column[f] for f in _COUNT_FIELDS], problems, details), strict=True))
     geo_precision, bad_precision = parse_count(_text(raw, column["geo_precision"]))
-    problems["bad_number"] |= bad_precision | (geo_precision.fillna(1) > 3).to_numpy() | (
-        geo_precision.fillna(1) < 1).to_numpy()
+    out_of_scale = bad_precision | (geo_precision.fillna(1) > 3).to_numpy() | (geo_precision.fillna(1) < 1).to_numpy()
+    _flag(raw, problems, details, "bad_number", out_of_scale, column["geo_precision"])
     target = _text(raw, column["target_category"]).str.lower().str.replace(" ", "_")
     target = target.where(target.isin(["civilians", "security_forces", "militants", "mixed"]), "unknown")
     precision = _text(raw, column["date_precision"]).str.lower()
@@ -256,7 +273,7 @@ def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str, synthet
         **counts,
         "notes": _text(raw, column["notes"]),
     })
-    return Normalised(frame, problems)
+    return Normalised(frame, problems, details)
 
 
 FORMATS: dict[str, tuple[set[str], Callable[[RawTable], Normalised]]] = {
