@@ -18,6 +18,7 @@ import pandas as pd
 from geo.config import INCIDENT_FIELDS
 from geo.incidents.csvtable import RawTable
 from geo.incidents.normalise import dates_from_parts, parse_coordinate, parse_count, parse_dates
+from geo.incidents.schema import DATE_PRECISIONS, TARGET_CATEGORIES
 
 
 @dataclasses.dataclass
@@ -253,7 +254,7 @@ def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str, synthet
     out_of_scale = bad_precision | (geo_precision.fillna(1) > 3).to_numpy() | (geo_precision.fillna(1) < 1).to_numpy()
     _flag(raw, problems, details, "bad_number", out_of_scale, column["geo_precision"])
     target = _text(raw, column["target_category"]).str.lower().str.replace(" ", "_")
-    target = target.where(target.isin(["civilians", "security_forces", "militants", "mixed"]), "unknown")
+    target = target.where(target.isin(TARGET_CATEGORIES), "unknown")
     precision = _text(raw, column["date_precision"]).str.lower()
     flag = _text(raw, "synthetic").fillna("").str.lower().isin(["true", "1", "yes"])
     frame = pd.DataFrame({
@@ -261,7 +262,7 @@ def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str, synthet
         "synthetic": flag | synthetic,
         "source_id": _text(raw, column["source_id"]),
         "date": dates,
-        "date_precision": precision.where(precision.isin(["day", "week", "month", "year"]), "day"),
+        "date_precision": precision.where(precision.isin(DATE_PRECISIONS), "day"),
         "lat": lat, "lon": lon,
         "geo_precision": geo_precision.astype("Int8"),
         "place": _text(raw, column["place"]),

@@ -61,11 +61,6 @@ REJECT_REASONS: dict[str, str] = {
 REJECT_COLUMNS = ("input_file", "line_no", "source", "reason", "detail", "original")
 
 
-def empty_incidents() -> pd.DataFrame:
-    """A canonical incident table with no rows."""
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in INCIDENT_COLUMNS.items()})
-
-
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
     """Give ``frame`` exactly the canonical columns, in order, with their dtypes.
 
