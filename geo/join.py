@@ -31,7 +31,7 @@ class JoinLayers:
     def load(cls, boundaries_dir=None) -> JoinLayers:
         return cls(
             tehsils=boundaries.load("tehsils", boundaries_dir=boundaries_dir),
-            afghan_districts=boundaries.load("afghan_border_districts", boundaries_dir=boundaries_dir),
+            afghan_districts=boundaries.load("afghan_districts", boundaries_dir=boundaries_dir),
             countries=boundaries.load("countries", boundaries_dir=boundaries_dir),
         )
 
@@ -62,8 +62,8 @@ def join_incidents(incidents: pd.DataFrame, layers: JoinLayers) -> pd.DataFrame:
     in_study_area to every incident with coordinates (others get them empty).
 
     Outside the study area, ``district`` and ``province`` are the Afghan
-    district and province when the point lies in an Afghan district near the
-    border; ``country`` comes from the country outlines in all cases.
+    district and province when the point lies in Afghanistan; ``country``
+    comes from the country outlines in all cases.
     """
     n = len(incidents)
     lon = incidents["lon"].to_numpy(dtype=float, na_value=np.nan)

@@ -35,5 +35,6 @@ def test_points_outside_the_study_area_are_kept_and_flagged(join_layers):
     joined = join_incidents(frame, join_layers)
     assert list(joined["country"].fillna("-")) == ["Afghanistan", "Afghanistan", "Pakistan", "other", "-"]
     assert joined.loc[0, "district"] == "Spin Boldak" and joined.loc[0, "province"] == "Kandahar"
+    assert joined.loc[1, "province"] == "Kabul" and joined.loc[1, "district_id"].startswith("AF-")
     assert not joined["in_study_area"].fillna(False).any()
     assert joined["tehsil_id"].isna().all()

@@ -23,7 +23,8 @@ import pyogrio
 from geo._errors import LayerNotFoundError
 from geo.config import default_settings
 
-LAYERS = ("tehsils", "districts", "provinces", "border", "border_bands", "afghan_border_districts", "countries")
+LAYERS = ("tehsils", "districts", "provinces", "border", "border_bands", "afghan_border_districts",
+          "afghan_districts", "countries")
 GEOPACKAGE = "boundaries.gpkg"
 
 __all__ = ["LAYERS", "LayerNotFoundError", "layer_path", "load"]

@@ -115,19 +115,21 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
     afghan_all = border_mod.afghan_context(
         afghanistan, pakistan_outline, border_line, places, subdivisions,
         settings.afghan_context_km, settings.border_match_km, settings.equal_area_crs)
-    afghan = afghan_all[afghan_all["near_border"]]
-    afghan_layer = gpd.GeoDataFrame(
+    afghan_districts = gpd.GeoDataFrame(
         {
-            "afghan_district_id": ["AF-" + s for s in afghan["source_shape_id"]],
-            "district": [n or f"unnamed {s}" for n, s in zip(afghan["name"], afghan["source_shape_id"], strict=True)],
-            "province": [ascii_name(p) for p in afghan["province"]],
-            "distance_to_border_km": afghan["distance_to_border_km"].to_numpy(),
-            "area_km2": [round(border_mod.geodesic_area_km2(g), 3) for g in afghan.geometry.values],
-            "source_shape_id": afghan["source_shape_id"].to_numpy(),
+            "afghan_district_id": ["AF-" + s for s in afghan_all["source_shape_id"]],
+            "district": [n or f"unnamed {s}" for n, s in zip(afghan_all["name"], afghan_all["source_shape_id"],
+                                                               strict=True)],
+            "province": [ascii_name(p) for p in afghan_all["province"]],
+            "distance_to_border_km": afghan_all["distance_to_border_km"].to_numpy(),
+            "area_km2": [round(border_mod.geodesic_area_km2(g), 3) for g in afghan_all.geometry.values],
+            "source_shape_id": afghan_all["source_shape_id"].to_numpy(),
         },
-        geometry=shapely.set_precision(afghan.geometry.values, GRID_DEG),
+        geometry=shapely.set_precision(afghan_all.geometry.values, GRID_DEG),
         crs="EPSG:4326",
     ).sort_values("afghan_district_id", ignore_index=True)
+    afghan_layer = afghan_districts[afghan_all.set_index("source_shape_id").loc[
+        afghan_districts["source_shape_id"], "near_border"].to_numpy()].reset_index(drop=True)
 
     border_km = border_mod.geodesic_length_km(border_line)
     border_layer = gpd.GeoDataFrame(
@@ -147,7 +149,8 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
     )
     layers = {
         "tehsils": tehsils, "districts": districts, "provinces": provinces, "border": border_layer,
-        "border_bands": bands, "afghan_border_districts": afghan_layer, "countries": countries,
+        "border_bands": bands, "afghan_border_districts": afghan_layer, "afghan_districts": afghan_districts,
+        "countries": countries,
     }
     report = {
         "tehsils_per_province": tehsils.groupby("province").size().to_dict(),
