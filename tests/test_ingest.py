@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
 import pytest
 
-from geo.config import IncidentMapping
+from geo.config import IncidentMapping, Settings
 from geo.incidents import InputFileError, ingest
 
 from .incident_files import ACLED_HEADER, GTD_HEADER, UCDP_HEADER, acled_row, gtd_row, ucdp_row, write_rows
@@ -136,12 +137,14 @@ def test_plain_csv_with_a_mapping_and_geocoded_place_names(tmp_path):
     mapping = IncidentMapping(source="think tank", synthetic=False, columns=(
         ("date", "Date"), ("place", "Location"), ("source_admin1", "Province"), ("killed", "Killed"),
         ("injured", "Wounded"), ("target_category", "Victims")))
-    result = ingest([path], mapping=mapping)
+    result = ingest([path], settings=dataclasses.replace(Settings(), incidents=mapping))
     _balanced(result)
     frame = result.incidents
     assert list(frame["district"]) == ["Bannu", "North Waziristan", "Dera Ismail Khan"]
     assert list(frame["geocode_method"]) == ["gazetteer"] * 3
     assert list(frame["target_category"]) == ["security_forces", "security_forces", "unknown"]
+    assert frame["distance_to_border_km"].iloc[0] == pytest.approx(45.86, abs=0.1)  # Bannu
+    assert list(frame["border_band"]) == ["25-50", "10-25", ">100"]  # D.I. Khan is ~130 km away
     assert frame["incident_id"].tolist() == ["think-tank:report.csv:2", "think-tank:report.csv:3",
                                              "think-tank:report.csv:4"]
 

@@ -28,9 +28,9 @@ def ingest_command(inputs: tuple[Path, ...], fmt: str, geocode_all: bool, out_di
     number, its original values and a reason.
     """
     settings = settings_from(config_path)
-    advance, close = step_bar(len(inputs) + 3, quiet)
+    advance, close = step_bar(len(inputs) + 4, quiet)
     try:
-        result = ingest(list(inputs), fmt=fmt, mapping=settings.incidents, boundaries_dir=settings.boundaries_dir,
+        result = ingest(list(inputs), fmt=fmt, settings=settings,
                         geocode_all=geocode_all, progress=advance)
         advance("writing outputs")
         write_ingest(result, list(inputs), out_dir, {"format": fmt, "geocode_all": geocode_all,

@@ -42,9 +42,9 @@ def run_command(inputs: tuple[Path, ...], out_dir: Path, config_path: Path | Non
     if not files:
         synthetic = generate(SYNTHETIC_EVENTS, seed=SYNTHETIC_SEED, boundaries_dir=settings.boundaries_dir)
         files = [SAMPLE_EVENTS, write_csv(synthetic, out_dir / SYNTHETIC_FILE)]
-    advance, close = step_bar(len(files) + 5, quiet)
+    advance, close = step_bar(len(files) + 6, quiet)
     try:
-        result = ingest(files, mapping=settings.incidents, boundaries_dir=settings.boundaries_dir, progress=advance)
+        result = ingest(files, settings=settings, progress=advance)
         advance("writing incident outputs")
         write_ingest(result, files, out_dir, {"format": "auto", "geocode_all": False,
                                               "incident_source": settings.incidents.source})

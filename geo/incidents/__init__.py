@@ -17,7 +17,7 @@ import shapely
 
 from geo import boundaries
 from geo.boundaries.names import slug
-from geo.config import IncidentMapping
+from geo.config import IncidentMapping, Settings, default_settings
 from geo.geocode import Gazetteer, geocode
 from geo.incidents.csvtable import InputFileError, RawTable, read_csv_table
 from geo.incidents.geojson import LAT, LON, read_geojson_table
@@ -25,6 +25,7 @@ from geo.incidents.normalise import check_coordinates, first_error
 from geo.incidents.readers import FORMATS, Normalised, detect_format, normalise_plain
 from geo.incidents.schema import INCIDENT_COLUMNS, REJECT_REASONS, Rejects, conform
 from geo.join import JoinLayers, join_incidents
+from geo.metrics.proximity import BorderDistance, add_border_distance
 
 FORMAT_CHOICES = ("auto", *FORMATS, "csv")
 
@@ -111,12 +112,12 @@ def ingest(
     paths: list[Path],
     *,
     fmt: str = "auto",
-    mapping: IncidentMapping | None = None,
-    boundaries_dir: Path | None = None,
+    settings: Settings | None = None,
     geocode_all: bool = False,
     progress=lambda message: None,
 ) -> IngestResult:
-    """Read, normalise, geocode and join incident files.
+    """Read, normalise, geocode and join incident files, and measure each
+    incident's geodesic distance to the border.
 
     Parameters
     ----------
@@ -124,8 +125,9 @@ def ingest(
         Input files (CSV or GeoJSON).
     fmt
         ``auto`` (detect from the header) or one of ``acled``, ``ucdp``, ``gtd``, ``csv``.
-    mapping
-        Column mapping for plain tables.
+    settings
+        Boundaries folder, column mapping of plain tables (``settings.incidents``),
+        border bands; the defaults when None.
     geocode_all
         Geocode every row by place name, not only rows without coordinates
         (rows whose name fails keep their own coordinates).
@@ -138,7 +140,8 @@ def ingest(
     if fmt not in FORMAT_CHOICES:
         msg = f"unknown format {fmt!r}; choose one of {', '.join(FORMAT_CHOICES)}"
         raise ValueError(msg)
-    mapping = mapping or IncidentMapping()
+    settings = settings or default_settings()
+    mapping, boundaries_dir = settings.incidents, settings.boundaries_dir
     timings: dict[str, float] = {}
     started = time.perf_counter()
     study_area = shapely.union_all(boundaries.load("provinces", boundaries_dir=boundaries_dir).geometry.values)
@@ -171,6 +174,13 @@ def ingest(
     incidents["incident_id"] = _incident_ids(incidents)
     joined = join_incidents(incidents, JoinLayers.load(boundaries_dir))
     timings["join_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    progress("measuring distance to the border")
+    border = boundaries.load("border", boundaries_dir=boundaries_dir).geometry.iloc[0]
+    joined = add_border_distance(joined, BorderDistance.build(border, settings.equal_area_crs),
+                                 settings.border_band_edges_km)
+    timings["border_distance_s"] = time.perf_counter() - started
 
     reject_table = run.rejects.table()
     for account in accounts:

@@ -1,0 +1,1 @@
+"""Metrics over the joined incident table: proximity to the border (so far)."""

@@ -1,0 +1,125 @@
+"""Geodesic distance to the Pakistan–Afghanistan border, for points and units.
+
+Points: the border is densified along its geodesics every ``STEP_M`` metres;
+the nearest of those vertices is found in the study-area projection (an
+STRtree query, no per-point Python loop) and the distance to it is then
+measured exactly on the WGS84 ellipsoid with ``pyproj.Geod``. The error is at
+most half the vertex spacing (``STEP_M / 2`` = 50 m) next to the border and a
+tiny fraction of the distance elsewhere, inside the "0.5 % or 100 m" asked of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod, Transformer
+
+from geo.boundaries.border import densify_geodesic
+
+STEP_M = 100.0
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclasses.dataclass(frozen=True)
+class BorderDistance:
+    """Distances to one border line; build once, query many times.
+
+    Parameters
+    ----------
+    border
+        The border (Multi)LineString in EPSG:4326.
+    projected_crs
+        A metric CRS of the area, used only to find the nearest vertex.
+    """
+
+    vertices: np.ndarray  # (n, 2) lon, lat along the border
+    tree: shapely.STRtree
+    to_projected: Transformer
+
+    @classmethod
+    def build(cls, border: shapely.Geometry, projected_crs: str) -> BorderDistance:
+        lines = shapely.get_parts(shapely.line_merge(border)) if border.geom_type == "MultiLineString" else [border]
+        vertices = np.concatenate([densify_geodesic(line, STEP_M / 1000.0) for line in lines])
+        to_projected = Transformer.from_crs("EPSG:4326", projected_crs, always_xy=True)
+        x, y = to_projected.transform(vertices[:, 0], vertices[:, 1])
+        return cls(vertices, shapely.STRtree(shapely.points(x, y)), to_projected)
+
+    def km(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Geodesic distance in km from each point to the border (NaN for missing points)."""
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        out = np.full(lon.shape, np.nan)
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        if not ok.any():
+            return out
+        x, y = self.to_projected.transform(lon[ok], lat[ok])
+        nearest = self.tree.query_nearest(shapely.points(x, y), all_matches=False)[1]
+        vertex = self.vertices[nearest]
+        _, _, metres = _GEOD.inv(lon[ok], lat[ok], vertex[:, 0], vertex[:, 1])
+        out[ok] = metres / 1000.0
+        return out
+
+
+def band_labels(distance_km: np.ndarray, edges_km: tuple[float, ...]) -> pd.Series:
+    """Band of each distance: "0-10", "10-25", … and ">100" beyond the last edge.
+
+    A distance on an edge belongs to the band above it (10 km → "10-25").
+    """
+    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(edges_km[:-1], edges_km[1:], strict=True)] + [f">{edges_km[-1]:g}"]
+    index = np.searchsorted(np.asarray(edges_km[1:], dtype=float), distance_km, side="right")
+    values = np.asarray(labels, dtype=object)[np.minimum(index, len(labels) - 1)]
+    values[~np.isfinite(distance_km)] = None
+    return pd.Series(values, dtype="string")
+
+
+def add_border_distance(incidents: pd.DataFrame, distances: BorderDistance,
+                        edges_km: tuple[float, ...]) -> pd.DataFrame:
+    """``distance_to_border_km`` (3 decimals) and ``border_band`` for every incident."""
+    out = incidents.copy()
+    km = distances.km(out["lon"].to_numpy(dtype=float, na_value=np.nan),
+                      out["lat"].to_numpy(dtype=float, na_value=np.nan))
+    out["distance_to_border_km"] = np.round(km, 3)
+    out["border_band"] = band_labels(km, edges_km).to_numpy()
+    return out
+
+
+def unit_proximity(units: gpd.GeoDataFrame, id_column: str, distances: BorderDistance,
+                   bands: gpd.GeoDataFrame) -> pd.DataFrame:
+    """For each unit: minimum and centroid distance to the border, and the share
+    of its area within 25 km and within 50 km.
+
+    The minimum is 0 for units touching the border; otherwise it is measured
+    from the unit's outline densified every ``STEP_M`` metres.
+    """
+    rows = []
+    near_25 = shapely.union_all(bands.loc[bands["band_km_max"] <= 25, "geometry"].values)
+    near_50 = shapely.union_all(bands.loc[bands["band_km_max"] <= 50, "geometry"].values)
+    border_vertices = shapely.multipoints(distances.vertices)
+    for unit_id, geometry in zip(units[id_column], units.geometry.values, strict=True):
+        outline = np.concatenate([densify_geodesic(ring, STEP_M / 1000.0)
+                                  for ring in _rings(geometry)])
+        touching = shapely.distance(geometry, border_vertices) < 1e-9
+        minimum = 0.0 if touching else float(np.nanmin(distances.km(outline[:, 0], outline[:, 1])))
+        centre = shapely.point_on_surface(geometry)
+        area = abs(_GEOD.geometry_area_perimeter(geometry)[0])
+        share = [abs(_GEOD.geometry_area_perimeter(shapely.intersection(geometry, near))[0]) / area
+                 for near in (near_25, near_50)]
+        rows.append({id_column: unit_id, "min_distance_to_border_km": round(minimum, 3),
+                     "centroid_distance_to_border_km": round(float(distances.km([centre.x], [centre.y])[0]), 3),
+                     "share_within_25km": round(min(share[0], 1.0), 4),
+                     "share_within_50km": round(min(share[1], 1.0), 4)})
+    return pd.DataFrame(rows)
+
+
+def _rings(geometry: shapely.Geometry) -> list[shapely.LineString]:
+    return [shapely.LineString(polygon.exterior.coords) for polygon in shapely.get_parts(geometry)]
+
+
+def incidents_per_band(incidents: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    """Incidents and killed per unit and border band (long table)."""
+    grouped = incidents.groupby([id_column, "border_band"], observed=True, dropna=True)
+    return grouped.agg(incidents=("incident_id", "size"), killed=("killed", "sum")).reset_index()
