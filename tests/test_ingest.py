@@ -179,3 +179,12 @@ def test_unreadable_files_are_one_clear_error_or_nothing_lost(tmp_path, content)
 def test_missing_file_is_an_input_error(tmp_path):
     with pytest.raises(InputFileError, match="cannot read"):
         ingest([tmp_path / "nope.csv"])
+
+
+def test_files_with_the_same_name_are_accounted_separately(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_rows(tmp_path / "a" / "x.csv", ACLED_HEADER, [acled_row("P1"), acled_row("P2", fatalities="?")])
+    second = write_rows(tmp_path / "b" / "x.csv", ACLED_HEADER, [acled_row("Q1")])
+    result = ingest([first, second])
+    assert [(f.read, f.accepted, f.rejected) for f in result.files] == [(2, 1, 1), (1, 1, 0)]

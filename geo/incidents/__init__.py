@@ -87,10 +87,12 @@ class _Run:
         self.rejects = Rejects()
         self.raw: list[pd.DataFrame] = []  # per file: the source's own columns
         self.formats: list[str] = []
+        self.rejected: list[int] = []  # per file
 
-    def add_file(self, raw: pd.DataFrame, chosen: str) -> int:
+    def add_file(self, raw: pd.DataFrame, chosen: str, rejected_on_reading: int) -> int:
         self.raw.append(raw)
         self.formats.append(chosen)
+        self.rejected.append(rejected_on_reading)
         return len(self.raw) - 1
 
     def reject(self, frame: pd.DataFrame, mask: np.ndarray, reason: str, detail: pd.Series | str = "") -> None:
@@ -100,6 +102,7 @@ class _Run:
             return
         for file_index in np.unique(frame["_file"].to_numpy()[mask]):
             in_file = mask & (frame["_file"].to_numpy() == file_index)
+            self.rejected[file_index] += int(in_file.sum())
             positions = frame["_row"].to_numpy()[in_file]
             raw = self.raw[file_index].iloc[positions]
             details = detail.to_numpy()[in_file] if isinstance(detail, pd.Series) else detail
@@ -140,6 +143,9 @@ def ingest(
     if fmt not in FORMAT_CHOICES:
         msg = f"unknown format {fmt!r}; choose one of {', '.join(FORMAT_CHOICES)}"
         raise ValueError(msg)
+    if not paths:
+        msg = "no input files"
+        raise InputFileError(msg)
     settings = settings or default_settings()
     mapping, boundaries_dir = settings.incidents, settings.boundaries_dir
     timings: dict[str, float] = {}
@@ -149,12 +155,13 @@ def ingest(
     frames, accounts = [], []
     for path in map(Path, paths):
         progress(f"reading {path.name}")
+        before = len(run.rejects)
         raw = _read(path, run.rejects)
         chosen, normalised = _normalise(raw, fmt, mapping)
-        file_index = run.add_file(raw.frame, chosen)
+        file_index = run.add_file(raw.frame, chosen, len(run.rejects) - before)
         frames.append(_checked(normalised, raw, file_index, study_area, run))
         accounts.append(FileAccount(str(path), chosen, raw.encoding, raw.rows_read))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["_file", "_row"])
+    frame = pd.concat(frames, ignore_index=True)
     # The same source id twice in one run: the first (by file, then line) wins.
     ids = frame[["source", "source_id"]].astype("string")
     duplicate = (ids["source_id"].notna() & ids.duplicated(keep="first")).to_numpy()
@@ -170,6 +177,7 @@ def ingest(
 
     started = time.perf_counter()
     progress("joining to tehsils and districts")
+    accepted = np.bincount(frame["_file"].to_numpy(dtype=np.int64), minlength=len(accounts))
     incidents = conform(frame.drop(columns=["_file", "_row"]).reset_index(drop=True))
     incidents["incident_id"] = _incident_ids(incidents)
     joined = join_incidents(incidents, JoinLayers.load(boundaries_dir))
@@ -182,12 +190,9 @@ def ingest(
                                  settings.border_band_edges_km)
     timings["border_distance_s"] = time.perf_counter() - started
 
-    reject_table = run.rejects.table()
-    for account in accounts:
-        name = Path(account.path).name
-        account.rejected = int((reject_table["input_file"] == name).sum())
-        account.accepted = int((joined["input_file"] == name).sum())
-    return IngestResult(joined, reject_table, accounts, timings)
+    for account, n_accepted, n_rejected in zip(accounts, accepted, run.rejected, strict=True):
+        account.accepted, account.rejected = int(n_accepted), int(n_rejected)
+    return IngestResult(joined, run.rejects.table(), accounts, timings)
 
 
 def _checked(normalised: Normalised, raw: RawTable, file_index: int, study_area: shapely.Geometry,
