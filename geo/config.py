@@ -104,6 +104,9 @@ class Settings:
         Afghanistan's outline.
     geodesic_step_km
         Spacing of the points along the border whose geodesic circles make the bands.
+    kde_kernel, kde_bandwidth_km, kde_cell_km
+        Kernel density surfaces: ``quartic`` (as QGIS) or ``gaussian``, the
+        bandwidth (the Gaussian's standard deviation) and the grid cell, in km.
     incidents
         Column mapping of plain incident tables (the ``[incidents]`` TOML table).
     """
@@ -115,12 +118,21 @@ class Settings:
     afghan_context_km: float = 50.0
     border_match_km: float = 5.0
     geodesic_step_km: float = 0.5
+    kde_kernel: str = "quartic"
+    kde_bandwidth_km: float = 10.0
+    kde_cell_km: float = 1.0
     incidents: IncidentMapping = IncidentMapping()
 
     def __post_init__(self) -> None:
         edges = self.border_band_edges_km
         if len(edges) < 2 or edges[0] != 0 or list(edges) != sorted(set(edges)):
             msg = f"border_band_edges_km must start at 0 and increase, got {list(edges)}"
+            raise SettingsError(msg)
+        if self.kde_kernel not in ("quartic", "gaussian"):
+            msg = f"kde_kernel must be quartic or gaussian, got {self.kde_kernel!r}"
+            raise SettingsError(msg)
+        if self.kde_bandwidth_km <= 0 or self.kde_cell_km <= 0 or self.kde_cell_km > self.kde_bandwidth_km:
+            msg = "kde_bandwidth_km and kde_cell_km must be positive, the cell no larger than the bandwidth"
             raise SettingsError(msg)
 
 

@@ -6,16 +6,22 @@ import importlib.metadata
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from geo import __version__
+from geo import __version__, boundaries
 from geo.boundaries.build import ATTRIBUTION
 from geo.boundaries.sources import sha256_of
 from geo.export.tables import write_csv, write_json, write_parquet
+from geo.config import Settings
+from geo.export.raster import write_cog
 from geo.export.vector import write_points_geojson
+from geo.metrics.density import density_surface
 from geo.incidents import IngestResult
 from geo.incidents.schema import REJECT_REASONS
 
+DENSITY_INCIDENTS = "density_incidents.tif"
+DENSITY_KILLED = "density_killed.tif"
 INCIDENTS_GEOJSON = "incidents.geojson"
 INCIDENTS_PARQUET = "incidents.parquet"
 REJECTED_CSV = "rejected.csv"
@@ -68,4 +74,21 @@ def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settin
         write_csv(result.rejects, out_dir / REJECTED_CSV),
         write_json(record, out_dir / RUN_JSON),
         write_json({k: round(v, 3) for k, v in result.timings_s.items()}, out_dir / TIMINGS_JSON),
+    ]
+
+
+def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir: Path) -> list[Path]:
+    """Kernel density of incidents and of killed (per km²) over the study area, as COGs."""
+    bounds = tuple(boundaries.load("provinces", boundaries_dir=settings.boundaries_dir).total_bounds)
+    lon = incidents["lon"].to_numpy(dtype=float, na_value=np.nan)
+    lat = incidents["lat"].to_numpy(dtype=float, na_value=np.nan)
+    killed = incidents["killed"].to_numpy(dtype=float, na_value=0.0)
+    common = {"bounds_lonlat": bounds, "crs": settings.equal_area_crs, "kernel": settings.kde_kernel,
+              "bandwidth_km": settings.kde_bandwidth_km, "cell_km": settings.kde_cell_km}
+    tags = {"attribution": ATTRIBUTION, "synthetic_data": bool(incidents["synthetic"].fillna(False).any())}
+    return [
+        write_cog(density_surface(lon, lat, **common), Path(out_dir) / DENSITY_INCIDENTS,
+                  {**tags, "measure": "incidents per km2", "points": int(np.isfinite(lon).sum())}),
+        write_cog(density_surface(lon, lat, weights=killed, **common), Path(out_dir) / DENSITY_KILLED,
+                  {**tags, "measure": "killed per km2 (unknown counts as 0)", "points": int(np.isfinite(lon).sum())}),
     ]
