@@ -12,13 +12,13 @@ import pandas as pd
 from geo import __version__, boundaries
 from geo.boundaries.build import ATTRIBUTION
 from geo.boundaries.sources import sha256_of
-from geo.export.tables import write_csv, write_json, write_parquet
 from geo.config import Settings
 from geo.export.raster import write_cog
+from geo.export.tables import write_csv, write_json, write_parquet
 from geo.export.vector import write_points_geojson
-from geo.metrics.density import density_surface
 from geo.incidents import IngestResult
 from geo.incidents.schema import REJECT_REASONS
+from geo.metrics.density import density_surface
 
 DENSITY_INCIDENTS = "density_incidents.tif"
 DENSITY_KILLED = "density_killed.tif"
