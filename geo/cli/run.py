@@ -16,7 +16,7 @@ from geo.cli.map import BOUNDARIES_MAP, layers_for_map
 from geo.cli.options import config_option, out_dir_option, quiet_option, settings_from
 from geo.cli.progress import step_bar
 from geo.config import PROJECT_ROOT
-from geo.export.incidents import write_density_surfaces, write_ingest
+from geo.export.incidents import write_density_surfaces, write_ingest, write_unit_summaries
 from geo.export.tables import write_csv
 from geo.export.vector import atomic_path
 from geo.incidents import ingest
@@ -42,12 +42,14 @@ def run_command(inputs: tuple[Path, ...], out_dir: Path, config_path: Path | Non
     if not files:
         synthetic = generate(SYNTHETIC_EVENTS, seed=SYNTHETIC_SEED, boundaries_dir=settings.boundaries_dir)
         files = [SAMPLE_EVENTS, write_csv(synthetic, out_dir / SYNTHETIC_FILE)]
-    advance, close = step_bar(len(files) + 7, quiet)
+    advance, close = step_bar(len(files) + 8, quiet)
     try:
         result = ingest(files, settings=settings, progress=advance)
         advance("writing incident outputs")
         write_ingest(result, files, out_dir, {"format": "auto", "geocode_all": False,
                                               "incident_source": settings.incidents.source})
+        advance("district and tehsil summaries")
+        write_unit_summaries(result.incidents, settings, out_dir)
         advance("kernel density surfaces")
         write_density_surfaces(result.incidents, settings, out_dir)
         advance("copying boundary layers")

@@ -1,0 +1,47 @@
+"""Per-unit counts, rates and trends; the monthly table by province."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geo.metrics.units import default_period, monthly_by_province, unit_summary
+
+UNITS = pd.DataFrame({"district_id": ["A", "B", "C"], "area_km2": [2000.0, 500.0, 100.0]})
+
+
+def _incidents(rows: list[tuple[str, str, str, int, int]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["district_id", "province", "date", "killed", "killed_civilians"])
+    for column in ("killed_security", "killed_militants", "injured"):
+        frame[column] = pd.array([pd.NA] * len(frame), dtype="Int32")
+    frame["killed"] = frame["killed"].astype("Int32")
+    return frame
+
+
+def test_default_period_is_the_last_twelve_months():
+    start, end = default_period(pd.Series(["2024-01-05", "2025-03-17", "2024-11-30"]))
+    assert (start, end) == (pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31"))
+
+
+def test_counts_rates_trend_and_empty_units():
+    incidents = _incidents([
+        ("A", "KP", "2025-03-02", 2, 1), ("A", "KP", "2025-02-10", 1, 0), ("A", "KP", "2024-06-01", 4, 4),
+        ("B", "KP", "2024-05-01", 3, 0), ("A", "KP", "2023-12-31", 9, 9),  # the last is outside the period
+    ])
+    table = unit_summary(incidents, UNITS, "district_id", pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31"))
+    a, b, c = (table.set_index("district_id").loc[k] for k in "ABC")
+    assert (a["incidents"], a["killed"], a["killed_civilians"]) == (3, 7, 5)
+    assert a["incidents_per_1000_km2"] == pytest.approx(1.5) and a["killed_per_1000_km2"] == pytest.approx(3.5)
+    assert (a["incidents_last_3m"], a["incidents_prev_9m"]) == (2, 1)
+    assert a["trend_ratio"] == pytest.approx((2 / 3) / (1 / 9))
+    assert b["incidents_last_3m"] == 0 and b["trend_ratio"] == 0.0
+    assert c["incidents"] == 0 and pd.isna(c["trend_ratio"])
+
+
+def test_monthly_table_fills_quiet_months_with_zero():
+    incidents = _incidents([("A", "KP", "2025-01-03", 2, 1), ("A", "KP", "2025-03-09", 1, 1),
+                            ("B", "Balochistan", "2025-02-01", 4, 0)])
+    table = monthly_by_province(incidents)
+    assert len(table) == 6
+    kp = table[table["province"] == "KP"].set_index("month")
+    assert kp.loc["2025-02", "killed"] == 0 and kp.loc["2025-03", "killed_civilians"] == 1
