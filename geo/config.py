@@ -82,6 +82,30 @@ def _default_cache_dir() -> Path:
     return Path(root) / "geo"
 
 
+# Components of the risk index and their default weights (see README, "Risk index").
+RISK_COMPONENTS = ("incident_density", "fatality_density", "civilian_harm", "border_proximity", "trend", "hotspot")
+DEFAULT_RISK_WEIGHTS = (
+    ("incident_density", 0.25), ("fatality_density", 0.25), ("civilian_harm", 0.15),
+    ("border_proximity", 0.10), ("trend", 0.10), ("hotspot", 0.15),
+)
+
+
+def _risk_weights(table: object, path: Path) -> tuple[tuple[str, float], ...]:
+    if not isinstance(table, dict) or set(table) - set(RISK_COMPONENTS):
+        msg = f"[risk_weights] in {path} takes numbers for {', '.join(RISK_COMPONENTS)}"
+        raise SettingsError(msg)
+    weights = dict(DEFAULT_RISK_WEIGHTS)
+    for key, value in table.items():
+        if not isinstance(value, int | float) or value < 0:
+            msg = f"risk weight {key} in {path} must be a number ≥ 0, got {value!r}"
+            raise SettingsError(msg)
+        weights[key] = float(value)
+    if sum(weights.values()) <= 0:
+        msg = f"the risk weights in {path} add up to 0"
+        raise SettingsError(msg)
+    return tuple((k, weights[k]) for k in RISK_COMPONENTS)
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Every tunable of a run.
@@ -107,6 +131,9 @@ class Settings:
     kde_kernel, kde_bandwidth_km, kde_cell_km
         Kernel density surfaces: ``quartic`` (as QGIS) or ``gaussian``, the
         bandwidth (the Gaussian's standard deviation) and the grid cell, in km.
+    risk_weights
+        Weight of each risk component (the ``[risk_weights]`` TOML table; the
+        index divides by their sum).
     incidents
         Column mapping of plain incident tables (the ``[incidents]`` TOML table).
     """
@@ -121,6 +148,7 @@ class Settings:
     kde_kernel: str = "quartic"
     kde_bandwidth_km: float = 10.0
     kde_cell_km: float = 1.0
+    risk_weights: tuple[tuple[str, float], ...] = DEFAULT_RISK_WEIGHTS
     incidents: IncidentMapping = IncidentMapping()
 
     def __post_init__(self) -> None:
@@ -171,6 +199,8 @@ def load_settings(path: Path | None = None) -> Settings:
         default = getattr(settings, key)
         if key == "incidents":
             values[key] = _incident_mapping(value, Path(path))
+        elif key == "risk_weights":
+            values[key] = _risk_weights(value, Path(path))
         elif isinstance(default, Path):
             values[key] = (Path(path).parent / value).resolve()
         elif isinstance(default, tuple):

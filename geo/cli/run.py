@@ -16,7 +16,8 @@ from geo.cli.map import BOUNDARIES_MAP, layers_for_map
 from geo.cli.options import config_option, out_dir_option, quiet_option, settings_from
 from geo.cli.progress import step_bar
 from geo.config import PROJECT_ROOT
-from geo.export.incidents import write_density_surfaces, write_ingest, write_unit_summaries
+from geo.export.incidents import write_density_surfaces, write_ingest
+from geo.export.risk import write_risk_outputs
 from geo.export.tables import write_csv
 from geo.export.vector import atomic_path
 from geo.incidents import ingest
@@ -45,11 +46,14 @@ def run_command(inputs: tuple[Path, ...], out_dir: Path, config_path: Path | Non
     advance, close = step_bar(len(files) + 8, quiet)
     try:
         result = ingest(files, settings=settings, progress=advance)
+        advance("district and tehsil metrics, hotspots and risk")
+        _, risk_parameters = write_risk_outputs(result.incidents, settings, out_dir)
         advance("writing incident outputs")
-        write_ingest(result, files, out_dir, {"format": "auto", "geocode_all": False,
-                                              "incident_source": settings.incidents.source})
-        advance("district and tehsil summaries")
-        write_unit_summaries(result.incidents, settings, out_dir)
+        write_ingest(result, files, out_dir, {
+            "format": "auto", "geocode_all": False, "incident_source": settings.incidents.source,
+            "kde": {"kernel": settings.kde_kernel, "bandwidth_km": settings.kde_bandwidth_km,
+                    "cell_km": settings.kde_cell_km},
+            "border_band_edges_km": list(settings.border_band_edges_km), "risk": risk_parameters})
         advance("kernel density surfaces")
         write_density_surfaces(result.incidents, settings, out_dir)
         advance("copying boundary layers")

@@ -19,12 +19,7 @@ from geo.export.vector import write_points_geojson
 from geo.incidents import IngestResult
 from geo.incidents.schema import REJECT_REASONS
 from geo.metrics.density import density_surface
-from geo.metrics.proximity import BorderDistance, unit_proximity
-from geo.metrics.units import default_period, monthly_by_province, unit_summary
 
-SUMMARY_DISTRICTS = "summary_districts.csv"
-SUMMARY_TEHSILS = "summary_tehsils.csv"
-MONTHLY_BY_PROVINCE = "monthly_killed_by_province.csv"
 DENSITY_INCIDENTS = "density_incidents.tif"
 DENSITY_KILLED = "density_killed.tif"
 INCIDENTS_GEOJSON = "incidents.geojson"
@@ -98,25 +93,3 @@ def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir:
                   {**tags, "measure": "killed per km2 (unknown counts as 0)", "points": int(np.isfinite(lon).sum())}),
     ]
 
-
-def write_unit_summaries(incidents: pd.DataFrame, settings: Settings, out_dir: Path) -> list[Path]:
-    """Per-district and per-tehsil counts, rates, trend and border proximity for
-    the last 12 months of the data, and killed per province and month."""
-    start, end = default_period(incidents["date"])
-    border = boundaries.load("border", boundaries_dir=settings.boundaries_dir).geometry.iloc[0]
-    distances = BorderDistance.build(border, settings.equal_area_crs)
-    bands = boundaries.load("border_bands", boundaries_dir=settings.boundaries_dir)
-    written = []
-    for layer, id_column, name_columns, filename in (
-        ("districts", "district_id", ["district", "province"], SUMMARY_DISTRICTS),
-        ("tehsils", "tehsil_id", ["tehsil", "district", "province"], SUMMARY_TEHSILS),
-    ):
-        units = boundaries.load(layer, boundaries_dir=settings.boundaries_dir)
-        table = unit_summary(incidents, units, id_column, start, end)
-        table = units[[id_column, *name_columns]].merge(table, on=id_column).merge(
-            unit_proximity(units, id_column, distances, bands), on=id_column)
-        table.insert(len(name_columns) + 1, "period_start", start.date().isoformat())
-        table.insert(len(name_columns) + 2, "period_end", end.date().isoformat())
-        written.append(write_csv(table, Path(out_dir) / filename))
-    written.append(write_csv(monthly_by_province(incidents), Path(out_dir) / MONTHLY_BY_PROVINCE))
-    return written

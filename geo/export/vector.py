@@ -61,41 +61,49 @@ def _json_value(value: object) -> object:
     return value
 
 
-def geojson_text(frame: gpd.GeoDataFrame, metadata: Mapping[str, object] | None = None) -> str:
+def geojson_text(frame: gpd.GeoDataFrame, metadata: Mapping[str, object] | None = None,
+                 feature_ids: bool = False) -> str:
     """The RFC 7946 FeatureCollection of ``frame`` as text (one feature per line).
 
     ``metadata`` becomes foreign members of the collection (e.g. ``attribution``);
-    RFC 7946 allows them and QGIS ignores them.
+    RFC 7946 allows them and QGIS ignores them. With ``feature_ids`` each feature
+    gets an integer ``id``: its 1-based position (rows come sorted by their
+    stable text id, so the integers are stable too).
     """
     if frame.crs is None or not frame.crs.equals("EPSG:4326"):
         msg = f"GeoJSON output must be in EPSG:4326, got {frame.crs}"
         raise ValueError(msg)
     columns = [c for c in frame.columns if c != frame.geometry.name]
     features = []
-    for values, geometry in zip(frame[columns].itertuples(index=False), frame.geometry.values, strict=True):
+    for number, (values, geometry) in enumerate(
+            zip(frame[columns].itertuples(index=False), frame.geometry.values, strict=True), start=1):
         properties = {c: _json_value(v) for c, v in zip(columns, values, strict=True)}
         shape = None if geometry is None else json.loads(shapely.to_geojson(rfc7946_geometry(geometry)))
-        features.append(json.dumps({"type": "Feature", "properties": properties, "geometry": shape},
-                                   ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+        feature = {"type": "Feature", **({"id": number} if feature_ids else {}), "properties": properties,
+                   "geometry": shape}
+        features.append(json.dumps(feature, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
     head = {"type": "FeatureCollection", **(metadata or {})}
     head_text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
     return head_text + ',"features":[\n' + ",\n".join(features) + "\n]}\n"
 
 
-def write_geojson(frame: gpd.GeoDataFrame, path: Path, metadata: Mapping[str, object] | None = None) -> Path:
+def write_geojson(frame: gpd.GeoDataFrame, path: Path, metadata: Mapping[str, object] | None = None,
+                  feature_ids: bool = False) -> Path:
     """Write ``frame`` as RFC 7946 GeoJSON, atomically."""
-    text = geojson_text(frame, metadata)
+    text = geojson_text(frame, metadata, feature_ids)
     with atomic_path(Path(path)) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
 
 
 def write_geopackage(
-    layers: Mapping[str, gpd.GeoDataFrame], path: Path, descriptions: Mapping[str, str] | None = None
+    layers: Mapping[str, gpd.GeoDataFrame], path: Path, descriptions: Mapping[str, str] | None = None,
+    after_write=None,
 ) -> Path:
     """Write several layers into one GeoPackage, atomically and byte-reproducibly.
 
     Geometries are written exactly as the GeoJSON files round them.
+    ``after_write(path)`` may add to the file (e.g. styles) before it is renamed.
     """
     descriptions = descriptions or {}
     with atomic_path(Path(path)) as tmp, _gdal_options(
@@ -109,6 +117,8 @@ def write_geopackage(
                 layer_options={"DESCRIPTION": descriptions.get(name, ""), "SPATIAL_INDEX": "YES"},
                 dataset_options=None if tmp.exists() else {"METADATA_TABLES": "NO"},
             )
+        if after_write is not None:
+            after_write(tmp)
     return Path(path)
 
 

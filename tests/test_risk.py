@@ -1,0 +1,81 @@
+"""The risk index: transforms, monotonicity, classes, confidence, weights."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.config import DEFAULT_RISK_WEIGHTS, SettingsError, load_settings
+from geo.metrics.risk import RiskIndex, confidence, risk_class
+
+
+def _summary(n: int = 6, **overrides) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({
+        "unit": [f"u{k}" for k in range(n)], "area_km2": rng.uniform(500, 5000, n),
+        "incidents": rng.integers(0, 60, n), "killed_civilians": rng.integers(0, 30, n),
+        "min_distance_to_border_km": rng.uniform(0, 200, n),
+        "incidents_last_3m": rng.integers(0, 15, n), "incidents_prev_9m": rng.integers(1, 40, n),
+    })
+    frame["incidents_per_1000_km2"] = frame["incidents"] / frame["area_km2"] * 1000
+    frame["killed_per_1000_km2"] = frame["incidents_per_1000_km2"] * 1.3
+    for column, value in overrides.items():
+        frame[column] = value
+    return frame
+
+
+HOT = pd.DataFrame({"unit": [f"u{k}" for k in range(6)], "gi_bin": [3, 2, 1, 0, -1, 0]})
+
+
+def _score(summary: pd.DataFrame, weights=DEFAULT_RISK_WEIGHTS) -> pd.Series:
+    share = pd.Series(1.0, index=summary["unit"])
+    return RiskIndex.compute(summary, HOT, "unit", weights, share).table.set_index("unit")["risk_score"]
+
+
+@pytest.mark.parametrize(("column", "step"), [
+    ("incidents_per_1000_km2", 5.0), ("killed_per_1000_km2", 5.0), ("killed_civilians", 5),
+    ("min_distance_to_border_km", -20.0), ("incidents_last_3m", 3),
+])
+def test_score_is_monotone_in_each_component(column, step):
+    base = _summary()
+    before = _score(base)
+    raised = base.copy()
+    raised.loc[2, column] = raised.loc[2, column] + step
+    after = _score(raised)
+    assert after["u2"] >= before["u2"] - 1e-9
+
+
+def test_components_are_on_zero_to_ten_and_recorded():
+    summary = _summary()
+    result = RiskIndex.compute(summary, HOT, "unit", DEFAULT_RISK_WEIGHTS, pd.Series(1.0, index=summary["unit"]))
+    scores = result.table.filter(like="_score")
+    assert ((scores >= 0) & (scores <= 10)).all().all()
+    assert result.table.set_index("unit").loc["u0", "hotspot_score"] == 10.0
+    assert result.parameters["weights"] == dict(DEFAULT_RISK_WEIGHTS)
+    assert set(result.parameters["incident_density"]) == {"log1p_min", "log1p_max"}
+
+
+def test_weights_change_the_index():
+    summary = _summary()
+    only_proximity = tuple((k, 1.0 if k == "border_proximity" else 0.0) for k, _ in DEFAULT_RISK_WEIGHTS)
+    score = _score(summary, only_proximity)
+    expected = (10 * (1 - summary["min_distance_to_border_km"] / 100)).clip(0, 10).round(3)
+    np.testing.assert_allclose(score.to_numpy(), expected.to_numpy(), atol=1e-3)
+
+
+def test_classes_and_confidence():
+    assert risk_class(pd.Series([0.0, 1.99, 2.0, 5.5, 7.99, 8.0, 10.0])).tolist() == [
+        "very low", "very low", "low", "medium", "high", "very high", "very high"]
+    assert confidence(pd.Series([30, 30, 6, 2]), pd.Series([0.9, 0.5, 1.0, 1.0])).tolist() == [
+        "high", "medium", "medium", "low"]
+
+
+def test_weights_from_toml(tmp_path):
+    path = tmp_path / "geo.toml"
+    path.write_text("[risk_weights]\ntrend = 0.5\n")
+    assert dict(load_settings(path).risk_weights)["trend"] == 0.5
+    path.write_text("[risk_weights]\nluck = 1\n")
+    with pytest.raises(SettingsError, match="risk_weights"):
+        load_settings(path)
