@@ -45,3 +45,34 @@ def test_monthly_table_fills_quiet_months_with_zero():
     assert len(table) == 6
     kp = table[table["province"] == "KP"].set_index("month")
     assert kp.loc["2025-02", "killed"] == 0 and kp.loc["2025-03", "killed_civilians"] == 1
+
+
+def test_empirical_bayes_pulls_small_units_towards_the_overall_rate():
+    incidents = _incidents([("A", "KP", "2025-03-02", 1, 0)] * 2 + [("C", "KP", "2025-03-02", 1, 0)])
+    table = unit_summary(incidents, UNITS, "district_id", pd.Timestamp("2024-04-01"),
+                         pd.Timestamp("2025-03-31")).set_index("district_id")
+    # C: 1 incident on 100 km² is a raw rate of 10 per 1,000 km²; the evidence is thin.
+    assert table.loc["C", "incidents_per_1000_km2"] == pytest.approx(10.0)
+    overall = 3 / 2600 * 1000
+    assert overall < table.loc["C", "eb_incidents_per_1000_km2"] < 10.0
+    assert table.loc["B", "eb_incidents_per_1000_km2"] > 0.0  # no incident, but not a certain zero
+
+
+def test_diffusion_counts_busy_ten_km_cells():
+    import geopandas as gpd
+    import shapely
+
+    from geo.config import Settings
+    from geo.metrics.units import diffusion
+
+    crs = Settings().equal_area_crs
+    # a 40 km × 20 km unit (8 cells) in projected metres, then to lon/lat
+    box = gpd.GeoSeries([shapely.box(200_000, 300_000, 240_000, 320_000)], crs=crs).to_crs("EPSG:4326")
+    units = gpd.GeoDataFrame({"district_id": ["A"]}, geometry=box.values, crs="EPSG:4326")
+    point = gpd.GeoSeries([shapely.Point(205_000, 305_000)], crs=crs).to_crs("EPSG:4326").iloc[0]
+    incidents = pd.DataFrame({"date": ["2024-06-01"] * 12, "lon": point.x, "lat": point.y})
+    share = diffusion(incidents, units, "district_id", pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31"), crs)
+    assert share["A"] == pytest.approx(1 / 8)
+    few = diffusion(incidents.iloc[:9], units, "district_id", pd.Timestamp("2024-04-01"),
+                    pd.Timestamp("2025-03-31"), crs)
+    assert few["A"] == 0.0

@@ -17,7 +17,7 @@ from geo.export.vector import write_geojson, write_geopackage
 from geo.metrics.hotspots import Hotspots
 from geo.metrics.proximity import BorderDistance, unit_proximity
 from geo.metrics.risk import RiskIndex
-from geo.metrics.units import default_period, monthly_by_province, unit_summary
+from geo.metrics.units import default_period, diffusion, monthly_by_province, unit_summary
 
 LEVELS = (  # layer, id column, name columns, output base name
     ("districts", "district_id", ("district", "province"), "districts_risk"),
@@ -41,6 +41,8 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings) -> tuple[dict[str, 
         units = boundaries.load(layer, boundaries_dir=settings.boundaries_dir)
         summary = unit_summary(incidents, units, id_column, start, end).merge(
             unit_proximity(units, id_column, distances, bands), on=id_column)
+        summary["diffusion_share"] = summary[id_column].map(
+            diffusion(incidents, units, id_column, start, end, settings.equal_area_crs))
         ordered = units[[id_column]].merge(summary, on=id_column, how="left")
         hotspots = Hotspots.compute(units, ordered["incidents"].to_numpy(dtype=float), id_column).table
         precise = in_period.groupby(id_column)["geo_precision"].apply(lambda p: float((p == 1).mean()))

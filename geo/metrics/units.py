@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import shapely
+from esda.smoothing import Empirical_Bayes
+from pyproj import Transformer
 
 COUNT_COLUMNS = ("killed", "killed_civilians", "killed_security", "killed_militants", "injured")
 
@@ -50,11 +53,58 @@ def unit_summary(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
     per_1000 = 1000.0 / out["area_km2"]
     out["incidents_per_1000_km2"] = (out["incidents"] * per_1000).round(4)
     out["killed_per_1000_km2"] = (out["killed"] * per_1000).round(4)
+    # Empirical-Bayes rates (esda): small or empty units are pulled towards the
+    # overall rate instead of swinging to 0 or to extremes.
+    for count, column in (("incidents", "eb_incidents_per_1000_km2"), ("killed", "eb_killed_per_1000_km2")):
+        smoothed = Empirical_Bayes(out[count].to_numpy(dtype=float).reshape(-1, 1),
+                                   (out["area_km2"].to_numpy(dtype=float) / 1000.0).reshape(-1, 1)).r
+        out[column] = np.round(np.asarray(smoothed, dtype=float).ravel(), 4)
     monthly_recent = out["incidents_last_3m"] / 3.0
     monthly_before = out["incidents_prev_9m"] / 9.0
     out["trend_ratio"] = np.where(monthly_before > 0, (monthly_recent / monthly_before.where(monthly_before > 0)).round(3),
                                   np.nan)
     return out.sort_values(id_column, ignore_index=True)
+
+
+DIFFUSION_CELL_KM = 10.0
+DIFFUSION_EVENTS_PER_YEAR = 10
+
+
+def diffusion(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str, start: pd.Timestamp,
+              end: pd.Timestamp, crs: str) -> pd.Series:
+    """Share of a unit's 10 km × 10 km cells with at least 10 events a year
+    (after ACLED's Conflict Index diffusion indicator).
+
+    Cells belong to the unit their centre falls in; counts over the period are
+    scaled to a year. Units too small to hold a cell centre get the share of
+    the cell nearest to their interior point.
+    """
+    to_grid = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    cell = DIFFUSION_CELL_KM * 1000.0
+    dates = pd.to_datetime(incidents["date"], errors="coerce")
+    chosen = incidents[(dates >= start) & (dates <= end) & incidents["lon"].notna()]
+    x, y = to_grid.transform(chosen["lon"].to_numpy(dtype=float), chosen["lat"].to_numpy(dtype=float))
+    keys, counts = np.unique(np.column_stack([np.floor(np.asarray(x) / cell), np.floor(np.asarray(y) / cell)]),
+                             axis=0, return_counts=True)
+    years = max((end - start).days + 1, 1) / 365.25
+    busy = {tuple(k) for k, c in zip(keys.astype(np.int64), counts, strict=True)
+            if c / years >= DIFFUSION_EVENTS_PER_YEAR}
+    geometries = shapely.transform(units.geometry.values, lambda c: np.column_stack(to_grid.transform(c[:, 0], c[:, 1])))
+    shares = []
+    for geometry in geometries:
+        west, south, east, north = geometry.bounds
+        cx = (np.arange(np.floor(west / cell), np.ceil(east / cell)) + 0.5) * cell
+        cy = (np.arange(np.floor(south / cell), np.ceil(north / cell)) + 0.5) * cell
+        gx, gy = np.meshgrid(cx, cy)
+        inside = shapely.contains_xy(geometry, gx.ravel(), gy.ravel())
+        if not inside.any():  # smaller than a cell: use the cell of its interior point
+            point = shapely.point_on_surface(geometry)
+            cells = [(int(np.floor(point.x / cell)), int(np.floor(point.y / cell)))]
+        else:
+            cells = list(zip(np.floor(gx.ravel()[inside] / cell).astype(int),
+                             np.floor(gy.ravel()[inside] / cell).astype(int), strict=True))
+        shares.append(round(sum(c in busy for c in cells) / len(cells), 4))
+    return pd.Series(shares, index=units[id_column].to_numpy(), name="diffusion_share")
 
 
 def monthly_by_province(incidents: pd.DataFrame) -> pd.DataFrame:
