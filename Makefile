@@ -29,6 +29,7 @@ check-boundaries: install
 bench: install
 	$(BIN)/python bench/bench_boundaries.py --build
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

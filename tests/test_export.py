@@ -46,3 +46,28 @@ def test_writers_are_byte_reproducible(tmp_path):
         write_geopackage({"x": _frame(), "y": _frame()}, tmp_path / run / "x.gpkg", {"x": "attribution"})
     for name in ("x.geojson", "x.gpkg"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_point_geojson_escapes_text_and_keeps_nulls(tmp_path, monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    from geo.export import vector
+
+    monkeypatch.setattr(vector, "GEOJSON_ROWS_PER_BLOCK", 2)  # exercise the block joins
+    frame = pd.DataFrame({
+        "n": pd.array([1, None, 3], dtype="Int32"),
+        "s": pd.array(['a "q" \\\\ \n\x01</script>\t`${x}`', "é", None], dtype="string"),
+        "b": pd.array([True, None, False], dtype="boolean"),
+        "x": [1.5, np.nan, 1e-7], "lon": [70.1234567, np.nan, 71.0], "lat": [33.0, 34.0, 35.5],
+    })
+    path = vector.write_points_geojson(frame, tmp_path / "p.geojson", {"synthetic_data": True})
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    assert collection["synthetic_data"] is True
+    first, second, third = collection["features"]
+    assert first["properties"] == {"n": 1, "s": 'a "q" \\\\ \n\x01</script>\t`${x}`', "b": True, "x": 1.5}
+    assert first["geometry"] == {"type": "Point", "coordinates": [70.123457, 33.0]}
+    assert second["geometry"] is None and second["properties"] == {"n": None, "s": "é", "b": None, "x": None}
+    assert third["properties"]["s"] is None
+    empty = vector.write_points_geojson(frame.iloc[:0], tmp_path / "e.geojson")
+    assert json.loads(empty.read_text()) == {"type": "FeatureCollection", "features": []}

@@ -45,7 +45,7 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings) -> tuple[dict[str, 
             diffusion(incidents, units, id_column, start, end, settings.equal_area_crs))
         ordered = units[[id_column]].merge(summary, on=id_column, how="left")
         hotspots = Hotspots.compute(units, ordered["incidents"].to_numpy(dtype=float), id_column).table
-        precise = in_period.groupby(id_column)["geo_precision"].apply(lambda p: float((p == 1).mean()))
+        precise = (in_period["geo_precision"] == 1).groupby(in_period[id_column]).mean()
         risk = RiskIndex.compute(summary, hotspots, id_column, settings.risk_weights, precise)
         parameters[out_name] = risk.parameters
         table = (units[[id_column, *names, "geometry"]]
