@@ -33,7 +33,8 @@ def test_risk_layers_are_rfc7946_with_stable_ids_and_no_nan(run_dir):
         assert ids == list(range(1, len(ids) + 1))
         first = collection["features"][0]
         for key in ("risk_score", "risk_class", "confidence", "incident_density_score", "hotspot_class",
-                    "killed_per_1000_km2", "min_distance_to_border_km"):
+                    "killed_per_1000_km2", "min_distance_to_border_km", "emerging_class", "mk_trend",
+                    "eb_incidents_per_1000_km2", "diffusion_share"):
             assert key in first["properties"]
         polygon = shapely.geometry.shape(first["geometry"])
         assert all(p.exterior.is_ccw for p in shapely.get_parts(polygon))

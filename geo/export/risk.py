@@ -14,6 +14,7 @@ from geo.config import Settings
 from geo.export.styles import add_layer_styles, write_qml
 from geo.export.tables import write_csv
 from geo.export.vector import write_geojson, write_geopackage
+from geo.metrics.emerging import emerging_hotspots
 from geo.metrics.hotspots import Hotspots
 from geo.metrics.proximity import BorderDistance, unit_proximity
 from geo.metrics.risk import RiskIndex
@@ -48,9 +49,11 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings) -> tuple[dict[str, 
         precise = (in_period["geo_precision"] == 1).groupby(in_period[id_column]).mean()
         risk = RiskIndex.compute(summary, hotspots, id_column, settings.risk_weights, precise)
         parameters[out_name] = risk.parameters
+        emerging = emerging_hotspots(in_period, units, id_column, start, end)
         table = (units[[id_column, *names, "geometry"]]
                  .merge(summary, on=id_column)
                  .merge(hotspots.drop(columns=["neighbours"]), on=id_column)
+                 .merge(emerging, on=id_column)
                  .merge(risk.table, on=id_column))
         table.insert(len(names) + 1, "period_start", start.date().isoformat())
         table.insert(len(names) + 2, "period_end", end.date().isoformat())

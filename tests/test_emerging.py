@@ -1,0 +1,46 @@
+"""Emerging hotspot classes on constructed monthly patterns."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.metrics.emerging import classify, emerging_hotspots
+
+
+def test_classes_follow_the_monthly_flags():
+    hot = lambda *flags: np.array(flags, dtype=bool)  # noqa: E731
+    none = np.zeros(8, dtype=bool)
+    assert classify(hot(0, 0, 0, 0, 0, 0, 0, 1), none, "no trend") == "new hot spot"
+    assert classify(hot(1, 1, 1, 1, 1, 1, 1, 1), none, "increasing") == "intensifying hot spot"
+    assert classify(hot(1, 1, 1, 1, 1, 1, 1, 1), none, "no trend") == "persistent hot spot"
+    assert classify(hot(1, 1, 1, 1, 1, 1, 1, 1), none, "decreasing") == "diminishing hot spot"
+    assert classify(hot(0, 0, 0, 0, 0, 1, 1, 1), none, "no trend") == "consecutive hot spot"
+    assert classify(hot(1, 0, 1, 0, 0, 1, 0, 1), none, "no trend") == "sporadic hot spot"
+    cold = np.array([0, 0, 1, 0, 0, 0, 0, 0], dtype=bool)
+    assert classify(hot(1, 0, 0, 0, 1, 0, 0, 1), cold, "no trend") == "oscillating hot spot"
+    assert classify(hot(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0), np.zeros(12, bool), "no trend") == "historical hot spot"
+    assert classify(none, none, "no trend") == "no pattern detected"
+
+
+def test_a_block_that_flares_up_in_the_last_month_is_new():
+    n = 10
+    units = gpd.GeoDataFrame({"unit_id": [f"u{k:03d}" for k in range(n * n)]},
+                             geometry=[shapely.box(c, r, c + 1, r + 1) for r in range(n) for c in range(n)],
+                             crs="EPSG:3857")
+    rng = np.random.default_rng(0)
+    rows = []
+    months = pd.period_range("2024-04", "2025-03", freq="M")
+    for month in months:
+        for unit in units["unit_id"]:
+            rows += [(unit, f"{month}-15")] * int(rng.poisson(1.0))
+    block = [f"u{r * n + c:03d}" for r in (4, 5, 6) for c in (4, 5, 6)]
+    rows += [(unit, "2025-03-10") for unit in block for _ in range(12)]
+    incidents = pd.DataFrame(rows, columns=["unit_id", "date"])
+    table = emerging_hotspots(incidents, units, "unit_id", pd.Timestamp("2024-04-01"),
+                              pd.Timestamp("2025-03-31")).set_index("unit_id")
+    assert table.loc["u055", "emerging_class"] == "new hot spot"
+    assert (table.loc[block, "hot_months"] >= 1).all()
+    assert (table["emerging_class"] != "no pattern detected").sum() <= 15
