@@ -66,7 +66,8 @@ def test_point_geojson_escapes_text_and_keeps_nulls(tmp_path, monkeypatch):
     assert collection["synthetic_data"] is True
     first, second, third = collection["features"]
     assert first["properties"] == {"n": 1, "s": 'a "q" \\\\ \n\x01</script>\t`${x}`', "b": True, "x": 1.5}
-    assert first["geometry"] == {"type": "Point", "coordinates": [70.123457, 33.0]}
+    assert first["geometry"] == {"type": "Point", "coordinates": [70.123457, 33.0]} and first["id"] == 1
+    assert third["id"] == 3
     assert second["geometry"] is None and second["properties"] == {"n": None, "s": "é", "b": None, "x": None}
     assert third["properties"]["s"] is None
     empty = vector.write_points_geojson(frame.iloc[:0], tmp_path / "e.geojson")

@@ -74,3 +74,44 @@ def test_summaries_and_monthly_table(run_dir):
     assert monthly.groupby("month")["killed"].sum().loc["2025-02"] > 100
     record = json.loads((run_dir / "run.json").read_text())
     assert record["synthetic_data"] is True and record["settings"]["risk"]["districts_risk"]["weights"]
+
+
+def test_incident_style_follows_the_event_types(run_dir):
+    renderer = ET.fromstring((run_dir / "incidents.qml").read_text().split("\n", 1)[1]).find("renderer-v2")
+    assert renderer.get("attr") == "event_type"
+    values = [c.get("value") for c in renderer.iter("category")]
+    assert "armed clash" in values and values[-1] == ""  # the last is "all other values"
+    expressions = [o.get("value") for o in renderer.iter("Option") if o.get("name") == "expression"]
+    assert expressions and all('sqrt(coalesce("killed", 0))' in e for e in expressions)
+
+
+def test_per_band_counts_and_monthly_series(run_dir):
+    import pandas as pd
+
+    districts = pd.read_csv(run_dir / "summary_districts.csv")
+    bands = [c for c in districts.columns if c.startswith("incidents_band_")]
+    assert bands == ["incidents_band_0_10", "incidents_band_10_25", "incidents_band_25_50",
+                     "incidents_band_50_100", "incidents_band_over_100"]
+    assert (districts[bands].sum(axis=1) == districts["incidents"]).all()
+    monthly = pd.read_csv(run_dir / "monthly_districts.csv")
+    assert len(monthly) == 70 * 12
+    assert monthly.groupby("district_id")["incidents"].sum().sum() == districts["incidents"].sum()
+
+
+def test_two_runs_give_identical_files(run_dir, tmp_path):
+    again = tmp_path / "again"
+    assert CliRunner().invoke(cli, ["run", "--out", str(again), "-q"]).exit_code == 0
+    for path in sorted(run_dir.iterdir()):
+        if path.name != "timings.json":
+            assert path.read_bytes() == (again / path.name).read_bytes(), path.name
+
+
+def test_period_options(tmp_path):
+    out = tmp_path / "period"
+    result = CliRunner().invoke(cli, ["run", "--out", str(out), "-q", "--start", "2024-07-01",
+                                      "--end", "2025-02-28"])
+    assert result.exit_code == 0, result.output
+    collection = json.loads((out / "districts_risk.geojson").read_text())
+    assert collection["risk_parameters"]["period"] == ["2024-07-01", "2025-02-28"]
+    bad = CliRunner().invoke(cli, ["run", "--out", str(out), "--start", "2025-03-01", "--end", "2025-01-01"])
+    assert bad.exit_code == 2

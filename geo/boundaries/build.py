@@ -314,7 +314,8 @@ def write_layers(result: BuildResult, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     written = []
     for name in LAYERS:
-        written.append(write_geojson(result.layers[name], out_dir / f"{name}.geojson", layer_metadata(name)))
+        written.append(write_geojson(result.layers[name], out_dir / f"{name}.geojson", layer_metadata(name),
+                                     feature_ids=True))
     descriptions = {name: f"{name}: {ATTRIBUTION}" for name in LAYERS}
     written.append(write_geopackage({n: result.layers[n] for n in LAYERS}, out_dir / GEOPACKAGE, descriptions))
 

@@ -24,6 +24,22 @@ from geo.incidents import ingest
 from geo.incidents.synthetic import generate
 from geo.maps import boundaries_map, write_map
 
+
+def _period(incidents, start, end):
+    """The period measured: the options, or the last 12 months of the data."""
+    import pandas as pd
+
+    from geo.metrics.units import default_period
+
+    if start is None and end is None:
+        return None
+    if end is None:
+        end = default_period(incidents["date"])[1]
+    if start is None:
+        start = (pd.Timestamp(end).to_period("M") - 11).to_timestamp(how="start")
+    return pd.Timestamp(start), pd.Timestamp(end)
+
+
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
 SYNTHETIC_FILE = "synthetic_incidents.csv"
 SYNTHETIC_EVENTS = 2000
@@ -33,11 +49,19 @@ SYNTHETIC_SEED = 20250228
 @click.command(name="run")
 @click.argument("inputs", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @out_dir_option(default="outputs", help_text="Folder for every output of the run.")
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="First day of the period measured (default: 12 months before --end).")
+@click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day of the period measured (default: the end of the latest month in the data).")
 @config_option
 @quiet_option
-def run_command(inputs: tuple[Path, ...], out_dir: Path, config_path: Path | None, quiet: bool) -> None:
+def run_command(inputs: tuple[Path, ...], out_dir: Path, start, end, config_path: Path | None,
+                quiet: bool) -> None:
     """Run the pipeline on INPUTS (default: the embedded sample) and write OUT."""
     settings = settings_from(config_path)
+    if start is not None and end is not None and start > end:
+        msg = f"--start {start.date()} is after --end {end.date()}"
+        raise click.BadParameter(msg)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = list(inputs)
     if not files:
@@ -47,7 +71,8 @@ def run_command(inputs: tuple[Path, ...], out_dir: Path, config_path: Path | Non
     try:
         result = ingest(files, settings=settings, progress=advance)
         advance("district and tehsil metrics, hotspots and risk")
-        _, risk_parameters = write_risk_outputs(result.incidents, settings, out_dir)
+        _, risk_parameters = write_risk_outputs(result.incidents, settings, out_dir,
+                                                _period(result.incidents, start, end))
         advance("writing incident outputs")
         write_ingest(result, files, out_dir, {
             "format": "auto", "geocode_all": False, "incident_source": settings.incidents.source,

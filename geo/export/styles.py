@@ -17,8 +17,12 @@ QGIS_VERSION = "3.34"
 # Sequential yellow–red ramp for the five risk classes (ColorBrewer YlOrRd).
 RISK_COLOURS = (("very low", "255,255,178,255"), ("low", "254,204,92,255"), ("medium", "253,141,60,255"),
                 ("high", "240,59,32,255"), ("very high", "189,0,38,255"))
-TARGET_COLOURS = (("civilians", "31,120,180,255"), ("security_forces", "51,160,44,255"),
-                  ("militants", "227,26,28,255"), ("mixed", "255,127,0,255"), ("unknown", "120,120,120,255"))
+# Qualitative palette (ColorBrewer Paired/Set1) for incident types, then grey for all other types.
+TYPE_PALETTE = ("227,26,28,255", "31,120,180,255", "51,160,44,255", "255,127,0,255", "106,61,154,255",
+                "177,89,40,255", "166,206,227,255", "178,223,138,255", "251,154,153,255", "253,191,111,255",
+                "202,178,214,255", "255,255,153,255")
+OTHER_COLOUR = "150,150,150,255"
+INCIDENT_SIZE = '2 + 1.2 * sqrt(coalesce("killed", 0))'  # mm: area grows with the number killed
 BAND_COLOURS = (("10.0", "179,0,0,140"), ("25.0", "227,74,51,120"), ("50.0", "252,141,89,100"),
                 ("100.0", "253,204,138,90"))
 
@@ -61,7 +65,9 @@ def categorized(attribute: str, categories: Sequence[tuple[str, str]], kind: str
     category_list = ET.SubElement(renderer, "categories")
     symbols = ET.SubElement(renderer, "symbols")
     for index, (value, colour) in enumerate(categories):
-        ET.SubElement(category_list, "category", symbol=str(index), value=value, label=value, render="true")
+        # an empty value is QGIS's "all other values" category
+        ET.SubElement(category_list, "category", symbol=str(index), value=value, label=value or "other",
+                      render="true")
         if kind == "fill":
             _symbol(symbols, str(index), "fill", "SimpleFill",
                     {"color": colour, "outline_color": "60,60,60,255", "outline_width": "0.26", "style": "solid"})
@@ -82,26 +88,35 @@ def line(colour: str, width_mm: str, dashed: bool) -> str:
     return _document(renderer)
 
 
-STYLES: dict[str, str] = {
-    "districts_risk": categorized("risk_class", RISK_COLOURS, "fill"),
-    "tehsils_risk": categorized("risk_class", RISK_COLOURS, "fill"),
-    "incidents": categorized("target_category", TARGET_COLOURS, "marker",
-                             size_expression='2 + 1.2 * sqrt(coalesce("killed", 0))'),
-    "border": line("200,0,0,255", "1.2", dashed=True),
-    "border_bands": categorized("band_km_max", BAND_COLOURS, "fill"),
-}
+def incident_style(event_types: Sequence[str]) -> str:
+    """Incidents coloured by event type (the most common first, up to 12, then
+    "other"), sized by the number killed."""
+    shown = list(event_types)[: len(TYPE_PALETTE)]
+    categories = [*zip(shown, TYPE_PALETTE, strict=False), ("", OTHER_COLOUR)]
+    return categorized("event_type", categories, "marker", size_expression=INCIDENT_SIZE)
 
 
-def write_qml(layer: str, path: Path) -> Path:
-    """Write the style of ``layer`` to ``path``."""
+def styles(event_types: Sequence[str] = ()) -> dict[str, str]:
+    """The style of every output layer."""
+    return {
+        "districts_risk": categorized("risk_class", RISK_COLOURS, "fill"),
+        "tehsils_risk": categorized("risk_class", RISK_COLOURS, "fill"),
+        "incidents": incident_style(event_types),
+        "border": line("200,0,0,255", "1.2", dashed=True),
+        "border_bands": categorized("band_km_max", BAND_COLOURS, "fill"),
+    }
+
+
+def write_qml(style: str, path: Path) -> Path:
+    """Write a style document to ``path``."""
     from geo.export.vector import atomic_path
 
     with atomic_path(Path(path)) as tmp:
-        tmp.write_text(STYLES[layer], encoding="utf-8")
+        tmp.write_text(style, encoding="utf-8")
     return Path(path)
 
 
-def add_layer_styles(gpkg: Path, layers: Sequence[str], geometry_column: str = "geometry") -> None:
+def add_layer_styles(gpkg: Path, layer_styles: Mapping[str, str], geometry_column: str = "geometry") -> None:
     """Store each layer's style in the GeoPackage as QGIS's default style."""
     with sqlite3.connect(gpkg) as con:
         con.execute(
@@ -111,9 +126,9 @@ def add_layer_styles(gpkg: Path, layers: Sequence[str], geometry_column: str = "
         con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, "
                     "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', "
                     "'2000-01-01T00:00:00.000Z')")
-        for layer in layers:
+        for layer, style in layer_styles.items():
             con.execute(
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
                 "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
                 "VALUES ('', '', ?, ?, ?, ?, '', 1, 'geo default style', '', NULL, '2000-01-01T00:00:00')",
-                (layer, geometry_column, layer, STYLES[layer]))
+                (layer, geometry_column, layer, style))

@@ -170,7 +170,8 @@ def write_points_geojson(
     Built column by column with Arrow string kernels, not row by row, and
     written in blocks of rows so that memory stays bounded: a million points
     take seconds. ``metadata`` becomes foreign members of the collection; rows
-    without coordinates get a null geometry.
+    without coordinates get a null geometry. Features carry their 1-based row
+    number as integer ``id``.
     """
     head = {"type": "FeatureCollection", **(metadata or {})}
     head_text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1] + ',"features":[\n'
@@ -179,7 +180,7 @@ def write_points_geojson(
         for first in range(0, len(frame), GEOJSON_ROWS_PER_BLOCK):
             block = frame.iloc[first: first + GEOJSON_ROWS_PER_BLOCK]
             last_block = first + GEOJSON_ROWS_PER_BLOCK >= len(frame)
-            lines = _feature_lines(block, lon, lat)
+            lines = _feature_lines(block, lon, lat, first_id=first + 1)
             chunks = [c for c in (lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]) if len(c)]
             for number, chunk in enumerate(chunks, start=1):
                 # A chunk's value buffer is the text itself: write it without
@@ -194,8 +195,9 @@ def write_points_geojson(
     return Path(path)
 
 
-def _feature_lines(frame: pd.DataFrame, lon: str, lat: str) -> pa.Array:
-    """One GeoJSON Feature per row, each followed by ",\n" (64-bit offsets)."""
+def _feature_lines(frame: pd.DataFrame, lon: str, lat: str, first_id: int) -> pa.Array:
+    """One GeoJSON Feature per row with an integer ``id`` (its 1-based row
+    number), each followed by ",\n" (64-bit offsets)."""
     large = pa.large_string()
     columns = [c for c in frame.columns if c not in (lon, lat)]
     parts = [pc.binary_join_element_wise(pa.scalar(json.dumps(c, ensure_ascii=False) + ":", large),
@@ -210,8 +212,9 @@ def _feature_lines(frame: pd.DataFrame, lon: str, lat: str) -> pa.Array:
         pa.scalar(",", large), pc.cast(pa.array(np.where(missing, 0.0, y)), large), pa.scalar("]}", large),
         pa.scalar("", large))
     geometry = pc.if_else(pa.array(missing), pa.scalar("null", large), point)
+    ids = pc.cast(pa.array(np.arange(first_id, first_id + len(frame), dtype=np.int64)), large)
     return pc.binary_join_element_wise(
-        pa.scalar('{"type":"Feature","properties":{', large), properties,
+        pa.scalar('{"type":"Feature","id":', large), ids, pa.scalar(',"properties":{', large), properties,
         pa.scalar('},"geometry":', large), geometry, pa.scalar("},\n", large), pa.scalar("", large))
 
 

@@ -64,7 +64,7 @@ class Hotspots:
             names[-{99: 3, 95: 2, 90: 1}[level]] = class_label("cold", level)
         table = pd.DataFrame({
             id_column: units[id_column].to_numpy(),
-            "gi_z": np.round(z, 4), "gi_p_sim": p, "gi_bin": gi_bin,
+            "gi_z": np.round(z, 4), "gi_p_sim": np.round(p, 4), "gi_bin": gi_bin,
             "hotspot_class": [names[b] for b in gi_bin],
             "neighbours": [len(weights.neighbors[k]) for k in weights.id_order],
         })

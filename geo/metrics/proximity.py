@@ -119,7 +119,15 @@ def _rings(geometry: shapely.Geometry) -> list[shapely.LineString]:
     return [shapely.LineString(polygon.exterior.coords) for polygon in shapely.get_parts(geometry)]
 
 
-def incidents_per_band(incidents: pd.DataFrame, id_column: str) -> pd.DataFrame:
-    """Incidents and killed per unit and border band (long table)."""
-    grouped = incidents.groupby([id_column, "border_band"], observed=True, dropna=True)
-    return grouped.agg(incidents=("incident_id", "size"), killed=("killed", "sum")).reset_index()
+def incidents_per_band(incidents: pd.DataFrame, id_column: str, edges_km: tuple[float, ...]) -> pd.DataFrame:
+    """Incidents and killed per unit in each border band, one column per band
+    (``incidents_band_0_10``, ``killed_band_0_10``, …), zeros where none."""
+    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(edges_km[:-1], edges_km[1:], strict=True)] + [f">{edges_km[-1]:g}"]
+    frame = incidents[incidents[id_column].notna() & incidents["border_band"].notna()]
+    grouped = frame.groupby([id_column, "border_band"], observed=True)
+    counts = grouped.size().unstack(fill_value=0).reindex(columns=labels, fill_value=0)
+    killed = grouped["killed"].sum(min_count=1).unstack().reindex(columns=labels).fillna(0)
+    name = lambda label: label.replace("-", "_").replace(">", "over_")  # noqa: E731
+    out = pd.concat([counts.rename(columns=lambda c: f"incidents_band_{name(c)}"),
+                     killed.astype("int64").rename(columns=lambda c: f"killed_band_{name(c)}")], axis=1)
+    return out.rename_axis(id_column).reset_index()

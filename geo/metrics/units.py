@@ -107,6 +107,21 @@ def diffusion(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str, star
     return pd.Series(shares, index=units[id_column].to_numpy(), name="diffusion_share")
 
 
+def monthly_by_unit(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
+                    start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The monthly series of each unit over the period (long table, zeros kept)."""
+    dates = pd.to_datetime(incidents["date"], errors="coerce")
+    frame = incidents[(dates >= start) & (dates <= end) & incidents[id_column].notna()].copy()
+    frame["month"] = dates[frame.index].dt.to_period("M").astype("string")
+    grouped = frame.groupby([id_column, "month"], observed=True)
+    table = pd.DataFrame({"incidents": grouped.size()})
+    for column in COUNT_COLUMNS:
+        table[column] = grouped[column].sum(min_count=1).fillna(0).astype("int64")
+    months = pd.period_range(start, end, freq="M").astype("string")
+    full = pd.MultiIndex.from_product([units[id_column].to_numpy(), months], names=[id_column, "month"])
+    return table.reindex(full, fill_value=0).reset_index()
+
+
 def monthly_by_province(incidents: pd.DataFrame) -> pd.DataFrame:
     """Killed per province and month, by victim category, as monthly security
     reports publish them (months with no incident in a province are 0)."""
