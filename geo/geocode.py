@@ -204,14 +204,16 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     geocode_score, geo_precision, reason, detail.
     """
     keys = frame[["place", "source_admin1", "source_admin2"]].astype("string").fillna("")
-    unique = keys.drop_duplicates()
-    results = {tuple(row): gazetteer.match(row[0] or None, row[1] or None, row[2] or None)
-               for row in unique.itertuples(index=False, name=None)}
-    matches = [results[tuple(row)] for row in keys.itertuples(index=False, name=None)]
-    return pd.DataFrame({
-        "lat": [m.lat for m in matches], "lon": [m.lon for m in matches],
-        "geocode_method": [m.method or None for m in matches],
-        "geocode_score": [m.score for m in matches],
-        "geo_precision": [m.precision for m in matches],
-        "reason": [m.reason for m in matches], "detail": [m.detail for m in matches],
-    }, index=frame.index)
+    unique = keys.drop_duplicates().reset_index(drop=True)
+    matches = [gazetteer.match(place or None, admin1 or None, admin2 or None)
+               for place, admin1, admin2 in unique.itertuples(index=False, name=None)]
+    resolved = unique.assign(
+        lat=[m.lat for m in matches], lon=[m.lon for m in matches],
+        geocode_method=[m.method or None for m in matches], geocode_score=[m.score for m in matches],
+        geo_precision=[m.precision for m in matches], reason=[m.reason for m in matches],
+        detail=[m.detail for m in matches],
+    )
+    # Back to every row by a join on the names, not a loop over rows.
+    out = keys.merge(resolved, on=["place", "source_admin1", "source_admin2"], how="left")
+    out.index = frame.index
+    return out.drop(columns=["place", "source_admin1", "source_admin2"])
