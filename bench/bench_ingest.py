@@ -86,9 +86,10 @@ def _geocode(naive: bool) -> dict:
     return {"seconds": time.perf_counter() - started, "rows": n, "resolved": resolved, "distinct": len(set(pool))}
 
 
-def run_child(name: str, *args: str) -> dict:
+def run_child(name: str, *args: str, module: str = "bench_ingest") -> dict:
+    """Run ``module.name(*args)`` in a fresh Python; its result gains the peak memory."""
     code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
-            f"import bench_ingest as b; r = b.{name}(*{list(args)!r});"
+            f"import {module} as b; r = b.{name}(*{list(args)!r});"
             "r['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

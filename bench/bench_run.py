@@ -6,8 +6,6 @@ Prints figures; asserts nothing. Run with `make bench`.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -76,7 +74,7 @@ def _kde_against_scipy() -> dict:
 
 def main() -> None:
     path = str(bench_ingest.acled_file())
-    run = _child("_run", path)
+    run = bench_ingest.run_child("_run", path, module="bench_run")
     print(f"geo run stages on {bench_ingest.ROWS:,} synthetic incidents: {run['seconds']:.1f} s in all, "
           f"peak {run['peak_mb']:.0f} MB")
     for name, seconds in sorted(run["stages"].items(), key=lambda kv: -kv[1]):
@@ -87,14 +85,6 @@ def main() -> None:
     else:
         print(f"KDE of {kde['points']:,} points on {kde['cells']:,} cells: binned FFT {kde['ours_s']:.3f} s, "
               f"scipy.stats.gaussian_kde {kde['scipy_s']:.1f} s (ratio {kde['scipy_s'] / kde['ours_s']:.0f}x)")
-
-
-def _child(name: str, *args: str) -> dict:
-    code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
-            f"import bench_run as b; r = b.{name}(*{list(args)!r});"
-            "r['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
