@@ -23,22 +23,7 @@ from geo.export.vector import atomic_path
 from geo.incidents import ingest
 from geo.incidents.synthetic import generate
 from geo.maps import boundaries_map, write_map
-
-
-def _period(incidents, start, end):
-    """The period measured: the options, or the last 12 months of the data."""
-    import pandas as pd
-
-    from geo.metrics.units import default_period
-
-    if start is None and end is None:
-        return None
-    if end is None:
-        end = default_period(incidents["date"])[1]
-    if start is None:
-        start = (pd.Timestamp(end).to_period("M") - 11).to_timestamp(how="start")
-    return pd.Timestamp(start), pd.Timestamp(end)
-
+from geo.metrics.units import resolve_period
 
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
 SYNTHETIC_FILE = "synthetic_incidents.csv"
@@ -72,7 +57,7 @@ def run_command(inputs: tuple[Path, ...], out_dir: Path, start, end, config_path
         result = ingest(files, settings=settings, progress=advance)
         advance("district and tehsil metrics, hotspots and risk")
         _, risk_parameters = write_risk_outputs(result.incidents, settings, out_dir,
-                                                _period(result.incidents, start, end))
+                                                resolve_period(result.incidents["date"], start, end))
         advance("writing incident outputs")
         write_ingest(result, files, out_dir, {
             "format": "auto", "geocode_all": False, "incident_source": settings.incidents.source,

@@ -17,7 +17,7 @@ from geo.export.raster import write_cog
 from geo.export.tables import write_csv, write_json, write_parquet
 from geo.export.vector import write_points_geojson
 from geo.incidents import IngestResult
-from geo.incidents.schema import REJECT_REASONS
+from geo.incidents.schema import REJECT_REASONS, has_synthetic
 from geo.metrics.density import density_surface
 
 DENSITY_INCIDENTS = "density_incidents.tif"
@@ -40,7 +40,7 @@ def run_record(result: IngestResult, inputs: list[Path], settings: dict[str, obj
     Nothing in it depends on the time or the folder of the run, so the same
     inputs and settings give the same file (timings go to timings.json).
     """
-    synthetic = bool(result.incidents["synthetic"].fillna(False).any())
+    synthetic = has_synthetic(result.incidents)
     read = sum(f.read for f in result.files)
     record: dict[str, object] = {
         "inputs": [
@@ -85,7 +85,7 @@ def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir:
     killed = incidents["killed"].to_numpy(dtype=float, na_value=0.0)
     common = {"bounds_lonlat": bounds, "crs": settings.equal_area_crs, "kernel": settings.kde_kernel,
               "bandwidth_km": settings.kde_bandwidth_km, "cell_km": settings.kde_cell_km}
-    tags = {"attribution": ATTRIBUTION, "synthetic_data": bool(incidents["synthetic"].fillna(False).any())}
+    tags = {"attribution": ATTRIBUTION, "synthetic_data": has_synthetic(incidents)}
     return [
         write_cog(density_surface(lon, lat, **common), Path(out_dir) / DENSITY_INCIDENTS,
                   {**tags, "measure": "incidents per km2", "points": int(np.isfinite(lon).sum())}),

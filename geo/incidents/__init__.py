@@ -64,13 +64,13 @@ def _read(path: Path, rejects: Rejects) -> RawTable:
     return read_csv_table(path, rejects)
 
 
-def _normalise(raw: RawTable, fmt: str, mapping: IncidentMapping) -> tuple[str, Normalised]:
+def _normalise(raw: RawTable, path: Path, fmt: str, mapping: IncidentMapping) -> tuple[str, Normalised]:
     chosen = detect_format(raw.columns) if fmt == "auto" else fmt
     if chosen in FORMATS:
         required, normaliser = FORMATS[chosen]
         missing = sorted(required - set(raw.columns))
         if missing:
-            msg = f"{raw.frame['input_file'].iloc[0] if len(raw.frame) else ''}: not a {chosen} file, missing {missing}"
+            msg = f"{path}: not a {chosen} file, missing the column(s) {', '.join(missing)}"
             raise InputFileError(msg)
         return chosen, normaliser(raw)
     columns = mapping.as_dict()
@@ -157,7 +157,7 @@ def ingest(
         progress(f"reading {path.name}")
         before = len(run.rejects)
         raw = _read(path, run.rejects)
-        chosen, normalised = _normalise(raw, fmt, mapping)
+        chosen, normalised = _normalise(raw, path, fmt, mapping)
         file_index = run.add_file(raw.frame, chosen, len(run.rejects) - before)
         frames.append(_checked(normalised, raw, file_index, study_area, run))
         accounts.append(FileAccount(str(path), chosen, raw.encoding, raw.rows_read))

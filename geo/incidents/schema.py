@@ -61,6 +61,11 @@ REJECT_REASONS: dict[str, str] = {
 REJECT_COLUMNS = ("input_file", "line_no", "source", "reason", "detail", "original")
 
 
+def has_synthetic(frame: pd.DataFrame) -> bool:
+    """Whether any row of an incident table is SYNTHETIC (outputs must say so)."""
+    return bool(frame["synthetic"].fillna(False).any())
+
+
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
     """Give ``frame`` exactly the canonical columns, in order, with their dtypes.
 

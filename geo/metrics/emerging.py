@@ -18,6 +18,7 @@ import pandas as pd
 import pymannkendall
 
 from geo.metrics.hotspots import Hotspots
+from geo.metrics.units import parse_dates
 
 MIN_MONTHS = 6
 MONTHLY_PERMUTATIONS = 999
@@ -52,7 +53,7 @@ def emerging_hotspots(incidents: pd.DataFrame, units: pd.DataFrame, id_column: s
     if len(months) < MIN_MONTHS:
         return pd.DataFrame({id_column: ids, "emerging_class": "not enough months", "mk_trend": "no trend",
                              "mk_p": np.nan, "hot_months": 0})
-    dates = pd.to_datetime(incidents["date"], errors="coerce").dt.to_period("M")
+    dates = parse_dates(incidents["date"]).dt.to_period("M")
     counts = (pd.crosstab(incidents[id_column], dates)
               .reindex(index=ids, columns=months, fill_value=0).to_numpy(dtype=float))
     z = np.zeros(counts.shape)

@@ -64,12 +64,17 @@ class BorderDistance:
         return out
 
 
+def band_names(edges_km: tuple[float, ...]) -> list[str]:
+    """Band labels for the edges: "0-10", "10-25", … and ">100" beyond the last edge."""
+    return [f"{lo:g}-{hi:g}" for lo, hi in zip(edges_km[:-1], edges_km[1:], strict=True)] + [f">{edges_km[-1]:g}"]
+
+
 def band_labels(distance_km: np.ndarray, edges_km: tuple[float, ...]) -> pd.Series:
-    """Band of each distance: "0-10", "10-25", … and ">100" beyond the last edge.
+    """Band of each distance (see :func:`band_names`).
 
     A distance on an edge belongs to the band above it (10 km → "10-25").
     """
-    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(edges_km[:-1], edges_km[1:], strict=True)] + [f">{edges_km[-1]:g}"]
+    labels = band_names(edges_km)
     index = np.searchsorted(np.asarray(edges_km[1:], dtype=float), distance_km, side="right")
     values = np.asarray(labels, dtype=object)[np.minimum(index, len(labels) - 1)]
     values[~np.isfinite(distance_km)] = None
@@ -122,7 +127,7 @@ def _rings(geometry: shapely.Geometry) -> list[shapely.LineString]:
 def incidents_per_band(incidents: pd.DataFrame, id_column: str, edges_km: tuple[float, ...]) -> pd.DataFrame:
     """Incidents and killed per unit in each border band, one column per band
     (``incidents_band_0_10``, ``killed_band_0_10``, …), zeros where none."""
-    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(edges_km[:-1], edges_km[1:], strict=True)] + [f">{edges_km[-1]:g}"]
+    labels = band_names(edges_km)
     frame = incidents[incidents[id_column].notna() & incidents["border_band"].notna()]
     grouped = frame.groupby([id_column, "border_band"], observed=True)
     counts = grouped.size().unstack(fill_value=0).reindex(columns=labels, fill_value=0)

@@ -17,15 +17,41 @@ from pyproj import Transformer
 COUNT_COLUMNS = ("killed", "killed_civilians", "killed_security", "killed_militants", "injured")
 
 
+def parse_dates(dates: pd.Series) -> pd.Series:
+    """The canonical ISO dates as timestamps (NaT where missing)."""
+    return pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce")
+
+
 def default_period(dates: pd.Series, months: int = 12) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The last ``months`` whole months that end with the latest incident's month."""
-    latest = pd.to_datetime(dates, errors="coerce").max()
+    latest = parse_dates(dates).max()
     if pd.isna(latest):
         msg = "no dated incidents"
         raise ValueError(msg)
     end = latest.to_period("M").to_timestamp(how="end").normalize()
     start = (latest.to_period("M") - (months - 1)).to_timestamp(how="start")
     return start, end
+
+
+def resolve_period(dates: pd.Series, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                   months: int = 12) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The period measured: ``start``/``end`` where given; a missing end is the
+    end of the latest month in the data, a missing start ``months`` before the end."""
+    if start is None and end is None:
+        return default_period(dates, months)
+    if end is None:
+        end = default_period(dates, months)[1]
+    if start is None:
+        start = (pd.Timestamp(end).to_period("M") - (months - 1)).to_timestamp(how="start")
+    return pd.Timestamp(start), pd.Timestamp(end)
+
+
+def in_period(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The incidents dated within [start, end], with their dates parsed in ``_date``."""
+    dates = parse_dates(incidents["date"])
+    chosen = incidents[((dates >= start) & (dates <= end)).to_numpy()].copy()
+    chosen["_date"] = dates[chosen.index]
+    return chosen
 
 
 def unit_summary(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
@@ -35,17 +61,16 @@ def unit_summary(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
     ``units`` needs ``id_column`` and ``area_km2``; incidents need ``date``,
     ``id_column`` and the count columns.
     """
-    dates = pd.to_datetime(incidents["date"], errors="coerce")
-    in_period = incidents[(dates >= start) & (dates <= end) & incidents[id_column].notna()].copy()
-    in_period["_date"] = dates[in_period.index]
-    grouped = in_period.groupby(id_column, observed=True)
+    chosen = in_period(incidents, start, end)
+    chosen = chosen[chosen[id_column].notna()]
+    grouped = chosen.groupby(id_column, observed=True)
     table = pd.DataFrame({"incidents": grouped.size()})
     for column in COUNT_COLUMNS:
         table[column] = grouped[column].sum(min_count=1).fillna(0).astype("int64")
     split = pd.Timestamp(end).to_period("M") - 2  # first of the last 3 months
-    recent = in_period["_date"] >= split.to_timestamp(how="start")
-    table["incidents_last_3m"] = in_period[recent].groupby(id_column, observed=True).size()
-    table["incidents_prev_9m"] = in_period[~recent].groupby(id_column, observed=True).size()
+    recent = chosen["_date"] >= split.to_timestamp(how="start")
+    table["incidents_last_3m"] = chosen[recent].groupby(id_column, observed=True).size()
+    table["incidents_prev_9m"] = chosen[~recent].groupby(id_column, observed=True).size()
 
     out = units[[id_column, "area_km2"]].merge(table, left_on=id_column, right_index=True, how="left")
     count_like = ["incidents", *COUNT_COLUMNS, "incidents_last_3m", "incidents_prev_9m"]
@@ -81,8 +106,8 @@ def diffusion(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str, star
     """
     to_grid = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     cell = DIFFUSION_CELL_KM * 1000.0
-    dates = pd.to_datetime(incidents["date"], errors="coerce")
-    chosen = incidents[(dates >= start) & (dates <= end) & incidents["lon"].notna()]
+    chosen = in_period(incidents, start, end)
+    chosen = chosen[chosen["lon"].notna()]
     x, y = to_grid.transform(chosen["lon"].to_numpy(dtype=float), chosen["lat"].to_numpy(dtype=float))
     keys, counts = np.unique(np.column_stack([np.floor(np.asarray(x) / cell), np.floor(np.asarray(y) / cell)]),
                              axis=0, return_counts=True)
@@ -110,9 +135,9 @@ def diffusion(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str, star
 def monthly_by_unit(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
                     start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """The monthly series of each unit over the period (long table, zeros kept)."""
-    dates = pd.to_datetime(incidents["date"], errors="coerce")
-    frame = incidents[(dates >= start) & (dates <= end) & incidents[id_column].notna()].copy()
-    frame["month"] = dates[frame.index].dt.to_period("M").astype("string")
+    frame = in_period(incidents, start, end)
+    frame = frame[frame[id_column].notna()].copy()
+    frame["month"] = frame["_date"].dt.to_period("M").astype("string")
     grouped = frame.groupby([id_column, "month"], observed=True)
     table = pd.DataFrame({"incidents": grouped.size()})
     for column in COUNT_COLUMNS:
@@ -126,7 +151,7 @@ def monthly_by_province(incidents: pd.DataFrame) -> pd.DataFrame:
     """Killed per province and month, by victim category, as monthly security
     reports publish them (months with no incident in a province are 0)."""
     frame = incidents[incidents["province"].notna()].copy()
-    frame["month"] = pd.to_datetime(frame["date"], errors="coerce").dt.to_period("M").astype("string")
+    frame["month"] = parse_dates(frame["date"]).dt.to_period("M").astype("string")
     frame = frame[frame["month"].notna()]
     grouped = frame.groupby(["province", "month"], observed=True)
     table = pd.DataFrame({"incidents": grouped.size()})
