@@ -102,7 +102,6 @@ class Gazetteer:
                           "district": districts["district"], "population": 0}),
         ], ignore_index=True)
         entries["key"] = [compact(str(n)) for n in entries["name"].fillna("")]
-        entries["district_key"] = [compact(str(d)) for d in entries["district"].fillna("")]
         self.entries = entries[entries["key"] != ""].reset_index(drop=True)
         self._by_key = {k: g.index.to_numpy() for k, g in self.entries.groupby("key")}
         self._keys = list(self._by_key)

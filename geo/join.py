@@ -36,11 +36,6 @@ class JoinLayers:
         )
 
 
-JOIN_COLUMNS = {
-    "tehsil_id": "string", "tehsil": "string", "district_id": "string", "district": "string",
-    "province": "string", "country": "string", "in_study_area": "boolean",
-}
-
 
 def _first_hit(points: np.ndarray, polygons: gpd.GeoDataFrame, id_column: str) -> np.ndarray:
     """Index into ``polygons`` of the polygon containing each point (smallest id on
