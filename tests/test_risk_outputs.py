@@ -98,6 +98,22 @@ def test_per_band_counts_and_monthly_series(run_dir):
     assert monthly.groupby("district_id")["incidents"].sum().sum() == districts["incidents"].sum()
 
 
+def test_synthetic_data_is_labelled_in_every_table_and_layer(run_dir):
+    import pandas as pd
+
+    for name in ("summary_districts.csv", "summary_tehsils.csv", "monthly_districts.csv", "monthly_tehsils.csv",
+                 "monthly_killed_by_province.csv"):
+        assert pd.read_csv(run_dir / name)["synthetic_data"].all(), name
+    with sqlite3.connect(run_dir / "risk.gpkg") as con:
+        descriptions = [d for (d,) in con.execute(
+            "SELECT description FROM gpkg_contents WHERE data_type = 'features'")]
+    assert descriptions and all("SYNTHETIC" in d for d in descriptions)
+    incidents = json.loads((run_dir / "incidents.geojson").read_text(encoding="utf-8"))
+    assert incidents["synthetic_data"] is True
+    assert any(f["properties"]["synthetic"] and "SYNTHETIC" in f["properties"]["source"]
+               for f in incidents["features"])
+
+
 def test_two_runs_give_identical_files(run_dir, tmp_path):
     again = tmp_path / "again"
     assert CliRunner().invoke(cli, ["run", "--out", str(again), "-q"]).exit_code == 0

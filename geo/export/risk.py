@@ -95,8 +95,8 @@ def write_risk_outputs(incidents: pd.DataFrame, settings: Settings, out_dir: Pat
     border = boundaries.load("border", boundaries_dir=settings.boundaries_dir)
     bands = boundaries.load("border_bands", boundaries_dir=settings.boundaries_dir)
     units = unit_layers(incidents, settings, border.geometry.iloc[0], bands, period)
-    metadata = {"attribution": ATTRIBUTION, "risk_parameters": units.parameters,
-                "synthetic_data": has_synthetic(incidents)}
+    synthetic = has_synthetic(incidents)
+    metadata = {"attribution": ATTRIBUTION, "risk_parameters": units.parameters, "synthetic_data": synthetic}
     event_types = incidents["event_type"].value_counts().sort_index(kind="stable").sort_values(
         ascending=False, kind="stable").index.astype(str).tolist()
     layer_styles = styles(event_types)
@@ -107,15 +107,17 @@ def write_risk_outputs(incidents: pd.DataFrame, settings: Settings, out_dir: Pat
             write_geojson(layer, out_dir / f"{name}.geojson", {"name": name, **metadata}, feature_ids=True),
             write_qml(layer_styles[name], out_dir / f"{name}.qml"),
             write_csv(layer.drop(columns="geometry"), out_dir / f"summary_{level}.csv"),
-            write_csv(units.monthly[name], out_dir / f"monthly_{level}.csv"),
+            write_csv(units.monthly[name].assign(synthetic_data=synthetic), out_dir / f"monthly_{level}.csv"),
         ]
     for name in ("incidents", "border", "border_bands"):
         written.append(write_qml(layer_styles[name], out_dir / f"{name}.qml"))
-    written.append(write_csv(monthly_by_province(incidents), out_dir / MONTHLY_BY_PROVINCE))
+    written.append(write_csv(monthly_by_province(incidents).assign(synthetic_data=synthetic),
+                             out_dir / MONTHLY_BY_PROVINCE))
     points = gpd.GeoDataFrame(incidents.drop(columns=["lon", "lat"]),
                               geometry=gpd.points_from_xy(incidents["lon"], incidents["lat"]), crs="EPSG:4326")
     gpkg_layers = {**units.layers, "incidents": points, "border": border, "border_bands": bands}
+    label = " Includes SYNTHETIC data." if synthetic else ""
     written.append(write_geopackage(
-        gpkg_layers, out_dir / RISK_GPKG, {n: f"{n}: {ATTRIBUTION}" for n in gpkg_layers},
+        gpkg_layers, out_dir / RISK_GPKG, {n: f"{n}: {ATTRIBUTION}.{label}" for n in gpkg_layers},
         after_write=lambda path: add_layer_styles(path, {n: layer_styles[n] for n in gpkg_layers})))
     return written, units.parameters
