@@ -30,6 +30,7 @@ bench: install
 	$(BIN)/python bench/bench_boundaries.py --build
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_run.py
+	$(BIN)/python bench/bench_map.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

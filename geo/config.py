@@ -136,6 +136,9 @@ class Settings:
         index divides by their sum).
     incidents
         Column mapping of plain incident tables (the ``[incidents]`` TOML table).
+    map_max_incidents
+        Incidents drawn in the HTML map; with more, the map draws the deadliest
+        half of this many plus a seeded random sample of the rest.
     """
 
     boundaries_dir: Path = PROJECT_ROOT / "boundaries"
@@ -150,11 +153,15 @@ class Settings:
     kde_cell_km: float = 1.0
     risk_weights: tuple[tuple[str, float], ...] = DEFAULT_RISK_WEIGHTS
     incidents: IncidentMapping = IncidentMapping()
+    map_max_incidents: int = 20_000
 
     def __post_init__(self) -> None:
         edges = self.border_band_edges_km
         if len(edges) < 2 or edges[0] != 0 or list(edges) != sorted(set(edges)):
             msg = f"border_band_edges_km must start at 0 and increase, got {list(edges)}"
+            raise SettingsError(msg)
+        if self.map_max_incidents < 1:
+            msg = f"map_max_incidents must be at least 1, got {self.map_max_incidents}"
             raise SettingsError(msg)
         if self.kde_kernel not in ("quartic", "gaussian"):
             msg = f"kde_kernel must be quartic or gaussian, got {self.kde_kernel!r}"

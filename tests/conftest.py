@@ -1,4 +1,5 @@
-"""Shared fixtures: the committed boundary layers, loaded once per session."""
+"""Shared fixtures: the committed boundary layers and one `geo run` of the
+embedded sample, made once per session (tests only read them)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import socket
 import geopandas as gpd
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from geo import boundaries
+from geo.cli import cli
 from geo.config import PROJECT_ROOT, STUDY_AREA_EQUAL_AREA_CRS
 
 BOUNDARIES_DIR = PROJECT_ROOT / "boundaries"
@@ -34,3 +37,12 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
 @pytest.fixture(scope="session")
 def places() -> pd.DataFrame:
     return pd.read_csv(BOUNDARIES_DIR / "geonames_places.csv", keep_default_na=False)
+
+
+@pytest.fixture(scope="session")
+def sample_run_dir(tmp_path_factory: pytest.TempPathFactory):
+    """The outputs of `geo run` on the embedded sample (read-only for tests)."""
+    out = tmp_path_factory.mktemp("sample_run")
+    result = CliRunner().invoke(cli, ["run", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return out

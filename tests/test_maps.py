@@ -1,30 +1,192 @@
-"""The boundary map: self-contained, escaped, reproducible."""
+"""The maps of a run, checked without a browser: self-contained, reproducible,
+small, escaped at the source, density overlay in the right place, incident
+selection for big runs, overview PNG. (Behaviour in a browser: test_map_browser.py.)"""
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import shutil
 
-from geo.maps import boundaries_map, render_self_contained
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from click.testing import CliRunner
+from PIL import Image
+from pyproj import Geod, Transformer
+
+from geo.cli import cli
+from geo.maps import MAP_HTML, MAP_PNG, load_map_content, write_maps
+from geo.maps.content import density_overlay, round_coordinates, select_incidents
+from geo.maps.page import script_json
 
 HOSTILE = '<img src=x onerror="alert(1)"></script><script>alert(2)</script>`${x}`\'"'
+GEOD = Geod(ellps="WGS84")
 
 
-def test_text_from_the_data_is_escaped(layers):
-    hostile = {name: frame.copy() for name, frame in layers.items()}
-    hostile["districts"].loc[0, "district"] = HOSTILE
-    page = render_self_contained(boundaries_map(hostile))
-    assert "<img src=x" not in page
-    assert "<script>alert(2)" not in page
-    # HTML-escaped by us, then JSON-escaped by folium's tojson filter: the
-    # tooltip's innerHTML shows the text literally.
-    assert "\\u0026lt;img src=x onerror=\\u0026quot;alert(1)\\u0026quot;\\u0026gt;" in page
+@pytest.fixture(scope="module")
+def content(sample_run_dir):
+    return load_map_content(sample_run_dir, 20_000)
 
 
-def test_page_inlines_leaflet_and_is_reproducible(layers):
-    first = render_self_contained(boundaries_map(layers))
-    second = render_self_contained(boundaries_map(layers))
-    assert first == second
-    assert "L.map(" in first and "Leaflet 1.9.3" in first  # Leaflet's own banner, inlined
-    assert not re.search(r"(src|href)=\"https?://[^\"]+\.(js|css)\"", first)
-    assert "url(data:image/png;base64," in first  # layer-control icons inlined
-    assert len(first.encode()) < 5e6
+def _json_block(page: str, element_id: str) -> object:
+    match = re.search(f'<script type="application/json" id="{element_id}">(.*?)</script>', page, re.S)
+    assert match, element_id
+    return json.loads(match.group(1))
+
+
+def test_run_writes_a_self_contained_small_reproducible_map(sample_run_dir, tmp_path):
+    page = (sample_run_dir / MAP_HTML).read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", page), "no script may load from the network"
+    assert not re.search(r"<link[^>]+href=\"?https?:", page), "no stylesheet may load from the network"
+    assert "Leaflet 1.9.3" in page and "url(data:image/png;base64," in page  # Leaflet and its icons inlined
+    assert len(page.encode()) < 5e6
+    # every incident of the run is in the page, deadliest first
+    incidents = _json_block(page, "geo-incidents")
+    accepted = pd.read_parquet(sample_run_dir / "incidents.parquet")
+    assert len(incidents["t"]) == len(accepted) == 2006
+    killed = [k for k in incidents["killed"] if k >= 0]
+    assert killed == sorted(killed, reverse=True)
+    assert incidents["months"][0] <= "2024-04" and incidents["months"][-1] == "2025-03"
+    config = _json_block(page, "geo-map-config")
+    assert config["synthetic"] is True and config["synthetic_shown"] == 2000
+    assert config["period"] == "Risk period 2024-04-01 to 2025-03-31"
+    assert "geoBoundaries" in config["attribution"] and "GeoNames" in config["attribution"]
+    # `geo map` on the same folder redraws the same bytes
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_run_dir, copy)
+    (copy / MAP_HTML).unlink()
+    (copy / MAP_PNG).unlink()
+    result = CliRunner().invoke(cli, ["map", str(copy), "-q"])
+    assert result.exit_code == 0, result.output
+    assert (copy / MAP_HTML).read_bytes() == (sample_run_dir / MAP_HTML).read_bytes()
+    assert (copy / MAP_PNG).read_bytes() == (sample_run_dir / MAP_PNG).read_bytes()
+
+
+def test_json_in_the_page_cannot_close_its_script_element():
+    text = script_json({"notes": HOSTILE, "line": "a\u2028b"})
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == {"notes": HOSTILE, "line": "a\u2028b"}
+
+
+def test_hostile_text_never_reaches_the_page_as_markup(sample_run_dir, tmp_path):
+    run = tmp_path / "hostile"
+    shutil.copytree(sample_run_dir, run)
+    incidents = pd.read_parquet(run / "incidents.parquet")
+    for column in ("place", "notes", "event_type", "source", "perpetrator", "tehsil"):
+        incidents[column] = incidents[column].astype("string")
+        incidents.loc[:5, column] = HOSTILE
+    incidents.to_parquet(run / "incidents.parquet")
+    write_maps(run)
+    page = (run / MAP_HTML).read_text(encoding="utf-8")
+    assert "<img src=x" not in page and "<script>alert(2)" not in page
+    assert _json_block(page, "geo-incidents")["place_names"].count(HOSTILE) == 1  # intact as data
+
+
+def test_unit_layers_keep_their_shared_edges(content, layers):
+    districts = content.units["districts_risk"]
+    assert len(districts) == 70 and len(content.units["tehsils_risk"]) == 252
+    assert shapely.coverage_is_valid(districts.geometry.values)  # no overlaps, no slivers between neighbours
+    before = layers["districts"].to_crs("EPSG:6933").area.sum()
+    after = districts.to_crs("EPSG:6933").area.sum()
+    assert abs(after / before - 1) < 1e-4
+    # every district carries its 12 monthly counts, summing to its incidents in the period
+    row = districts.sort_values("incidents").iloc[-1]
+    assert len(content.months) == 12 and sum(row["monthly_incidents"]) == row["incidents"]
+
+
+def test_rounding_keeps_the_border_line(layers):
+    border = round_coordinates(layers["border"][["geometry"]])
+    length = GEOD.geometry_length(border.geometry.iloc[0]) / 1000
+    assert border.geometry.iloc[0].geom_type in ("LineString", "MultiLineString")
+    assert abs(length - 2317.6) < 1.0  # 2,317.6 km at full precision
+
+
+def test_density_overlay_puts_the_peak_where_the_geotiff_has_it(sample_run_dir):
+    path = sample_run_dir / "density_incidents.tif"
+    overlay = density_overlay(path)
+    with rasterio.open(path) as surface:
+        values = surface.read(1, masked=True).filled(0)
+        row, col = np.unravel_index(np.argmax(values), values.shape)
+        x, y = surface.xy(row, col)
+        peak_lon, peak_lat = Transformer.from_crs(surface.crs, "EPSG:4326", always_xy=True).transform(x, y)
+    image = np.asarray(Image.open(io.BytesIO(overlay.png)))
+    assert image.shape[2] == 4 and max(image.shape[:2]) <= 900
+    alpha = image[..., 3].astype(float)
+    assert (alpha == 0).mean() > 0.5, "zero density must be transparent"
+    (south, west), (north, east) = overlay.bounds
+    to_mercator = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    (left, right), (bottom, top) = to_mercator.transform([west, east], [south, north])
+
+    def alpha_at(lon: float, lat: float) -> float:
+        mx, my = to_mercator.transform(lon, lat)
+        col = int((mx - left) / (right - left) * image.shape[1])
+        row = int((top - my) / (top - bottom) * image.shape[0])
+        return alpha[row, col]
+
+    # the densest cell of the GeoTIFF is among the most opaque pixels of the image ...
+    assert alpha_at(peak_lon, peak_lat) >= 0.95 * alpha.max()
+    # ... and places without incidents are clear: the Arabian Sea, and 1° west of the peak
+    assert alpha_at(63.0, 25.0) == 0
+    with rasterio.open(path) as surface:
+        x, y = Transformer.from_crs("EPSG:4326", surface.crs, always_xy=True).transform(peak_lon - 1.0, peak_lat)
+        west_value = next(surface.sample([(x, y)]))[0]
+    assert (alpha_at(peak_lon - 1.0, peak_lat) == 0) == (west_value < 0.01 * overlay.max_value)
+
+
+def test_big_runs_draw_the_deadliest_and_a_seeded_sample():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"incident_id": [f"x{i:05d}" for i in range(5000)],
+                          "killed": pd.array(rng.integers(0, 50, 5000), dtype="Int32")})
+    frame.loc[::7, "killed"] = pd.NA
+    chosen, sentence = select_incidents(frame, 400)
+    again, _ = select_incidents(frame, 400)
+    assert len(chosen) == 400 and chosen["incident_id"].is_unique
+    assert chosen["incident_id"].tolist() == again["incident_id"].tolist()
+    top = frame.assign(k=frame["killed"].fillna(0)).sort_values(["k", "incident_id"], ascending=[False, True])
+    assert set(top["incident_id"].head(200)) <= set(chosen["incident_id"])
+    assert "400 of the 5,000" in sentence and "all of them" in sentence
+    small, none = select_incidents(frame.head(300), 400)
+    assert len(small) == 300 and none == ""
+
+
+def test_overview_png(sample_run_dir):
+    image = Image.open(sample_run_dir / MAP_PNG)
+    assert image.format == "PNG" and image.size[0] >= 900
+    pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    assert (np.abs(pixels - [189, 0, 38]).sum(axis=1) < 30).sum() > 500, "very-high districts drawn in their colour"
+    assert (np.abs(pixels - [176, 0, 32]).sum(axis=1) < 20).sum() > 500, "SYNTHETIC banner drawn"
+
+
+def test_map_of_an_unfinished_run_is_a_one_line_error(tmp_path):
+    (tmp_path / "run.json").write_text("{}")
+    result = CliRunner().invoke(cli, ["map", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "has no districts_risk.geojson" in result.output and "geo run --out" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / MAP_HTML).exists()
+
+
+def test_ten_thousand_incidents_with_long_distinct_notes_stay_under_5_mb(sample_run_dir, tmp_path):
+    """The worst case for size: every incident has its own long note (cut to
+    NOTES_MAX_CHARS in the page), its own id and place."""
+    run = tmp_path / "big"
+    shutil.copytree(sample_run_dir, run)
+    sample = pd.read_parquet(run / "incidents.parquet")
+    big = sample.sample(n=10_000, replace=True, random_state=3).reset_index(drop=True)
+    rng = np.random.default_rng(3)
+    words = np.array(["attack", "checkpoint", "convoy", "district", "village", "police", "market", "road"])
+    big["incident_id"] = [f"big:{i:06d}" for i in range(len(big))]
+    big["source_id"] = [f"PAK{i:06d}" for i in range(len(big))]
+    big["place"] = [f"Place {i}" for i in range(len(big))]
+    big["notes"] = [f"{i}: " + " ".join(rng.choice(words, 60)) for i in range(len(big))]  # ~400 characters
+    big.to_parquet(run / "incidents.parquet")
+    write_maps(run)
+    size = (run / MAP_HTML).stat().st_size
+    assert size < 5e6, f"{size / 1e6:.2f} MB"
+    print(f"10,000 incidents with distinct ~400-character notes: map.html {size / 1e6:.2f} MB")
+    notes = _json_block((run / MAP_HTML).read_text(encoding="utf-8"), "geo-incidents")["note_texts"]
+    assert len(notes) == 10_000 and all(len(text) <= 200 for text in notes) and notes[0].endswith("…")

@@ -14,12 +14,9 @@ from click.testing import CliRunner
 from geo.cli import cli
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    result = CliRunner().invoke(cli, ["run", "--out", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    return out
+@pytest.fixture
+def run_dir(sample_run_dir):
+    return sample_run_dir
 
 
 def test_risk_layers_are_rfc7946_with_stable_ids_and_no_nan(run_dir):

@@ -1,4 +1,4 @@
-"""``geo map``: the interactive map of a run's outputs."""
+"""``geo map``: the interactive map and the overview image of a run's outputs."""
 
 from __future__ import annotations
 
@@ -6,24 +6,27 @@ from pathlib import Path
 
 import click
 
-from geo import boundaries as boundary_layers
-from geo.cli.options import config_option, settings_from
-from geo.maps import boundaries_map, write_map
-
-BOUNDARIES_MAP = "boundaries.html"
-
-
-def layers_for_map(folder: Path, fallback: Path) -> dict:
-    """The boundary layers of ``folder``'s GeoPackage, or the committed ones if it has none."""
-    source = folder if (folder / boundary_layers.GEOPACKAGE).exists() else fallback
-    return {name: boundary_layers.load(name, boundaries_dir=source) for name in boundary_layers.LAYERS}
+from geo.cli.options import config_option, quiet_option, settings_from
+from geo.cli.progress import step_bar
+from geo.maps import write_maps
 
 
 @click.command(name="map")
-@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--max-incidents", type=click.IntRange(min=1), default=None,
+              help="Incidents drawn in the HTML map (default: map_max_incidents, 20,000); with more, "
+                   "the deadliest half of this many plus a seeded random sample of the rest.")
 @config_option
-def map_command(run_dir: Path, config_path: Path | None) -> None:
-    """Write RUN_DIR/boundaries.html from the layers of an earlier run."""
+@quiet_option
+def map_command(run_dir: Path, max_incidents: int | None, config_path: Path | None, quiet: bool) -> None:
+    """Write RUN_DIR/map.html (interactive, self-contained, opens offline) and
+    RUN_DIR/map.png (static overview) from the outputs of an earlier `geo run`."""
     settings = settings_from(config_path)
-    path = write_map(boundaries_map(layers_for_map(run_dir, settings.boundaries_dir)), run_dir / BOUNDARIES_MAP)
-    click.echo(f"wrote {path}", err=True)
+    advance, close = step_bar(1, quiet)
+    try:
+        advance("drawing the maps")
+        html_path, png_path = write_maps(run_dir, max_incidents or settings.map_max_incidents)
+    finally:
+        close()
+    if not quiet:
+        click.echo(f"wrote {html_path} ({html_path.stat().st_size / 1e6:.1f} MB) and {png_path}", err=True)

@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from geo import boundaries as boundary_layers
-from geo.cli.map import BOUNDARIES_MAP, layers_for_map
 from geo.cli.options import config_option, out_dir_option, quiet_option, settings_from
 from geo.cli.progress import step_bar
 from geo.config import PROJECT_ROOT
@@ -22,7 +21,7 @@ from geo.export.tables import write_csv
 from geo.export.vector import atomic_path
 from geo.incidents import ingest
 from geo.incidents.synthetic import generate
-from geo.maps import boundaries_map, write_map
+from geo.maps import write_maps
 from geo.metrics.units import resolve_period
 
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
@@ -71,8 +70,8 @@ def run_command(inputs: tuple[Path, ...], out_dir: Path, start, end, config_path
         for name in names:
             with atomic_path(out_dir / name) as tmp:
                 shutil.copyfile(settings.boundaries_dir / name, tmp)
-        advance("drawing the map")
-        write_map(boundaries_map(layers_for_map(out_dir, settings.boundaries_dir)), out_dir / BOUNDARIES_MAP)
+        advance("drawing the maps")
+        write_maps(out_dir, settings.map_max_incidents)
     finally:
         close()
     if not quiet:

@@ -1,0 +1,567 @@
+/* geo risk map: the incident canvas layer, the time control, tooltips, popups,
+ * legend, title and SYNTHETIC banner of the page written by geo/maps/interactive.py.
+ *
+ * Safety: every text that comes from the data reaches the page through
+ * textContent or createTextNode, never innerHTML, and the data arrive as JSON
+ * read with JSON.parse (never evaluated), so a place name or note cannot run
+ * code or break the markup.
+ */
+(function () {
+  "use strict";
+
+  var geoRisk = {};
+  window.geoRisk = geoRisk;
+  var DAY_MS = 86400000;
+  var CONFIG = null;
+
+  function readJson(id) {
+    return JSON.parse(document.getElementById(id).textContent);
+  }
+
+  function config() {
+    if (CONFIG === null) CONFIG = readJson("geo-map-config");
+    return CONFIG;
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function fmt(value, digits) {
+    if (value === null || value === undefined || value === "" || (typeof value === "number" && !isFinite(value))) {
+      return "–";
+    }
+    if (typeof value === "number") {
+      return value.toLocaleString("en-US", {maximumFractionDigits: digits === undefined ? 1 : digits});
+    }
+    return String(value);
+  }
+
+  function count(value) {
+    return value === null || value === undefined || value < 0 ? "unknown" : fmt(value, 0);
+  }
+
+  /* A two-column table of [label, value] rows; empty values are skipped. */
+  function table(rows, className) {
+    var body = el("table", className || "geo-rows");
+    rows.forEach(function (row) {
+      if (row[1] === undefined || row[1] === null || row[1] === "") return;
+      var tr = el("tr");
+      tr.appendChild(el("th", null, row[0]));
+      tr.appendChild(el("td", null, row[1]));
+      body.appendChild(tr);
+    });
+    return body;
+  }
+
+  function unitName(p, level) {
+    return level === "tehsil" ? p.tehsil : p.district;
+  }
+
+  function unitPlace(p, level) {
+    return level === "tehsil" ? p.district + ", " + p.province : p.province;
+  }
+
+  function riskText(p) {
+    return p.risk_class + " (" + fmt(p.risk_score, 2) + " / 10)";
+  }
+
+  /* Tooltip of a district or tehsil: the figures an analyst scans first. */
+  function unitTooltip(p, level) {
+    var box = el("div", "geo-tooltip");
+    box.appendChild(el("div", "geo-title", unitName(p, level)));
+    box.appendChild(el("div", "geo-sub", unitPlace(p, level)));
+    box.appendChild(table([
+      ["Risk", riskText(p)],
+      ["Incidents", fmt(p.incidents, 0)],
+      ["Killed: civilians", fmt(p.killed_civilians, 0)],
+      ["Killed: security forces", fmt(p.killed_security, 0)],
+      ["Distance to border", fmt(p.min_distance_to_border_km, 1) + " km"],
+      ["Confidence", p.confidence]
+    ]));
+    return box;
+  }
+
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attributes) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attributes).forEach(function (key) { node.setAttribute(key, String(attributes[key])); });
+    return node;
+  }
+
+  /* Monthly incidents as bars and killed as a line, one column per month. */
+  function sparkline(incidents, killed, months) {
+    var width = 300, height = 64, pad = 4, n = incidents.length;
+    var chart = svg("svg", {width: width, height: height, "class": "geo-spark", role: "img"});
+    var top = Math.max(1, Math.max.apply(null, incidents));
+    var topKilled = Math.max(1, Math.max.apply(null, killed));
+    var step = (width - 2 * pad) / Math.max(1, n);
+    var points = [];
+    for (var i = 0; i < n; i++) {
+      var h = (height - 2 * pad) * incidents[i] / top;
+      var bar = svg("rect", {x: pad + i * step + 1, y: height - pad - h, width: Math.max(1, step - 2), height: h,
+                             fill: "#6b8fb5"});
+      var label = svg("title", {});
+      label.textContent = months[i] + ": " + incidents[i] + " incidents, " + killed[i] + " killed";
+      bar.appendChild(label);
+      chart.appendChild(bar);
+      points.push((pad + (i + 0.5) * step).toFixed(1) + "," +
+                  (height - pad - (height - 2 * pad) * killed[i] / topKilled).toFixed(1));
+    }
+    chart.appendChild(svg("polyline", {points: points.join(" "), fill: "none", stroke: "#b2182b", "stroke-width": 1.5}));
+    return chart;
+  }
+
+  /* Popup of a district or tehsil: the risk components and the monthly series. */
+  function unitPopup(p, level) {
+    var cfg = config();
+    var box = el("div", "geo-popup");
+    box.appendChild(el("div", "geo-title", unitName(p, level)));
+    box.appendChild(el("div", "geo-sub", unitPlace(p, level)));
+    box.appendChild(table([
+      ["Risk index", riskText(p)],
+      ["Confidence", p.confidence],
+      ["Incidents (last 3 / previous 9 months)", fmt(p.incidents, 0) + " (" + fmt(p.incidents_last_3m, 0) + " / " +
+        fmt(p.incidents_prev_9m, 0) + ")"],
+      ["Killed (civilians / security / militants)", fmt(p.killed, 0) + " (" + fmt(p.killed_civilians, 0) + " / " +
+        fmt(p.killed_security, 0) + " / " + fmt(p.killed_militants, 0) + ")"],
+      ["Injured", fmt(p.injured, 0)],
+      ["Distance to border (nearest point)", fmt(p.min_distance_to_border_km, 1) + " km"],
+      ["Area within 50 km of the border", fmt(100 * p.share_within_50km, 0) + " %"],
+      ["Hotspot (Gi*)", p.hotspot_class],
+      ["Emerging hotspot", p.emerging_class]
+    ]));
+    var components = el("table", "geo-components");
+    var head = el("tr");
+    ["Component", "Score 0–10", "Weight"].forEach(function (text) { head.appendChild(el("th", null, text)); });
+    components.appendChild(head);
+    cfg.components.forEach(function (component) {
+      var tr = el("tr");
+      tr.appendChild(el("td", null, component[1]));
+      tr.appendChild(el("td", null, fmt(p[component[0] + "_score"], 2)));
+      tr.appendChild(el("td", null, fmt(component[2], 2)));
+      components.appendChild(tr);
+    });
+    box.appendChild(el("div", "geo-section", "Risk components"));
+    box.appendChild(components);
+    box.appendChild(el("div", "geo-section", "Monthly incidents (bars) and killed (line), " +
+                       cfg.months[0] + " to " + cfg.months[cfg.months.length - 1]));
+    box.appendChild(sparkline(p.monthly_incidents, p.monthly_killed, cfg.months));
+    var details = el("details");
+    details.appendChild(el("summary", null, "Monthly table"));
+    var monthly = el("table", "geo-components");
+    cfg.months.forEach(function (month, i) {
+      var tr = el("tr");
+      tr.appendChild(el("td", null, month));
+      tr.appendChild(el("td", null, p.monthly_incidents[i] + " incidents"));
+      tr.appendChild(el("td", null, p.monthly_killed[i] + " killed"));
+      monthly.appendChild(tr);
+    });
+    details.appendChild(monthly);
+    box.appendChild(details);
+    return box;
+  }
+
+  /* onEachFeature for the district and tehsil risk layers. */
+  geoRisk.unitBinder = function (level) {
+    return function (feature, layer) {
+      layer.bindTooltip(function () { return unitTooltip(feature.properties, level); }, {sticky: true});
+      // Not bindPopup: a click on an incident symbol drawn over the unit opens the incident's popup instead.
+      layer.on("click", function (e) {
+        var incidents = geoRisk.incidents;
+        if (incidents && incidents._map && incidents.hitAt(e.containerPoint)) return;
+        L.popup({maxWidth: 340}).setLatLng(e.latlng).setContent(unitPopup(feature.properties, level)).openOn(layer._map);
+      });
+    };
+  };
+
+  /* onEachFeature for the Afghan context districts. */
+  geoRisk.contextBinder = function () {
+    return function (feature, layer) {
+      layer.bindTooltip(function () {
+        var p = feature.properties, box = el("div", "geo-tooltip");
+        box.appendChild(el("div", "geo-title", p.district));
+        box.appendChild(el("div", "geo-sub", p.province + " (Afghanistan, context only)"));
+        box.appendChild(table([["Distance to border", fmt(p.distance_to_border_km, 1) + " km"]]));
+        return box;
+      }, {sticky: true});
+    };
+  };
+
+  function typeColour(code) {
+    var cfg = config();
+    return code >= 0 && code < cfg.types.length ? cfg.types[code][1] : cfg.other_colour;
+  }
+
+  function radius(killed) {
+    return killed > 0 ? Math.min(16, 3.5 + 2.2 * Math.sqrt(killed)) : 3.5;
+  }
+
+  function isoDay(day0, offset) {
+    return new Date(Date.parse(day0 + "T00:00:00Z") + offset * DAY_MS).toISOString().slice(0, 10);
+  }
+
+  function lookup(names, code) {
+    return code >= 0 ? names[code] : "";
+  }
+
+  /* Popup of one incident. */
+  function incidentPopup(d, k) {
+    var cfg = config();
+    var box = el("div", "geo-popup geo-incident");
+    if (d.synthetic[k]) box.appendChild(el("div", "geo-synthetic-tag", "SYNTHETIC record, not a real event"));
+    box.appendChild(el("div", "geo-title", lookup(d.event_type_names, d.event_type[k]) || "Incident"));
+    var place = lookup(d.place_names, d.place[k]);
+    box.appendChild(el("div", "geo-sub", (place ? place + " · " : "") + lookup(d.unit_names, d.unit[k])));
+    var killed = count(d.killed[k]);
+    if (d.killed[k] >= 0) {
+      killed += " (civilians " + count(d.killed_civilians[k]) + ", security forces " + count(d.killed_security[k]) +
+                ", militants " + count(d.killed_militants[k]) + ")";
+    }
+    var precision = d.geo_precision[k] >= 0 ? cfg.geo_precision[String(d.geo_precision[k])] || String(d.geo_precision[k]) : "";
+    box.appendChild(table([
+      ["Date", isoDay(d.day0, d.t[k]) + " (precision: " + lookup(d.date_precision_names, d.date_precision[k]) + ")"],
+      ["Place", place],
+      ["Location precision", precision],
+      ["Killed", killed],
+      ["Injured", count(d.injured[k])],
+      ["Perpetrator", lookup(d.perpetrator_names, d.perpetrator[k])],
+      ["Source", lookup(d.source_names, d.source[k]) + (d.source_id[k] ? " (" + d.source_id[k] + ")" : "")]
+    ]));
+    var notes = lookup(d.note_texts, d.notes[k]);
+    if (notes) {
+      box.appendChild(el("div", "geo-section", "Notes"));
+      box.appendChild(el("div", "geo-notes", notes));
+      if (d.note_cut[d.notes[k]]) box.appendChild(el("div", "geo-sub", "Notes cut for the map; the full text is in incidents.geojson."));
+    }
+    return box;
+  }
+
+  /* All incidents as one layer painted on a canvas: no object per incident.
+   * Below `clusterBelowZoom` nearby points merge into counted circles on a
+   * screen grid; clicks are matched to the symbols drawn last time. */
+  geoRisk.IncidentLayer = L.Layer.extend({
+    options: {clusterBelowZoom: 9, cellPx: 30, pane: "geoIncidents"},
+
+    initialize: function (data, options) {
+      L.setOptions(this, options);
+      this._data = data;
+      this._n = data.t.length;
+      var months = data.months;
+      this._from = months.length ? data.month_first_day[0] : 0;
+      this._to = months.length ? data.month_last_day[months.length - 1] : 0;
+      this._drawn = [];
+    },
+
+    onAdd: function (map) {
+      if (!map.getPane(this.options.pane)) {
+        var pane = map.createPane(this.options.pane);
+        pane.style.zIndex = 450;
+        pane.style.pointerEvents = "none";
+      }
+      this._canvas = L.DomUtil.create("canvas", "geo-incident-canvas leaflet-zoom-hide");
+      map.getPane(this.options.pane).appendChild(this._canvas);
+      map.on("moveend zoomend resize viewreset", this._redraw, this);
+      map.on("click", this._onClick, this);
+      map.on("mousemove", this._onMove, this);
+      this._redraw();
+    },
+
+    onRemove: function (map) {
+      L.DomUtil.remove(this._canvas);
+      map.off("moveend zoomend resize viewreset", this._redraw, this);
+      map.off("click", this._onClick, this);
+      map.off("mousemove", this._onMove, this);
+      map.getContainer().classList.remove("geo-pointer");
+      this._drawn = [];
+    },
+
+    /* Show only incidents dated between two day offsets (inclusive). */
+    setWindow: function (fromDay, toDay) {
+      this._from = fromDay;
+      this._to = toDay;
+      if (this._map) this._redraw();
+      this.fire("windowchange");
+    },
+
+    /* How many incidents fall in the time window (anywhere on the map). */
+    visibleCount: function () {
+      var n = 0, t = this._data.t;
+      for (var k = 0; k < this._n; k++) if (t[k] >= this._from && t[k] <= this._to) n++;
+      return n;
+    },
+
+    /* Symbols drawn now: [{x, y, r, members: [index...]}] in container pixels. */
+    drawnSymbols: function () { return this._drawn; },
+
+    /* Container pixel of incident `k` (for tests and linking). */
+    containerPoint: function (k) {
+      return this._map.latLngToContainerPoint([this._data.lat[k] / 1e5, this._data.lon[k] / 1e5]);
+    },
+
+    _redraw: function () {
+      var map = this._map;
+      if (!map) return;
+      var size = map.getSize(), ratio = window.devicePixelRatio || 1, canvas = this._canvas;
+      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+      canvas.width = size.x * ratio;
+      canvas.height = size.y * ratio;
+      canvas.style.width = size.x + "px";
+      canvas.style.height = size.y + "px";
+      var ctx = canvas.getContext("2d");
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.clearRect(0, 0, size.x, size.y);
+      var d = this._data, margin = 20, cluster = map.getZoom() < this.options.clusterBelowZoom;
+      var cell = this.options.cellPx, cells = {}, order = [], symbols = [];
+      for (var k = 0; k < this._n; k++) {
+        if (d.t[k] < this._from || d.t[k] > this._to) continue;
+        var p = map.latLngToContainerPoint([d.lat[k] / 1e5, d.lon[k] / 1e5]);
+        if (p.x < -margin || p.y < -margin || p.x > size.x + margin || p.y > size.y + margin) continue;
+        if (!cluster) {
+          symbols.push({x: p.x, y: p.y, r: radius(d.killed[k]), members: [k]});
+          continue;
+        }
+        var key = Math.floor(p.x / cell) + ":" + Math.floor(p.y / cell);
+        if (!cells[key]) { cells[key] = {sx: 0, sy: 0, members: []}; order.push(key); }
+        cells[key].sx += p.x;
+        cells[key].sy += p.y;
+        cells[key].members.push(k);
+      }
+      order.forEach(function (key) {
+        var c = cells[key], n = c.members.length;
+        symbols.push({x: c.sx / n, y: c.sy / n, r: n === 1 ? radius(d.killed[c.members[0]]) : 6 + 2.2 * Math.log(n),
+                      members: c.members});
+      });
+      ctx.lineWidth = 0.8;
+      symbols.forEach(function (s) {
+        ctx.beginPath();
+        ctx.arc(s.x, s.y, s.r, 0, 2 * Math.PI);
+        if (s.members.length === 1) {
+          ctx.fillStyle = typeColour(d.event_type_colour[d.event_type[s.members[0]]]);
+          ctx.globalAlpha = 0.85;
+          ctx.fill();
+          ctx.globalAlpha = 1;
+          ctx.strokeStyle = "#202020";
+          ctx.stroke();
+        } else {
+          ctx.fillStyle = "rgba(40, 40, 40, 0.6)";
+          ctx.fill();
+          ctx.strokeStyle = "#ffffff";
+          ctx.lineWidth = 1.2;
+          ctx.stroke();
+          ctx.lineWidth = 0.8;
+          ctx.fillStyle = "#ffffff";
+          ctx.font = "bold 10px sans-serif";
+          ctx.textAlign = "center";
+          ctx.textBaseline = "middle";
+          ctx.fillText(String(s.members.length), s.x, s.y);
+        }
+      });
+      this._drawn = symbols;
+      this.fire("redraw");
+    },
+
+    /* The symbol drawn at a container point, or null. */
+    hitAt: function (point) {
+      for (var i = this._drawn.length - 1; i >= 0; i--) {  // topmost (drawn last) first
+        var s = this._drawn[i], dx = s.x - point.x, dy = s.y - point.y;
+        if (dx * dx + dy * dy <= (s.r + 2) * (s.r + 2)) return s;
+      }
+      return null;
+    },
+
+    _onMove: function (e) {
+      this._map.getContainer().classList.toggle("geo-pointer", this.hitAt(e.containerPoint) !== null);
+    },
+
+    _onClick: function (e) {
+      var symbol = this.hitAt(e.containerPoint), map = this._map, d = this._data;
+      if (!symbol) return;
+      if (symbol.members.length > 1) {
+        var bounds = L.latLngBounds(symbol.members.map(function (k) { return [d.lat[k] / 1e5, d.lon[k] / 1e5]; }));
+        map.closePopup();
+        map.fitBounds(bounds.pad(0.3), {maxZoom: Math.max(map.getZoom() + 2, this.options.clusterBelowZoom)});
+        return;
+      }
+      var k = symbol.members[0];
+      L.popup({maxWidth: 340}).setLatLng([d.lat[k] / 1e5, d.lon[k] / 1e5]).setContent(incidentPopup(d, k)).openOn(map);
+    }
+  });
+
+  geoRisk.incidentLayer = function (blockId, options) {
+    return new geoRisk.IncidentLayer(readJson(blockId), options);
+  };
+
+  function control(position, className, build) {
+    var Control = L.Control.extend({
+      onAdd: function () {
+        var box = el("div", "leaflet-control geo-box " + className);
+        build(box);
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        return box;
+      }
+    });
+    return new Control({position: position});
+  }
+
+  function swatch(colour, shape) {
+    var mark = el("span", "geo-swatch" + (shape ? " geo-" + shape : ""));
+    mark.style.background = colour;
+    return mark;
+  }
+
+  function legendRow(list, mark, text) {
+    var row = el("div", "geo-legend-row");
+    row.appendChild(mark);
+    row.appendChild(el("span", null, text));
+    list.appendChild(row);
+  }
+
+  function legend(box, cfg) {
+    var details = el("details");
+    details.open = true;
+    details.appendChild(el("summary", "geo-title", "Legend"));
+    details.appendChild(el("div", "geo-section", "Risk index (district, tehsil)"));
+    cfg.risk_classes.forEach(function (entry) { legendRow(details, swatch(entry[1]), entry[0]); });
+    details.appendChild(el("div", "geo-section", "Incidents by event type"));
+    cfg.types.forEach(function (entry) { legendRow(details, swatch(entry[1], "dot"), entry[0]); });
+    legendRow(details, swatch(cfg.other_colour, "dot"), "other types");
+    var sizes = el("div", "geo-legend-row geo-sizes");
+    [0, 1, 5, 20].forEach(function (killed) {
+      var dot = el("span", "geo-size");
+      var r = radius(killed);
+      dot.style.width = dot.style.height = (2 * r) + "px";
+      sizes.appendChild(dot);
+      sizes.appendChild(el("span", null, killed === 0 ? "0 or unknown" : String(killed)));
+    });
+    details.appendChild(el("div", "geo-sub", "Symbol size: killed"));
+    details.appendChild(sizes);
+    legendRow(details, swatch("rgba(40,40,40,0.6)", "dot"),
+              "group of nearby incidents (below zoom " + cfg.cluster_below_zoom + "; click to zoom in)");
+    details.appendChild(el("div", "geo-section", "Border"));
+    legendRow(details, swatch("#d7301f", "line"), "Pakistan–Afghanistan border");
+    cfg.bands.forEach(function (entry) { legendRow(details, swatch(entry[1]), "within " + entry[0]); });
+    if (cfg.density) {
+      details.appendChild(el("div", "geo-section", "Incident density (" + cfg.density.kernel + " kernel, " +
+                             cfg.density.bandwidth_km + " km bandwidth)"));
+      var ramp = el("div", "geo-ramp");
+      ramp.style.background = "linear-gradient(to right, " + cfg.density.ramp.join(", ") + ")";
+      details.appendChild(ramp);
+      details.appendChild(el("div", "geo-sub", "0 to " + fmt(cfg.density.max, 3) + " incidents per km² and above"));
+    }
+    box.appendChild(details);
+  }
+
+  function timeControl(box, layer, cfg) {
+    var d = layer._data, months = d.months, last = months.length - 1;
+    box.appendChild(el("div", "geo-title", "Incidents by date"));
+    function slider(label, id, value) {
+      var row = el("label", "geo-time-row");
+      row.appendChild(el("span", "geo-time-label", label));
+      var input = el("input");
+      input.type = "range";
+      input.id = id;
+      input.min = 0;
+      input.max = Math.max(0, last);
+      input.step = 1;
+      input.value = value;
+      row.appendChild(input);
+      var shown = el("span", "geo-time-month");
+      row.appendChild(shown);
+      box.appendChild(row);
+      return {input: input, shown: shown};
+    }
+    var from = slider("From", "geo-time-from", 0), to = slider("To", "geo-time-to", Math.max(0, last));
+    var buttons = el("div", "geo-time-buttons");
+    var play = el("button", null, "▶ Play"), all = el("button", null, "All dates");
+    play.type = all.type = "button";
+    play.id = "geo-time-play";
+    all.id = "geo-time-all";
+    buttons.appendChild(play);
+    buttons.appendChild(all);
+    box.appendChild(buttons);
+    var status = el("div", "geo-time-count");
+    status.id = "geo-time-count";
+    box.appendChild(status);
+    var timer = null;
+
+    function apply(source) {
+      var a = Number(from.input.value), b = Number(to.input.value);
+      if (a > b) {
+        if (source === from.input) to.input.value = a; else from.input.value = b;
+        a = Number(from.input.value);
+        b = Number(to.input.value);
+      }
+      from.shown.textContent = months.length ? months[a] : "–";
+      to.shown.textContent = months.length ? months[b] : "–";
+      if (months.length) layer.setWindow(d.month_first_day[a], d.month_last_day[b]);
+      status.textContent = fmt(layer.visibleCount(), 0) + " of " + fmt(d.t.length, 0) + " incidents shown";
+    }
+    function stop() {
+      if (timer !== null) window.clearInterval(timer);
+      timer = null;
+      play.textContent = "▶ Play";
+    }
+    from.input.addEventListener("input", function () { stop(); apply(from.input); });
+    to.input.addEventListener("input", function () { stop(); apply(to.input); });
+    all.addEventListener("click", function () {
+      stop();
+      from.input.value = 0;
+      to.input.value = last;
+      apply(null);
+    });
+    play.addEventListener("click", function () {
+      if (timer !== null) { stop(); return; }
+      var width = Number(to.input.value) - Number(from.input.value);
+      if (width >= last) width = 0;  // whole range selected: play month by month
+      from.input.value = 0;
+      to.input.value = width;
+      apply(null);
+      play.textContent = "❚❚ Pause";
+      timer = window.setInterval(function () {
+        if (Number(to.input.value) >= last) { stop(); return; }
+        from.input.value = Number(from.input.value) + 1;
+        to.input.value = Number(to.input.value) + 1;
+        apply(null);
+      }, 900);
+    });
+    apply(null);
+  }
+
+  /* Title, banner, legend, time control and attribution of a map. */
+  geoRisk.controls = function (map, incidents, configId) {
+    CONFIG = readJson(configId);
+    var cfg = CONFIG;
+    var container = map.getContainer();
+    if (cfg.synthetic) {
+      var banner = el("div", "geo-synthetic-banner",
+                      "SYNTHETIC DATA: " + fmt(cfg.synthetic_shown, 0) + " of the incidents shown are synthetic " +
+                      "records made by geo's generator, not real events.");
+      banner.id = "geo-synthetic-banner";
+      banner.setAttribute("role", "alert");
+      container.appendChild(banner);
+      container.classList.add("geo-has-banner");
+    }
+    control("topleft", "geo-heading", function (box) {
+      box.id = "geo-heading";
+      box.appendChild(el("div", "geo-title", cfg.title));
+      box.appendChild(el("div", "geo-sub", cfg.period));
+      box.appendChild(el("div", "geo-sub", fmt(cfg.incidents_shown, 0) + " of " + fmt(cfg.incidents_total, 0) +
+                         " incidents drawn"));
+      if (cfg.selection) box.appendChild(el("div", "geo-sub geo-selection", cfg.selection));
+    }).addTo(map);
+    control("bottomright", "geo-legend", function (box) { box.id = "geo-legend"; legend(box, cfg); }).addTo(map);
+    control("bottomleft", "geo-time", function (box) { box.id = "geo-time"; timeControl(box, incidents, cfg); }).addTo(map);
+    control("bottomleft", "geo-attribution", function (box) {
+      box.id = "geo-attribution";
+      box.appendChild(el("span", null, "Data: " + cfg.attribution + "."));
+    }).addTo(map);
+    geoRisk.map = map;
+    geoRisk.incidents = incidents;
+  };
+})();

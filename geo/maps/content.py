@@ -1,0 +1,240 @@
+"""What a map shows, read back from the files of a run folder.
+
+Both maps (the interactive page and the static overview) are drawn from the
+outputs of ``geo run``, never from the pipeline's memory, so ``geo map DIR``
+redraws them from any earlier run. This module loads and slims those outputs:
+unit layers with only the fields the map shows and rounded coordinates,
+the incidents as compact columns (a documented selection when there are too
+many), and the kernel density surface as a Web Mercator PNG.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from matplotlib import colormaps
+from PIL import Image
+from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+from geo._errors import GeoError
+from geo.config import RISK_COMPONENTS
+from geo.export.incidents import DENSITY_INCIDENTS, INCIDENTS_PARQUET, RUN_JSON
+from geo.export.raster import NODATA
+from geo.export.styles import OTHER_COLOUR, RISK_COLOURS, TYPE_PALETTE
+
+# About 10 m: finer than a screen pixel up to zoom 13. The boundary layers are
+# already generalised (6,683 vertices for the 70 districts), so no simplification.
+COORDINATE_DECIMALS = 4
+BANDS_SIMPLIFY_DEG = 0.002  # about 200 m, together so that the bands still tile
+NOTES_MAX_CHARS = 200  # longer notes are cut in the map (the full text is in incidents.geojson)
+DENSITY_MAX_PIXELS = 900  # longest side of the density overlay image
+DENSITY_COLORMAP = "magma_r"
+GEO_PRECISION = {1: "exact place", 2: "near a place / part of a region", 3: "larger region"}
+
+UNIT_FIELDS = (
+    "risk_score", "risk_class", "confidence", "area_km2", "incidents", "killed", "killed_civilians",
+    "killed_security", "killed_militants", "injured", "incidents_last_3m", "incidents_prev_9m", "trend_ratio",
+    "min_distance_to_border_km", "share_within_50km", "hotspot_class", "emerging_class",
+    *(f"{component}_score" for component in RISK_COMPONENTS),
+)
+LEVELS = {  # output base name: (id column, name columns, monthly table)
+    "districts_risk": ("district_id", ("district", "province"), "monthly_districts.csv"),
+    "tehsils_risk": ("tehsil_id", ("tehsil", "district", "province"), "monthly_tehsils.csv"),
+}
+CONTEXT_LAYERS = {  # boundary layer copied into the run folder: fields the map shows
+    "border": ("name", "length_km"),
+    "border_bands": ("band_km_min", "band_km_max"),
+    "afghan_border_districts": ("district", "province", "distance_to_border_km"),
+    "provinces": ("province",),
+}
+
+
+class MapInputError(GeoError):
+    """A run folder lacks an output the map is drawn from."""
+
+
+def hex_colour(rgba: str) -> str:
+    """``"255,255,178,255"`` (a QGIS colour) as ``"#ffffb2"``."""
+    red, green, blue = (int(part) for part in rgba.split(",")[:3])
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+RISK_CLASS_COLOURS = {name: hex_colour(rgba) for name, rgba in RISK_COLOURS}
+TYPE_COLOURS = tuple(hex_colour(rgba) for rgba in TYPE_PALETTE[:10])
+OTHER_TYPE_COLOUR = hex_colour(OTHER_COLOUR)
+
+
+@dataclasses.dataclass
+class DensityOverlay:
+    """A density surface as a PNG in Web Mercator and its corners in degrees."""
+
+    png: bytes
+    bounds: tuple[tuple[float, float], tuple[float, float]]  # ((south, west), (north, east))
+    max_value: float
+    tags: dict[str, str]
+
+
+@dataclasses.dataclass
+class MapContent:
+    """Everything both maps draw, in EPSG:4326 and slimmed for the page.
+
+    Attributes
+    ----------
+    units
+        ``districts_risk`` and ``tehsils_risk`` with the shown fields, each
+        feature carrying its monthly incidents and killed (``monthly_*``).
+    context
+        The border, its bands, the Afghan border districts and the provinces.
+    incidents
+        The incidents the map draws (all of them, or the documented selection).
+    incidents_total
+        How many incidents the run accepted.
+    selection
+        Why ``incidents`` is fewer than ``incidents_total`` ("" when it is not).
+    months
+        The risk period's months (``YYYY-MM``), the x axis of the sparklines.
+    period
+        First and last day of the risk period (ISO dates).
+    run
+        The run's ``run.json``.
+    density
+        The incident density overlay, or ``None`` if the run has no surface.
+    """
+
+    units: dict[str, gpd.GeoDataFrame]
+    context: dict[str, gpd.GeoDataFrame]
+    incidents: pd.DataFrame
+    incidents_total: int
+    selection: str
+    months: list[str]
+    period: tuple[str, str]
+    run: dict
+    density: DensityOverlay | None
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether any incident of the run is SYNTHETIC."""
+        return bool(self.run.get("synthetic_data")) or bool(self.incidents["synthetic"].fillna(False).any())
+
+
+def _require(folder: Path, name: str) -> Path:
+    path = folder / name
+    if not path.exists():
+        msg = f"{folder} has no {name}: write the run's outputs first with `geo run --out {folder}`"
+        raise MapInputError(msg)
+    return path
+
+
+def round_coordinates(frame: gpd.GeoDataFrame, decimals: int = COORDINATE_DECIMALS) -> gpd.GeoDataFrame:
+    """A copy on a grid of ``10**-decimals`` degrees (for a compact page);
+    neighbours snap to the same grid, so shared edges stay shared."""
+    out = frame.copy()
+    out[out.geometry.name] = shapely.set_precision(out.geometry.values, 10.0**-decimals)
+    return out
+
+
+def _unit_layer(folder: Path, name: str, months: list[str] | None) -> tuple[gpd.GeoDataFrame, list[str]]:
+    id_column, names, monthly_name = LEVELS[name]
+    layer = gpd.read_file(_require(folder, f"{name}.geojson"), engine="pyogrio")
+    monthly = pd.read_csv(_require(folder, monthly_name), dtype={id_column: str, "month": str})
+    months = months or sorted(monthly["month"].unique())
+    series = {
+        measure: monthly.pivot_table(index=id_column, columns="month", values=measure, aggfunc="sum")
+        .reindex(index=layer[id_column], columns=months).fillna(0).astype(int)
+        for measure in ("incidents", "killed")
+    }
+    shown = layer[[id_column, *names, *UNIT_FIELDS, "geometry"]].copy()
+    for measure, table in series.items():
+        shown[f"monthly_{measure}"] = [list(map(int, row)) for row in table.to_numpy()]
+    return round_coordinates(shown), months
+
+
+def _context_layer(folder: Path, name: str) -> gpd.GeoDataFrame:
+    layer = gpd.read_file(_require(folder, f"{name}.geojson"), engine="pyogrio")[[*CONTEXT_LAYERS[name], "geometry"]]
+    if name == "border_bands":  # geodesic circles every 0.5 km: 20k vertices, 5k after this
+        layer["geometry"] = shapely.coverage_simplify(layer.geometry.values, BANDS_SIMPLIFY_DEG)
+    return round_coordinates(layer)
+
+
+def select_incidents(incidents: pd.DataFrame, max_incidents: int) -> tuple[pd.DataFrame, str]:
+    """The incidents a map draws: all, or if there are more than ``max_incidents``
+    the deadliest half of that many plus a seeded random sample of the rest
+    (so quiet areas still show), with a sentence saying so."""
+    total = len(incidents)
+    if total <= max_incidents:
+        return incidents, ""
+    ranked = incidents.assign(_killed=incidents["killed"].fillna(0)).sort_values(
+        ["_killed", "incident_id"], ascending=[False, True], kind="mergesort")
+    deadliest = max_incidents // 2
+    rest = ranked.iloc[deadliest:]
+    sample = rest.sample(n=max_incidents - deadliest, random_state=np.random.default_rng(20250228))
+    chosen = pd.concat([ranked.iloc[:deadliest], sample]).drop(columns="_killed")
+    sentence = (f"The map draws {max_incidents:,} of the {total:,} incidents: the {deadliest:,} with the most "
+                f"killed and a random sample (fixed seed) of {max_incidents - deadliest:,} of the others. "
+                "Risk layers and the density surface use all of them.")
+    return chosen, sentence
+
+
+def density_overlay(path: Path, max_pixels: int = DENSITY_MAX_PIXELS) -> DensityOverlay:
+    """The density GeoTIFF warped to Web Mercator (what Leaflet stretches an
+    image in), coloured with a sequential ramp whose opacity grows with the
+    value, zero transparent."""
+    with rasterio.open(path) as source:
+        values = source.read(1, masked=True).filled(0.0).astype("float64")
+        tags = source.tags()
+        transform, width, height = calculate_default_transform(
+            source.crs, "EPSG:3857", source.width, source.height, *source.bounds)
+        scale = max(width, height) / max_pixels
+        if scale > 1:
+            transform = transform @ transform.scale(scale, scale)
+            width, height = int(round(width / scale)), int(round(height / scale))
+        warped = np.zeros((height, width), dtype="float64")
+        reproject(values, warped, src_transform=source.transform, src_crs=source.crs, src_nodata=NODATA,
+                  dst_transform=transform, dst_crs="EPSG:3857", resampling=Resampling.bilinear)
+    top = float(np.quantile(warped[warped > 0], 0.995)) if (warped > 0).any() else 1.0
+    scaled = np.clip(warped / top, 0.0, 1.0)
+    rgba = colormaps[DENSITY_COLORMAP](scaled * 0.85 + 0.15, bytes=True)
+    rgba[..., 3] = np.where(scaled > 0.01, (60 + 180 * np.sqrt(scaled)).astype(np.uint8), 0)
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG", optimize=True)
+    west, north = transform @ (0, 0)
+    east, south = transform @ (width, height)
+    (lon_w, lon_e), (lat_s, lat_n) = _mercator_to_degrees([west, east], [south, north])
+    return DensityOverlay(buffer.getvalue(), ((lat_s, lon_w), (lat_n, lon_e)), top, dict(tags))
+
+
+def _mercator_to_degrees(x: list[float], y: list[float]) -> tuple[list[float], list[float]]:
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True).transform(x, y)
+    return [round(v, 6) for v in lon], [round(v, 6) for v in lat]
+
+
+def load_map_content(folder: Path, max_incidents: int) -> MapContent:
+    """Read what the maps draw from the run folder ``folder``.
+
+    Raises
+    ------
+    MapInputError
+        If an output the map needs is missing (the run was not finished).
+    """
+    folder = Path(folder)
+    run = json.loads(_require(folder, RUN_JSON).read_text(encoding="utf-8"))
+    units, months = {}, None
+    for name in LEVELS:
+        units[name], months = _unit_layer(folder, name, months)
+    start, end = run.get("settings", {}).get("risk", {}).get("period") or (months[0], months[-1])
+    context = {name: _context_layer(folder, name) for name in CONTEXT_LAYERS}
+    incidents = pd.read_parquet(_require(folder, INCIDENTS_PARQUET))
+    chosen, selection = select_incidents(incidents, max_incidents)
+    density_path = folder / DENSITY_INCIDENTS
+    density = density_overlay(density_path) if density_path.exists() else None
+    return MapContent(units, context, chosen, len(incidents), selection, months or [], (start, end), run, density)

@@ -1,0 +1,257 @@
+"""The interactive risk map: one folium page that opens offline from an email.
+
+Layers (in the layer control): district risk (on), tehsil risk, incidents
+(one canvas layer, clustered below zoom 9, filtered by the time control), the
+incident density surface (an image in Web Mercator, its kernel radius in km),
+the Pakistan–Afghanistan border and its distance bands, Afghan border districts
+and province outlines. Tooltips, popups, the legend, the time control and the
+SYNTHETIC banner are built by ``assets/riskmap.js`` from JSON blocks with DOM
+text nodes, so text from the data is never parsed as HTML.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Callable, Mapping
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from folium.map import Layer
+from folium.template import Template
+from folium.utilities import JsCode
+from matplotlib import colormaps
+
+from geo.export.vector import geojson_text
+from geo.maps.content import (
+    DENSITY_COLORMAP,
+    GEO_PRECISION,
+    NOTES_MAX_CHARS,
+    OTHER_TYPE_COLOUR,
+    RISK_CLASS_COLOURS,
+    TYPE_COLOURS,
+    MapContent,
+)
+from geo.maps.page import asset_text, bare_map, json_block
+from geo.metrics.units import parse_dates
+
+TITLE = "Incident risk by district: Khyber Pakhtunkhwa and Balochistan"
+BASE_MAP_NAME = "OpenStreetMap (needs internet)"
+CLUSTER_BELOW_ZOOM = 9
+BAND_FILLS = {10.0: "#b30000", 25.0: "#e34a33", 50.0: "#fc8d59", 100.0: "#fdcc8a"}
+COMPONENT_LABELS = {
+    "incident_density": "Incident density", "fatality_density": "Fatality density",
+    "civilian_harm": "Civilian harm", "border_proximity": "Border proximity", "trend": "Trend",
+    "hotspot": "Hotspot (Gi*)",
+}
+INCIDENTS_BLOCK, CONFIG_BLOCK = "geo-incidents", "geo-map-config"
+DAY = np.timedelta64(1, "D")
+
+
+class IncidentLayer(Layer):
+    """All incidents as one Leaflet layer drawn on a canvas (``geoRisk.IncidentLayer``)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = geoRisk.incidentLayer({{ this.block_id|tojson }},
+                {clusterBelowZoom: {{ this.cluster_below_zoom|tojson }}});
+        {% endmacro %}
+    """)
+
+    def __init__(self, block_id: str, name: str, cluster_below_zoom: int = CLUSTER_BELOW_ZOOM, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "IncidentLayer"
+        self.block_id = block_id
+        self.cluster_below_zoom = cluster_below_zoom
+
+
+class MapControls(folium.MacroElement):
+    """Title, SYNTHETIC banner, legend, time control and attribution (``geoRisk.controls``)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            geoRisk.controls({{ this._parent.get_name() }}, {{ this.incidents.get_name() }},
+                             {{ this.config_id|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, incidents: IncidentLayer, config_id: str):
+        super().__init__()
+        self._name = "MapControls"
+        self.incidents = incidents
+        self.config_id = config_id
+
+
+def _codes(values: pd.Series) -> tuple[list[int], list[str]]:
+    """Dictionary-encode a text column (``-1`` for missing), categories sorted."""
+    categorical = pd.Categorical(values.astype("string").fillna(pd.NA))
+    categories = [str(c) for c in categorical.categories]
+    return categorical.codes.astype(int).tolist(), categories
+
+
+def _counts(values: pd.Series) -> list[int]:
+    return values.astype("Float64").fillna(-1).astype(int).tolist()
+
+
+def event_type_colours(incidents: pd.DataFrame) -> list[tuple[str, str]]:
+    """The most common event types (ties by name) with their colours; others are grey."""
+    counts = incidents["event_type"].astype("string").fillna("unknown").value_counts()
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [(str(name), colour) for (name, _), colour in zip(ordered, TYPE_COLOURS, strict=False)]
+
+
+def incident_columns(incidents: pd.DataFrame, types: list[tuple[str, str]]) -> dict[str, object]:
+    """The incidents as compact columns, deadliest first (drawn first, so small
+    symbols stay visible on top): days since ``day0``, coordinates × 10⁵,
+    texts as codes into sorted lists of their distinct values (notes cut to
+    ``NOTES_MAX_CHARS``), counts with ``-1`` for unknown."""
+    frame = incidents.assign(_killed=incidents["killed"].fillna(-1)).sort_values(
+        ["_killed", "date", "incident_id"], ascending=[False, True, True], kind="mergesort")
+    dates = parse_dates(frame["date"]).to_numpy(dtype="datetime64[D]")
+    day0 = dates.min() if len(dates) else np.datetime64("2000-01-01", "D")
+    first_month = day0.astype("datetime64[M]")
+    last_month = dates.max().astype("datetime64[M]") if len(dates) else first_month
+    months = np.arange(first_month, last_month + 1)
+    colour_index = {name: i for i, (name, _) in enumerate(types)}
+    event_types, event_type_names = _codes(frame["event_type"].astype("string").fillna("unknown"))
+    places, place_names = _codes(frame["place"])
+    units, unit_names = _codes(frame["tehsil"].astype("string").fillna("") + ", " + frame["district"].astype(
+        "string").fillna("") + ", " + frame["province"].astype("string").fillna(frame["country"].astype("string")))
+    sources, source_names = _codes(frame["source"])
+    perpetrators, perpetrator_names = _codes(frame["perpetrator"])
+    date_precisions, date_precision_names = _codes(frame["date_precision"])
+    notes, note_texts = _codes(frame["notes"])
+    cut = [len(text) > NOTES_MAX_CHARS for text in note_texts]
+    note_texts = [text[: NOTES_MAX_CHARS - 1] + "…" if too_long else text
+                  for text, too_long in zip(note_texts, cut, strict=True)]
+    return {
+        "day0": str(day0),
+        "t": ((dates - day0) // DAY).astype(int).tolist(),
+        "lat": np.round(frame["lat"].to_numpy(dtype=float) * 1e5).astype(int).tolist(),
+        "lon": np.round(frame["lon"].to_numpy(dtype=float) * 1e5).astype(int).tolist(),
+        "event_type": event_types, "event_type_names": event_type_names,
+        "event_type_colour": [colour_index.get(name, -1) for name in event_type_names],
+        "killed": _counts(frame["killed"]), "killed_civilians": _counts(frame["killed_civilians"]),
+        "killed_security": _counts(frame["killed_security"]), "killed_militants": _counts(frame["killed_militants"]),
+        "injured": _counts(frame["injured"]),
+        "geo_precision": _counts(frame["geo_precision"]),
+        "date_precision": date_precisions, "date_precision_names": date_precision_names,
+        "place": places, "place_names": place_names,
+        "unit": units, "unit_names": unit_names,
+        "source": sources, "source_names": source_names,
+        "source_id": frame["source_id"].astype("string").fillna("").tolist(),
+        "perpetrator": perpetrators, "perpetrator_names": perpetrator_names,
+        "notes": notes, "note_texts": note_texts, "note_cut": [int(flag) for flag in cut],
+        "synthetic": frame["synthetic"].fillna(False).astype(int).tolist(),
+        "months": [str(m) for m in months],
+        "month_first_day": ((months.astype("datetime64[D]") - day0) // DAY).astype(int).tolist(),
+        "month_last_day": (((months + 1).astype("datetime64[D]") - DAY - day0) // DAY).astype(int).tolist(),
+    }
+
+
+def map_config(content: MapContent, types: list[tuple[str, str]]) -> dict[str, object]:
+    """Texts and legend entries for ``geoRisk.controls``."""
+    start, end = content.period
+    weights = content.run.get("settings", {}).get("risk", {}).get("districts_risk", {}).get("weights", {})
+    density = None
+    if content.density is not None:
+        ramp = colormaps[DENSITY_COLORMAP]
+        density = {"max": round(content.density.max_value, 4),
+                   "kernel": content.density.tags.get("kernel", ""),
+                   "bandwidth_km": content.density.tags.get("bandwidth_km", ""),
+                   "ramp": [_hex(ramp(0.15 + 0.85 * step)) for step in np.linspace(0, 1, 6)]}
+    synthetic_count = int(content.incidents["synthetic"].fillna(False).sum())
+    return {
+        "title": TITLE,
+        "period": f"Risk period {start} to {end}",
+        "synthetic": content.synthetic, "synthetic_shown": synthetic_count,
+        "incidents_total": content.incidents_total, "incidents_shown": len(content.incidents),
+        "selection": content.selection,
+        "months": content.months,
+        "risk_classes": list(RISK_CLASS_COLOURS.items()),
+        "types": types, "other_colour": OTHER_TYPE_COLOUR,
+        "components": [[key, label, weights.get(key)] for key, label in COMPONENT_LABELS.items()],
+        "geo_precision": {str(k): v for k, v in GEO_PRECISION.items()},
+        "bands": [[f"{lo:g}–{hi:g} km", BAND_FILLS.get(hi, "#fef0d9")] for lo, hi in _bands(content)],
+        "density": density,
+        "attribution": content.run.get("attribution", ""),
+        "cluster_below_zoom": CLUSTER_BELOW_ZOOM,
+    }
+
+
+def _hex(rgba: tuple[float, ...]) -> str:
+    return "#" + "".join(f"{round(channel * 255):02x}" for channel in rgba[:3])
+
+
+def _bands(content: MapContent) -> list[tuple[float, float]]:
+    bands = content.context["border_bands"]
+    return list(zip(bands["band_km_min"].astype(float), bands["band_km_max"].astype(float), strict=True))
+
+
+def _risk_style(feature: dict) -> dict:
+    colour = RISK_CLASS_COLOURS.get(feature["properties"]["risk_class"], OTHER_TYPE_COLOUR)
+    return {"fillColor": colour, "color": "#555555", "weight": 0.6, "fillOpacity": 0.75}
+
+
+def _band_style(feature: dict) -> dict:
+    colour = BAND_FILLS.get(float(feature["properties"]["band_km_max"]), "#fef0d9")
+    return {"fillColor": colour, "color": colour, "weight": 0, "fillOpacity": 0.35}
+
+
+def _fixed_style(style: Mapping[str, object]) -> Callable[[dict], dict]:
+    return lambda feature: dict(style)
+
+
+def _geojson(frame: gpd.GeoDataFrame, name: str, style_function: Callable[[dict], dict],
+             binder: str | None = None, **options: object) -> folium.GeoJson:
+    """A GeoJSON layer; ``binder`` is the JS that gives each feature its tooltip and popup."""
+    highlight = (lambda feature: {"weight": 2.5, "color": "#000000"}) if binder else None
+    return folium.GeoJson(
+        geojson_text(frame, feature_ids=True), name=name, style_function=style_function,
+        highlight_function=highlight, on_each_feature=JsCode(binder) if binder else None, **options)
+
+
+def risk_map(content: MapContent) -> folium.Map:
+    """The folium map of a run (see the module docstring for its layers)."""
+    west, south, east, north = content.units["districts_risk"].total_bounds
+    fmap = bare_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=6, tiles=None,
+                    control_scale=True, prefer_canvas=True)
+    folium.TileLayer("OpenStreetMap", name=BASE_MAP_NAME).add_to(fmap)
+    root = fmap.get_root()
+    root.header.add_child(folium.Element(f"<title>{html.escape(TITLE)}</title>"))
+    # In the body, so that they come after Leaflet's script and style in the head.
+    root.html.add_child(folium.Element(f"<style>{asset_text('riskmap.css')}</style>"))
+    root.html.add_child(folium.Element(f"<script>{asset_text('riskmap.js')}</script>"))
+    types = event_type_colours(content.incidents)
+    root.html.add_child(json_block(CONFIG_BLOCK, map_config(content, types)))
+    root.html.add_child(json_block(INCIDENTS_BLOCK, incident_columns(content.incidents, types)))
+
+    context = content.context
+    _geojson(context["border_bands"], "Distance bands from the border", _band_style, show=False,
+             interactive=False).add_to(fmap)
+    _geojson(context["afghan_border_districts"], "Afghan districts near the border (context)",
+             _fixed_style({"color": "#7a7a7a", "weight": 0.6, "fillColor": "#d9d9d9", "fillOpacity": 0.35}),
+             binder="geoRisk.contextBinder()").add_to(fmap)
+    _geojson(content.units["tehsils_risk"], "Tehsil risk", _risk_style, show=False,
+             binder="geoRisk.unitBinder('tehsil')").add_to(fmap)
+    _geojson(content.units["districts_risk"], "District risk", _risk_style,
+             binder="geoRisk.unitBinder('district')").add_to(fmap)
+    _geojson(context["provinces"], "Province outlines", _fixed_style({"color": "#222222", "weight": 2, "fill": False}),
+             interactive=False).add_to(fmap)
+    _geojson(context["border"], "Pakistan–Afghanistan border",
+             _fixed_style({"color": "#d7301f", "weight": 3.5, "dashArray": "8 6"}), interactive=False).add_to(fmap)
+    if content.density is not None:
+        tags = content.density.tags
+        folium.raster_layers.ImageOverlay(
+            image="data:image/png;base64," + base64.b64encode(content.density.png).decode("ascii"),
+            bounds=[list(corner) for corner in content.density.bounds], opacity=0.8, interactive=False,
+            name=f"Incident density ({tags.get('kernel', '')} kernel, {tags.get('bandwidth_km', '')} km bandwidth)",
+            show=False).add_to(fmap)
+    incidents = IncidentLayer(INCIDENTS_BLOCK, "Incidents (by event type, sized by killed)")
+    incidents.add_to(fmap)
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    MapControls(incidents, CONFIG_BLOCK).add_to(fmap)
+    fmap.fit_bounds([[south, west], [north, east]])
+    return fmap

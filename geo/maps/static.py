@@ -1,0 +1,75 @@
+"""A static overview image (PNG) for reports and email bodies, drawn with matplotlib.
+
+Districts coloured by risk class, Afghan border districts in grey for context,
+province outlines, the border, the deadliest incidents, a legend, the period,
+the attribution and, for synthetic data, a SYNTHETIC DATA label.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure  # used without pyplot: no backend or global figure state
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from geo.export.vector import atomic_path
+from geo.maps.content import OTHER_TYPE_COLOUR, RISK_CLASS_COLOURS, MapContent
+
+TOP_INCIDENTS = 25
+DPI = 110
+
+
+def overview_figure(content: MapContent, top_incidents: int = TOP_INCIDENTS) -> Figure:
+    """The overview as a matplotlib figure (not attached to pyplot, so no global state)."""
+    figure = Figure(figsize=(9.0, 9.5), dpi=DPI)
+    axes = figure.add_axes((0.03, 0.09, 0.94, 0.82))
+    districts = content.units["districts_risk"]
+    context = content.context
+    context["afghan_border_districts"].plot(ax=axes, color="#e3e3e3", edgecolor="#9e9e9e", linewidth=0.4)
+    colours = districts["risk_class"].map(RISK_CLASS_COLOURS).fillna(OTHER_TYPE_COLOUR)
+    districts.plot(ax=axes, color=colours.tolist(), edgecolor="#555555", linewidth=0.4)
+    context["provinces"].boundary.plot(ax=axes, color="#222222", linewidth=1.2)
+    context["border"].plot(ax=axes, color="#d7301f", linewidth=2.0, linestyle=(0, (5, 3)))
+    incidents = content.incidents.dropna(subset=["lat", "lon"])
+    killed = incidents["killed"].fillna(0).astype(float)
+    top = incidents.assign(_killed=killed).sort_values(["_killed", "incident_id"], ascending=[False, True],
+                                                        kind="mergesort").head(top_incidents)
+    top = top[top["_killed"] > 0]
+    if len(top):
+        axes.scatter(top["lon"].astype(float), top["lat"].astype(float), s=12 + 6 * top["_killed"].to_numpy(),
+                     facecolor="none", edgecolor="#08306b", linewidth=1.1, zorder=5)
+    west, south, east, north = districts.total_bounds
+    axes.set_xlim(west - 0.3, east + 0.3)
+    axes.set_ylim(south - 0.3, north + 0.3)
+    axes.set_aspect(1 / np.cos(np.deg2rad((south + north) / 2)))  # equal distances at mid-latitude
+    axes.set_xticks([])
+    axes.set_yticks([])
+    start, end = content.period
+    figure.suptitle("Incident risk index by district: Khyber Pakhtunkhwa and Balochistan", fontsize=13, y=0.975)
+    figure.text(0.5, 0.925, f"Risk period {start} to {end} · {content.incidents_total:,} incidents",
+                ha="center", fontsize=10)
+    handles = [Patch(facecolor=colour, edgecolor="#555555", label=name) for name, colour in RISK_CLASS_COLOURS.items()]
+    handles += [Patch(facecolor="#e3e3e3", edgecolor="#9e9e9e", label="Afghan border districts (context)"),
+                Line2D([], [], color="#d7301f", linewidth=2, linestyle=(0, (5, 3)), label="Pakistan–Afghanistan border"),
+                Line2D([], [], color="#222222", linewidth=1.2, label="Province boundary")]
+    if len(top):
+        handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor="none", markeredgecolor="#08306b",
+                              label=f"{len(top)} deadliest incidents (size: killed)"))
+    axes.legend(handles=handles, loc="lower left", fontsize=8, title="Risk class", title_fontsize=9, framealpha=0.92)
+    figure.text(0.03, 0.045, "Data: " + str(content.run.get("attribution", "")), fontsize=6.5, wrap=True, parse_math=False,
+                color="#333333", va="top")
+    if content.synthetic:
+        figure.text(0.5, 0.895, "SYNTHETIC DATA: includes records made by geo's generator, not real events",
+                    ha="center", fontsize=11, color="white", weight="bold",
+                    bbox={"facecolor": "#b00020", "edgecolor": "none", "pad": 4})
+    return figure
+
+
+def write_overview_png(content: MapContent, path: Path) -> Path:
+    """Write the overview PNG atomically (no timestamp in it: same inputs, same bytes)."""
+    figure = overview_figure(content)
+    with atomic_path(Path(path)) as tmp:
+        figure.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+    return Path(path)

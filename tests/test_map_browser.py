@@ -1,0 +1,284 @@
+"""The interactive map in a real browser: Debian's headless chromium driven by
+Playwright, with every request outside the file itself refused (offline).
+
+Without /usr/bin/chromium these tests skip, unless GEO_REQUIRE_BROWSER=1 (set
+by .ci/run, which installs chromium) makes that a failure. Screenshots go to
+tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from geo.cli import cli
+from geo.maps import MAP_HTML, write_maps
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path(os.environ.get("GEO_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--disable-quic"]
+TILE_HOST = "tile.openstreetmap.org"
+
+# Planted in place names, notes, event types and actors: each would set
+# window.__xss if the page ever parsed it as markup or evaluated it as code.
+HOSTILE_PLACE = '</script><script>window.__xss = "place"</script>'
+HOSTILE_NOTES = '<img src=x onerror="window.__xss = \'notes\'"> `${window.__xss = "template"}` \'quoted\' "double"'
+HOSTILE_TYPE = '<svg onload="window.__xss = \'type\'">'
+HOSTILE_ACTOR = "`; window.__xss = 'actor'; `"
+LAYER_NAMES = {
+    "District risk", "Tehsil risk", "Incidents (by event type, sized by killed)", "Pakistan–Afghanistan border",
+    "Distance bands from the border", "Afghan districts near the border (context)", "Province outlines",
+}
+PLACES = [  # (place, district, lat, lon)
+    ("Peshawar", "Peshawar", 34.008, 71.578), ("Bannu", "Bannu", 32.986, 70.604),
+    ("Miranshah", "North Waziristan", 33.001, 70.071), ("Khar", "Bajaur", 34.729, 71.524),
+    ("Quetta", "Quetta", 30.183, 67.001), ("Chaman", "Chaman", 30.921, 66.446),
+    ("Zhob", "Zhob", 31.341, 69.449), ("Turbat", "Kech", 26.004, 63.045),
+]
+HEADER = ["source", "synthetic", "source_id", "date", "date_precision", "lat", "lon", "geo_precision", "place",
+          "source_admin1", "source_admin2", "event_type", "perpetrator", "target_category", "killed",
+          "killed_civilians", "killed_security", "killed_militants", "injured", "notes"]
+
+
+def _incident_rows() -> list[dict[str, object]]:
+    rows = []
+    for number in range(96):  # spread over 12 months and 8 places
+        place, district, lat, lon = PLACES[number % len(PLACES)]
+        month = 1 + number % 12
+        rows.append({
+            "source": "test feed", "synthetic": number % 4 == 0, "source_id": f"T{number:03d}",
+            "date": f"2024-{month:02d}-{1 + number % 27:02d}", "date_precision": "day",
+            "lat": round(lat + 0.01 * (number % 5), 5), "lon": round(lon + 0.01 * (number % 3), 5),
+            "geo_precision": 1, "place": place, "source_admin1": "", "source_admin2": district,
+            "event_type": ("IED attack", "armed clash", "targeted killing")[number % 3], "perpetrator": "unknown",
+            "target_category": "civilians", "killed": number % 6, "killed_civilians": number % 6,
+            "killed_security": 0, "killed_militants": 0, "injured": number % 4, "notes": f"test incident {number}",
+        })
+    rows.append({**rows[0], "synthetic": False, "source_id": "HOSTILE", "date": "2024-06-15", "lat": 33.58,
+                 "lon": 71.44, "place": HOSTILE_PLACE, "event_type": HOSTILE_TYPE,
+                 "perpetrator": HOSTILE_ACTOR, "notes": HOSTILE_NOTES, "killed": 3, "killed_civilians": 3})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A `geo run` of 97 incidents (a quarter SYNTHETIC, one with planted markup and code)."""
+    folder = tmp_path_factory.mktemp("hostile_run")
+    source = folder / "incidents.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, HEADER)
+        writer.writeheader()
+        writer.writerows(_incident_rows())
+    out = folder / "out"
+    result = CliRunner().invoke(cli, ["run", str(source), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "run.json").read_text())["counts"]["accepted"] == 97
+    return out
+
+
+@pytest.fixture(scope="module")
+def real_only_run(hostile_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same run with the SYNTHETIC rows dropped, map redrawn by `write_maps`."""
+    out = tmp_path_factory.mktemp("real_only") / "out"
+    shutil.copytree(hostile_run, out)
+    incidents = pd.read_parquet(out / "incidents.parquet")
+    incidents[~incidents["synthetic"]].to_parquet(out / "incidents.parquet")
+    record = json.loads((out / "run.json").read_text())
+    record["synthetic_data"] = False
+    (out / "run.json").write_text(json.dumps(record))
+    write_maps(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
+        if os.environ.get("GEO_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    with playwright.sync_playwright() as driver:
+        instance = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class OpenedMap:
+    """A map page opened offline, with what the page reported."""
+
+    def __init__(self, browser, path: Path):
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, offline=True)
+        self.page = self.context.new_page()
+        self.page_errors: list[str] = []
+        self.console_errors: list[tuple[str, str]] = []
+        self.refused: list[str] = []
+        self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        self.page.on("console", lambda message: message.type == "error" and self.console_errors.append(
+            (message.text, message.location.get("url", ""))))
+        self.page.route("**/*", self._route)
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("window.geoRisk && window.geoRisk.map")
+        self.page.wait_for_timeout(300)
+
+    def _route(self, route) -> None:
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            self.refused.append(route.request.url)
+            route.abort()
+
+    def evaluate(self, script: str, argument: object = None) -> object:
+        return self.page.evaluate(script, argument)
+
+    def count_text(self) -> str:
+        return self.page.text_content("#geo-time-count")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def opened(browser, hostile_run):
+    pages: list[OpenedMap] = []
+
+    def open_map(folder: Path = hostile_run) -> OpenedMap:
+        pages.append(OpenedMap(browser, folder / MAP_HTML))
+        return pages[-1]
+
+    yield open_map
+    for page in pages:
+        page.close()
+
+
+def _visible_count(text: str) -> tuple[int, int]:
+    shown, _, rest = text.partition(" of ")
+    return int(shown.replace(",", "")), int(rest.split()[0].replace(",", ""))
+
+
+def test_loads_offline_without_errors_and_lists_every_layer(opened, hostile_run):
+    page = opened()
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert page.page.locator(".leaflet-control-layers-base label").all_text_contents()[0].strip() == \
+        "OpenStreetMap (needs internet)"
+    page.page.screenshot(path=str(ARTIFACTS / "map_offline.png"))
+    assert page.page_errors == []
+    assert all(TILE_HOST in url for _, url in page.console_errors), page.console_errors
+    assert page.refused and all(TILE_HOST in url for url in page.refused), "only base tiles use the network"
+    labels = {text.strip() for text in page.page.locator(".leaflet-control-layers-overlays label").all_text_contents()}
+    density = {label for label in labels if label.startswith("Incident density (quartic kernel, 10.0 km")}
+    assert labels == LAYER_NAMES | density and len(density) == 1
+    # the data layers drew: 70 district polygons on the canvas, incident symbols, the legend
+    assert page.evaluate("Object.values(geoRisk.map._layers).filter(l => l.feature && l.feature.properties"
+                         " && l.feature.properties.district_id && !l.feature.properties.tehsil_id).length") == 70
+    assert page.evaluate("geoRisk.incidents.drawnSymbols().length") > 0
+    assert "Risk index" in page.page.text_content("#geo-legend")
+    assert "Risk period 2024-01-01 to 2024-12-31" in page.page.text_content("#geo-heading")
+
+
+def test_district_tooltip_and_popup(opened, hostile_run):
+    page = opened()
+    page.page.get_by_label("Incidents (by event type, sized by killed)").uncheck()  # via the layer control
+    assert page.evaluate("geoRisk.map.hasLayer(geoRisk.incidents)") is False
+    districts = gpd.read_file(hostile_run / "districts_risk.geojson")
+    quetta = districts[districts["district"] == "Quetta"].iloc[0]
+    point = quetta.geometry.representative_point()
+    x, y = page.evaluate("([lat, lon]) => { const p = geoRisk.map.latLngToContainerPoint([lat, lon]);"
+                         " return [p.x, p.y]; }", [point.y, point.x])
+    page.page.mouse.move(x - 2, y)
+    page.page.mouse.move(x, y)
+    tooltip = page.page.locator(".leaflet-tooltip").first
+    tooltip.wait_for()
+    text = tooltip.text_content()
+    assert "Quetta" in text and "Balochistan" in text
+    assert f"Risk{quetta['risk_class']} (" in text
+    assert f"Incidents{int(quetta['incidents'])}" in text and "Confidence" in text and "km" in text
+    page.page.mouse.click(x, y)
+    popup = page.page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "Risk components" in popup.text_content() and "Border proximity" in popup.text_content()
+    assert popup.locator("svg.geo-spark rect").count() == 12  # one bar per month of the period
+    assert page.page_errors == []
+
+
+def test_time_control_filters_incidents(opened):
+    page = opened()
+    shown, total = _visible_count(page.count_text())
+    assert shown == total == 97
+    drawn_all = page.evaluate("geoRisk.incidents.drawnSymbols().reduce((n, s) => n + s.members.length, 0)")
+    page.page.focus("#geo-time-to")
+    page.page.keyboard.press("Home")  # "To" back to the first month
+    first_month, _ = _visible_count(page.count_text())
+    assert 0 < first_month < total
+    assert page.evaluate("geoRisk.incidents.visibleCount()") == first_month
+    drawn = page.evaluate("geoRisk.incidents.drawnSymbols().reduce((n, s) => n + s.members.length, 0)")
+    assert drawn <= first_month < drawn_all
+    page.page.keyboard.press("ArrowRight")
+    two_months, _ = _visible_count(page.count_text())
+    assert two_months > first_month
+    page.page.click("#geo-time-all")
+    assert _visible_count(page.count_text())[0] == total
+    page.page.click("#geo-time-play")  # plays month by month from the first
+    assert _visible_count(page.count_text())[0] == first_month
+    assert page.page.input_value("#geo-time-from") == "0"
+    page.page.wait_for_function("document.getElementById('geo-time-from').value === '2'", timeout=5000)
+    assert page.page.input_value("#geo-time-to") == "2"  # a one-month window, moved on twice
+    page.page.click("#geo-time-play")  # pause
+    assert page.page_errors == []
+
+
+def test_synthetic_banner_shows_only_with_synthetic_data(opened, real_only_run):
+    page = opened()
+    banner = page.page.locator("#geo-synthetic-banner")
+    assert banner.is_visible()
+    assert banner.text_content().startswith("SYNTHETIC DATA: 24 of the incidents")
+    real = opened(real_only_run)
+    assert real.page.locator("#geo-synthetic-banner").count() == 0
+    assert _visible_count(real.count_text()) == (73, 73)
+
+
+def test_planted_markup_and_code_show_as_text_and_never_run(opened):
+    page = opened()
+    index = page.evaluate("() => { const d = geoRisk.incidents._data; return d.source_id.indexOf('HOSTILE'); }")
+    assert index >= 0
+    page.evaluate("([k]) => { const d = geoRisk.incidents._data;"
+                  " geoRisk.map.setView([d.lat[k] / 1e5, d.lon[k] / 1e5], 12, {animate: false}); }", [index])
+    page.page.wait_for_timeout(300)
+    x, y = page.evaluate("([k]) => { const p = geoRisk.incidents.containerPoint(k); return [p.x, p.y]; }", [index])
+    page.page.mouse.click(x, y)
+    popup = page.page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.text_content()
+    for planted in (HOSTILE_PLACE, HOSTILE_NOTES, HOSTILE_TYPE, HOSTILE_ACTOR):
+        assert planted in text, planted
+    assert popup.locator("img, svg, script").count() == 0
+    assert HOSTILE_TYPE in page.page.text_content("#geo-legend")
+    assert page.page.locator("#geo-legend svg, #geo-legend img").count() == 0
+    page.page.wait_for_timeout(400)  # the popup fades in
+    page.page.screenshot(path=str(ARTIFACTS / "map_hostile_popup.png"))
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.page_errors == []
+
+
+def test_incidents_are_grouped_at_low_zoom_and_a_click_zooms_in(opened):
+    page = opened()
+    zoom = page.evaluate("geoRisk.map.getZoom()")
+    assert zoom < 9
+    groups = page.evaluate("geoRisk.incidents.drawnSymbols().filter(s => s.members.length > 1)"
+                           ".map(s => [s.x, s.y, s.members.length])")
+    assert groups, "nearby incidents form counted groups below zoom 9"
+    assert page.evaluate("geoRisk.incidents.drawnSymbols().reduce((n, s) => n + s.members.length, 0)") <= 97
+    x, y, _ = max(groups, key=lambda group: group[2])
+    page.page.mouse.click(x, y)
+    page.page.wait_for_function(f"geoRisk.map.getZoom() > {zoom}", timeout=5000)
+    assert page.page_errors == []
