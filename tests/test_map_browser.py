@@ -184,6 +184,12 @@ def test_loads_offline_without_errors_and_lists_every_layer(opened, hostile_run)
     assert page.evaluate("geoRisk.incidents.drawnSymbols().length") > 0
     assert "Risk index" in page.page.text_content("#geo-legend")
     assert "Risk period 2024-01-01 to 2024-12-31" in page.page.text_content("#geo-heading")
+    # the density overlay is an inline image that loads offline when switched on
+    page.page.get_by_label(density.pop()).check()
+    overlay = page.page.locator("img.leaflet-image-layer")
+    overlay.wait_for()
+    assert overlay.evaluate("img => img.complete && img.naturalWidth > 100 && img.src.startsWith('data:image/png')")
+    assert page.page_errors == []
 
 
 def test_district_tooltip_and_popup(opened, hostile_run):

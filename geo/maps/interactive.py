@@ -247,7 +247,9 @@ def risk_map(content: MapContent) -> folium.Map:
         folium.raster_layers.ImageOverlay(
             image="data:image/png;base64," + base64.b64encode(content.density.png).decode("ascii"),
             bounds=[list(corner) for corner in content.density.bounds], opacity=0.8, interactive=False,
-            name=f"Incident density ({tags.get('kernel', '')} kernel, {tags.get('bandwidth_km', '')} km bandwidth)",
+            # Leaflet's layer control shows names as HTML: escape what comes from a file
+            name=html.escape(f"Incident density ({tags.get('kernel', '')} kernel, "
+                             f"{tags.get('bandwidth_km', '')} km bandwidth)"),
             show=False).add_to(fmap)
     incidents = IncidentLayer(INCIDENTS_BLOCK, "Incidents (by event type, sized by killed)")
     incidents.add_to(fmap)

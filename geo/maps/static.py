@@ -23,8 +23,8 @@ DPI = 110
 
 def overview_figure(content: MapContent, top_incidents: int = TOP_INCIDENTS) -> Figure:
     """The overview as a matplotlib figure (not attached to pyplot, so no global state)."""
-    figure = Figure(figsize=(9.0, 9.5), dpi=DPI)
-    axes = figure.add_axes((0.03, 0.09, 0.94, 0.82))
+    figure = Figure(figsize=(11.0, 9.0), dpi=DPI)
+    axes = figure.add_axes((0.02, 0.08, 0.68, 0.82))
     districts = content.units["districts_risk"]
     context = content.context
     context["afghan_border_districts"].plot(ax=axes, color="#e3e3e3", edgecolor="#9e9e9e", linewidth=0.4)
@@ -44,8 +44,7 @@ def overview_figure(content: MapContent, top_incidents: int = TOP_INCIDENTS) -> 
     axes.set_xlim(west - 0.3, east + 0.3)
     axes.set_ylim(south - 0.3, north + 0.3)
     axes.set_aspect(1 / np.cos(np.deg2rad((south + north) / 2)))  # equal distances at mid-latitude
-    axes.set_xticks([])
-    axes.set_yticks([])
+    axes.set_axis_off()
     start, end = content.period
     figure.suptitle("Incident risk index by district: Khyber Pakhtunkhwa and Balochistan", fontsize=13, y=0.975)
     figure.text(0.5, 0.925, f"Risk period {start} to {end} · {content.incidents_total:,} incidents",
@@ -57,11 +56,12 @@ def overview_figure(content: MapContent, top_incidents: int = TOP_INCIDENTS) -> 
     if len(top):
         handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor="none", markeredgecolor="#08306b",
                               label=f"{len(top)} deadliest incidents (size: killed)"))
-    axes.legend(handles=handles, loc="lower left", fontsize=8, title="Risk class", title_fontsize=9, framealpha=0.92)
-    figure.text(0.03, 0.045, "Data: " + str(content.run.get("attribution", "")), fontsize=6.5, wrap=True, parse_math=False,
+    figure.legend(handles=handles, loc="center left", bbox_to_anchor=(0.71, 0.5), fontsize=9, title="Risk class",
+                  title_fontsize=10, frameon=False)
+    figure.text(0.02, 0.05, "Data: " + str(content.run.get("attribution", "")), fontsize=6.5, wrap=True, parse_math=False,
                 color="#333333", va="top")
     if content.synthetic:
-        figure.text(0.5, 0.895, "SYNTHETIC DATA: includes records made by geo's generator, not real events",
+        figure.text(0.5, 0.89, "SYNTHETIC DATA: includes records made by geo's generator, not real events",
                     ha="center", fontsize=11, color="white", weight="bold",
                     bbox={"facecolor": "#b00020", "edgecolor": "none", "pad": 4})
     return figure
