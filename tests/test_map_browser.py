@@ -261,6 +261,12 @@ def test_planted_markup_and_code_show_as_text_and_never_run(opened):
                   " geoRisk.map.setView([d.lat[k] / 1e5, d.lon[k] / 1e5], 12, {animate: false}); }", [index])
     page.page.wait_for_timeout(300)
     x, y = page.evaluate("([k]) => { const p = geoRisk.incidents.containerPoint(k); return [p.x, p.y]; }", [index])
+    page.page.mouse.move(x - 3, y)
+    page.page.mouse.move(x, y)
+    tooltip = page.page.locator(".geo-incident-tooltip")
+    tooltip.wait_for()
+    assert HOSTILE_TYPE in tooltip.text_content() and HOSTILE_PLACE in tooltip.text_content()
+    assert tooltip.locator("img, svg, script").count() == 0
     page.page.mouse.click(x, y)
     popup = page.page.locator(".leaflet-popup-content")
     popup.wait_for()

@@ -169,7 +169,8 @@
   /* onEachFeature for the district and tehsil risk layers. */
   geoRisk.unitBinder = function (level) {
     return function (feature, layer) {
-      layer.bindTooltip(function () { return unitTooltip(feature.properties, level); }, {sticky: true});
+      layer.bindTooltip(function () { return unitTooltip(feature.properties, level); },
+                        {sticky: true, className: "geo-unit-tooltip"});
       // Not bindPopup: a click on an incident symbol drawn over the unit opens the incident's popup instead.
       layer.on("click", function (e) {
         var incidents = geoRisk.incidents;
@@ -188,7 +189,7 @@
         box.appendChild(el("div", "geo-sub", p.province + " (Afghanistan, context only)"));
         box.appendChild(table([["Distance to border", fmt(p.distance_to_border_km, 1) + " km"]]));
         return box;
-      }, {sticky: true});
+      }, {sticky: true, className: "geo-unit-tooltip"});
     };
   };
 
@@ -241,6 +242,25 @@
     return box;
   }
 
+  /* Tooltip of a drawn symbol: one incident, or a group of nearby ones. */
+  function incidentTooltip(d, members) {
+    var box = el("div", "geo-tooltip");
+    if (members.length === 1) {
+      var k = members[0];
+      box.appendChild(el("div", "geo-title", lookup(d.event_type_names, d.event_type[k]) || "Incident"));
+      box.appendChild(el("div", "geo-sub", isoDay(d.day0, d.t[k]) + " · " + (lookup(d.place_names, d.place[k]) ||
+                         lookup(d.unit_names, d.unit[k]))));
+      box.appendChild(table([["Killed", count(d.killed[k])], ["Injured", count(d.injured[k])]]));
+      if (d.synthetic[k]) box.appendChild(el("div", "geo-synthetic-tag", "SYNTHETIC"));
+      return box;
+    }
+    var killed = members.reduce(function (sum, m) { return sum + Math.max(0, d.killed[m]); }, 0);
+    box.appendChild(el("div", "geo-title", fmt(members.length, 0) + " incidents"));
+    box.appendChild(table([["Killed (known counts)", fmt(killed, 0)]]));
+    box.appendChild(el("div", "geo-sub", "Click to zoom in"));
+    return box;
+  }
+
   /* All incidents as one layer painted on a canvas: no object per incident.
    * Below `clusterBelowZoom` nearby points merge into counted circles on a
    * screen grid; clicks are matched to the symbols drawn last time. */
@@ -255,6 +275,8 @@
       this._from = months.length ? data.month_first_day[0] : 0;
       this._to = months.length ? data.month_last_day[months.length - 1] : 0;
       this._drawn = [];
+      this._hovered = null;
+      this._hoverTip = null;
     },
 
     onAdd: function (map) {
@@ -276,7 +298,8 @@
       map.off("moveend zoomend resize viewreset", this._redraw, this);
       map.off("click", this._onClick, this);
       map.off("mousemove", this._onMove, this);
-      map.getContainer().classList.remove("geo-pointer");
+      map.getContainer().classList.remove("geo-pointer", "geo-over-incident");
+      this._hover(null);
       this._drawn = [];
     },
 
@@ -362,6 +385,7 @@
         }
       });
       this._drawn = symbols;
+      this._hover(null);
       this.fire("redraw");
     },
 
@@ -375,7 +399,21 @@
     },
 
     _onMove: function (e) {
-      this._map.getContainer().classList.toggle("geo-pointer", this.hitAt(e.containerPoint) !== null);
+      var symbol = this.hitAt(e.containerPoint), container = this._map.getContainer();
+      container.classList.toggle("geo-pointer", symbol !== null);
+      container.classList.toggle("geo-over-incident", symbol !== null);  // hides the district tooltip
+      if (symbol !== this._hovered) this._hover(symbol);
+    },
+
+    _hover: function (symbol) {
+      if (this._hoverTip) this._hoverTip.remove();
+      this._hoverTip = null;
+      this._hovered = symbol;
+      if (!symbol || !this._map) return;
+      this._hoverTip = L.tooltip({direction: "top", offset: [0, -symbol.r], className: "geo-incident-tooltip"})
+        .setLatLng(this._map.containerPointToLatLng([symbol.x, symbol.y]))
+        .setContent(incidentTooltip(this._data, symbol.members))
+        .addTo(this._map);
     },
 
     _onClick: function (e) {
