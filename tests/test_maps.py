@@ -190,3 +190,15 @@ def test_ten_thousand_incidents_with_long_distinct_notes_stay_under_5_mb(sample_
     print(f"10,000 incidents with distinct ~400-character notes: map.html {size / 1e6:.2f} MB")
     notes = _json_block((run / MAP_HTML).read_text(encoding="utf-8"), "geo-incidents")["note_texts"]
     assert len(notes) == 10_000 and all(len(text) <= 200 for text in notes) and notes[0].endswith("…")
+
+
+def test_max_incidents_option_draws_a_documented_selection(sample_run_dir, tmp_path):
+    run = tmp_path / "capped"
+    shutil.copytree(sample_run_dir, run)
+    result = CliRunner().invoke(cli, ["map", str(run), "--max-incidents", "100", "-q"])
+    assert result.exit_code == 0, result.output
+    page = (run / MAP_HTML).read_text(encoding="utf-8")
+    assert len(_json_block(page, "geo-incidents")["t"]) == 100
+    config = _json_block(page, "geo-map-config")
+    assert config["incidents_shown"] == 100 and config["incidents_total"] == 2006
+    assert config["selection"].startswith("The map draws 100 of the 2,006 incidents: the 50 with the most killed")
