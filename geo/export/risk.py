@@ -13,7 +13,7 @@ import shapely
 from geo import boundaries
 from geo.boundaries.build import ATTRIBUTION
 from geo.config import Settings
-from geo.export.styles import add_layer_styles, styles, write_qml
+from geo.export.styles import add_layer_styles, event_types_by_count, styles, write_qml
 from geo.export.tables import write_csv
 from geo.export.vector import write_geojson, write_geopackage
 from geo.incidents.schema import has_synthetic
@@ -97,9 +97,7 @@ def write_risk_outputs(incidents: pd.DataFrame, settings: Settings, out_dir: Pat
     units = unit_layers(incidents, settings, border.geometry.iloc[0], bands, period)
     synthetic = has_synthetic(incidents)
     metadata = {"attribution": ATTRIBUTION, "risk_parameters": units.parameters, "synthetic_data": synthetic}
-    event_types = incidents["event_type"].value_counts().sort_index(kind="stable").sort_values(
-        ascending=False, kind="stable").index.astype(str).tolist()
-    layer_styles = styles(event_types)
+    layer_styles = styles(event_types_by_count(incidents["event_type"]))
     written = []
     for name, layer in units.layers.items():
         level = name.split("_")[0]

@@ -13,6 +13,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pandas as pd
+
 QGIS_VERSION = "3.34"
 # Sequential yellow–red ramp for the five risk classes (ColorBrewer YlOrRd).
 RISK_COLOURS = (("very low", "255,255,178,255"), ("low", "254,204,92,255"), ("medium", "253,141,60,255"),
@@ -94,6 +96,13 @@ def incident_style(event_types: Sequence[str]) -> str:
     shown = list(event_types)[: len(TYPE_PALETTE)]
     categories = [*zip(shown, TYPE_PALETTE, strict=False), ("", OTHER_COLOUR)]
     return categorized("event_type", categories, "marker", size_expression=INCIDENT_SIZE)
+
+
+def event_types_by_count(event_type: pd.Series) -> list[str]:
+    """Event types from the most to the least common (ties by name): the order
+    in which they get the palette's colours, in QGIS and in the map."""
+    counts = event_type.value_counts().sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+    return counts.index.astype(str).tolist()
 
 
 def styles(event_types: Sequence[str] = ()) -> dict[str, str]:

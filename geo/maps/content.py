@@ -22,13 +22,14 @@ import rasterio
 import shapely
 from matplotlib import colormaps
 from PIL import Image
+from pyproj import Transformer
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from geo._errors import GeoError
 from geo.config import RISK_COMPONENTS
 from geo.export.incidents import DENSITY_INCIDENTS, INCIDENTS_PARQUET, RUN_JSON
 from geo.export.raster import NODATA
-from geo.export.styles import OTHER_COLOUR, RISK_COLOURS, TYPE_PALETTE
+from geo.export.styles import BAND_COLOURS, OTHER_COLOUR, RISK_COLOURS, TYPE_PALETTE
 
 # About 10 m: finer than a screen pixel up to zoom 13. The boundary layers are
 # already generalised (6,683 vertices for the 70 districts), so no simplification.
@@ -70,6 +71,8 @@ def hex_colour(rgba: str) -> str:
 RISK_CLASS_COLOURS = {name: hex_colour(rgba) for name, rgba in RISK_COLOURS}
 TYPE_COLOURS = tuple(hex_colour(rgba) for rgba in TYPE_PALETTE[:10])
 OTHER_TYPE_COLOUR = hex_colour(OTHER_COLOUR)
+BAND_FILLS = {float(band_km_max): hex_colour(rgba) for band_km_max, rgba in BAND_COLOURS}  # by outer edge, km
+BORDER_COLOUR = "#d7301f"
 
 
 @dataclasses.dataclass
@@ -164,6 +167,12 @@ def _context_layer(folder: Path, name: str) -> gpd.GeoDataFrame:
     return round_coordinates(layer)
 
 
+def deadliest_first(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Incidents by number killed, most first (unknown counts as 0; ties by id)."""
+    return incidents.assign(_killed=incidents["killed"].fillna(0)).sort_values(
+        ["_killed", "incident_id"], ascending=[False, True], kind="mergesort").drop(columns="_killed")
+
+
 def select_incidents(incidents: pd.DataFrame, max_incidents: int) -> tuple[pd.DataFrame, str]:
     """The incidents a map draws: all, or if there are more than ``max_incidents``
     the deadliest half of that many plus a seeded random sample of the rest
@@ -171,12 +180,11 @@ def select_incidents(incidents: pd.DataFrame, max_incidents: int) -> tuple[pd.Da
     total = len(incidents)
     if total <= max_incidents:
         return incidents, ""
-    ranked = incidents.assign(_killed=incidents["killed"].fillna(0)).sort_values(
-        ["_killed", "incident_id"], ascending=[False, True], kind="mergesort")
+    ranked = deadliest_first(incidents)
     deadliest = max_incidents // 2
     rest = ranked.iloc[deadliest:]
     sample = rest.sample(n=max_incidents - deadliest, random_state=np.random.default_rng(20250228))
-    chosen = pd.concat([ranked.iloc[:deadliest], sample]).drop(columns="_killed")
+    chosen = pd.concat([ranked.iloc[:deadliest], sample])
     sentence = (f"The map draws {max_incidents:,} of the {total:,} incidents: the {deadliest:,} with the most "
                 f"killed and a random sample (fixed seed) of {max_incidents - deadliest:,} of the others. "
                 "Risk layers and the density surface use all of them.")
@@ -212,8 +220,6 @@ def density_overlay(path: Path, max_pixels: int = DENSITY_MAX_PIXELS) -> Density
 
 
 def _mercator_to_degrees(x: list[float], y: list[float]) -> tuple[list[float], list[float]]:
-    from pyproj import Transformer
-
     lon, lat = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True).transform(x, y)
     return [round(v, 6) for v in lon], [round(v, 6) for v in lat]
 

@@ -24,8 +24,11 @@ from folium.template import Template
 from folium.utilities import JsCode
 from matplotlib import colormaps
 
+from geo.export.styles import event_types_by_count
 from geo.export.vector import geojson_text
 from geo.maps.content import (
+    BAND_FILLS,
+    BORDER_COLOUR,
     DENSITY_COLORMAP,
     GEO_PRECISION,
     NOTES_MAX_CHARS,
@@ -40,7 +43,6 @@ from geo.metrics.units import parse_dates
 TITLE = "Incident risk by district: Khyber Pakhtunkhwa and Balochistan"
 BASE_MAP_NAME = "OpenStreetMap (needs internet)"
 CLUSTER_BELOW_ZOOM = 9
-BAND_FILLS = {10.0: "#b30000", 25.0: "#e34a33", 50.0: "#fc8d59", 100.0: "#fdcc8a"}
 COMPONENT_LABELS = {
     "incident_density": "Incident density", "fatality_density": "Fatality density",
     "civilian_harm": "Civilian harm", "border_proximity": "Border proximity", "trend": "Trend",
@@ -86,7 +88,7 @@ class MapControls(folium.MacroElement):
 
 def _codes(values: pd.Series) -> tuple[list[int], list[str]]:
     """Dictionary-encode a text column (``-1`` for missing), categories sorted."""
-    categorical = pd.Categorical(values.astype("string").fillna(pd.NA))
+    categorical = pd.Categorical(values.astype("string"))
     categories = [str(c) for c in categorical.categories]
     return categorical.codes.astype(int).tolist(), categories
 
@@ -97,9 +99,7 @@ def _counts(values: pd.Series) -> list[int]:
 
 def event_type_colours(incidents: pd.DataFrame) -> list[tuple[str, str]]:
     """The most common event types (ties by name) with their colours; others are grey."""
-    counts = incidents["event_type"].astype("string").fillna("unknown").value_counts()
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return [(str(name), colour) for (name, _), colour in zip(ordered, TYPE_COLOURS, strict=False)]
+    return list(zip(event_types_by_count(incidents["event_type"]), TYPE_COLOURS, strict=False))
 
 
 def incident_columns(incidents: pd.DataFrame, types: list[tuple[str, str]]) -> dict[str, object]:
@@ -175,6 +175,7 @@ def map_config(content: MapContent, types: list[tuple[str, str]]) -> dict[str, o
         "components": [[key, label, weights.get(key)] for key, label in COMPONENT_LABELS.items()],
         "geo_precision": {str(k): v for k, v in GEO_PRECISION.items()},
         "bands": [[f"{lo:g}–{hi:g} km", BAND_FILLS.get(hi, "#fef0d9")] for lo, hi in _bands(content)],
+        "border_colour": BORDER_COLOUR,
         "density": density,
         "attribution": content.run.get("attribution", ""),
         "cluster_below_zoom": CLUSTER_BELOW_ZOOM,
@@ -241,7 +242,7 @@ def risk_map(content: MapContent) -> folium.Map:
     _geojson(context["provinces"], "Province outlines", _fixed_style({"color": "#222222", "weight": 2, "fill": False}),
              interactive=False).add_to(fmap)
     _geojson(context["border"], "Pakistan–Afghanistan border",
-             _fixed_style({"color": "#d7301f", "weight": 3.5, "dashArray": "8 6"}), interactive=False).add_to(fmap)
+             _fixed_style({"color": BORDER_COLOUR, "weight": 3.5, "dashArray": "8 6"}), interactive=False).add_to(fmap)
     if content.density is not None:
         tags = content.density.tags
         folium.raster_layers.ImageOverlay(

@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from geo.export.vector import atomic_path
-from geo.maps.content import OTHER_TYPE_COLOUR, RISK_CLASS_COLOURS, MapContent
+from geo.maps.content import BORDER_COLOUR, OTHER_TYPE_COLOUR, RISK_CLASS_COLOURS, MapContent, deadliest_first
 
 TOP_INCIDENTS = 25
 DPI = 110
@@ -31,14 +31,11 @@ def overview_figure(content: MapContent, top_incidents: int = TOP_INCIDENTS) -> 
     colours = districts["risk_class"].map(RISK_CLASS_COLOURS).fillna(OTHER_TYPE_COLOUR)
     districts.plot(ax=axes, color=colours.tolist(), edgecolor="#555555", linewidth=0.4)
     context["provinces"].boundary.plot(ax=axes, color="#222222", linewidth=1.2)
-    context["border"].plot(ax=axes, color="#d7301f", linewidth=2.0, linestyle=(0, (5, 3)))
-    incidents = content.incidents.dropna(subset=["lat", "lon"])
-    killed = incidents["killed"].fillna(0).astype(float)
-    top = incidents.assign(_killed=killed).sort_values(["_killed", "incident_id"], ascending=[False, True],
-                                                        kind="mergesort").head(top_incidents)
-    top = top[top["_killed"] > 0]
+    context["border"].plot(ax=axes, color=BORDER_COLOUR, linewidth=2.0, linestyle=(0, (5, 3)))
+    top = deadliest_first(content.incidents).head(top_incidents)
+    top = top[top["killed"].fillna(0) > 0]
     if len(top):
-        axes.scatter(top["lon"].astype(float), top["lat"].astype(float), s=12 + 6 * top["_killed"].to_numpy(),
+        axes.scatter(top["lon"].astype(float), top["lat"].astype(float), s=12 + 6 * top["killed"].to_numpy(dtype=float),
                      facecolor="none", edgecolor="#08306b", linewidth=1.1, zorder=5)
     west, south, east, north = districts.total_bounds
     axes.set_xlim(west - 0.3, east + 0.3)
@@ -51,7 +48,7 @@ def overview_figure(content: MapContent, top_incidents: int = TOP_INCIDENTS) -> 
                 ha="center", fontsize=10)
     handles = [Patch(facecolor=colour, edgecolor="#555555", label=name) for name, colour in RISK_CLASS_COLOURS.items()]
     handles += [Patch(facecolor="#e3e3e3", edgecolor="#9e9e9e", label="Afghan border districts (context)"),
-                Line2D([], [], color="#d7301f", linewidth=2, linestyle=(0, (5, 3)), label="Pakistan–Afghanistan border"),
+                Line2D([], [], color=BORDER_COLOUR, linewidth=2, linestyle=(0, (5, 3)), label="Pakistan–Afghanistan border"),
                 Line2D([], [], color="#222222", linewidth=1.2, label="Province boundary")]
     if len(top):
         handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor="none", markeredgecolor="#08306b",

@@ -449,7 +449,7 @@
 
   function swatch(colour, shape) {
     var mark = el("span", "geo-swatch" + (shape ? " geo-" + shape : ""));
-    mark.style.background = colour;
+    if (shape === "line") mark.style.borderTopColor = colour; else mark.style.background = colour;
     return mark;
   }
 
@@ -482,7 +482,7 @@
     legendRow(details, swatch("rgba(40,40,40,0.6)", "dot"),
               "group of nearby incidents (below zoom " + cfg.cluster_below_zoom + "; click to zoom in)");
     details.appendChild(el("div", "geo-section", "Border"));
-    legendRow(details, swatch("#d7301f", "line"), "Pakistan–Afghanistan border");
+    legendRow(details, swatch(cfg.border_colour, "line"), "Pakistan–Afghanistan border");
     cfg.bands.forEach(function (entry) { legendRow(details, swatch(entry[1]), "within " + entry[0]); });
     if (cfg.density) {
       details.appendChild(el("div", "geo-section", "Incident density (" + cfg.density.kernel + " kernel, " +
