@@ -34,5 +34,5 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
-	find outputs -mindepth 1 ! -name README.md -delete
+	rm -rf outputs
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

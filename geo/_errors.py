@@ -25,3 +25,7 @@ class LayerNotFoundError(GeoError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class NoIncidentsError(GeoError, ValueError):
+    """A period cannot be derived from the data: no dated incident (in it)."""

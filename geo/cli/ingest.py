@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
+from geo import pipeline
 from geo.cli.options import config_option, out_dir_option, quiet_option, settings_from
 from geo.cli.progress import step_bar
-from geo.export.incidents import write_ingest
-from geo.incidents import FORMAT_CHOICES, ingest
+from geo.incidents import FORMAT_CHOICES
 
 
 @click.command(name="ingest")
@@ -17,7 +17,8 @@ from geo.incidents import FORMAT_CHOICES, ingest
 @click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="auto", show_default=True,
               help="Source format; auto detects ACLED, UCDP GED and GTD by their headers.")
 @click.option("--geocode-all", is_flag=True, help="Geocode every row by place name, not only rows without coordinates.")
-@out_dir_option(help_text="Folder for incidents.geojson, incidents.parquet, rejected.csv and run.json.")
+@out_dir_option(help_text="Folder for incidents.geojson, incidents.parquet, rejected.csv and run.json; "
+                "an earlier run's folder is replaced whole once the new one is complete.")
 @config_option
 @quiet_option
 def ingest_command(inputs: tuple[Path, ...], fmt: str, geocode_all: bool, out_dir: Path,
@@ -30,11 +31,8 @@ def ingest_command(inputs: tuple[Path, ...], fmt: str, geocode_all: bool, out_di
     settings = settings_from(config_path)
     advance, close = step_bar(len(inputs) + 4, quiet)
     try:
-        result = ingest(list(inputs), fmt=fmt, settings=settings,
-                        geocode_all=geocode_all, progress=advance)
-        advance("writing outputs")
-        write_ingest(result, list(inputs), out_dir, {"format": fmt, "geocode_all": geocode_all,
-                                                     "incident_source": settings.incidents.source})
+        result = pipeline.ingest_files(list(inputs), out_dir, fmt=fmt, geocode_all=geocode_all,
+                                       settings=settings, progress=advance)
     finally:
         close()
     read = sum(f.read for f in result.files)

@@ -18,6 +18,8 @@ import pyarrow.compute as pc
 import pyogrio
 import shapely
 
+from geo.export.folder import OutputFolderError
+
 COORDINATE_DECIMALS = 6
 # GeoPackage stores a last-change timestamp; fixing it keeps files byte-identical.
 _FIXED_TIMESTAMP = "2000-01-01T00:00:00.000Z"
@@ -27,9 +29,16 @@ _FIXED_TIMESTAMP = "2000-01-01T00:00:00.000Z"
 def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=suffix or target.suffix, dir=target.parent)
+    if target.is_dir():
+        msg = f"cannot write {target}: it is a folder"
+        raise OutputFolderError(msg)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=suffix or target.suffix, dir=target.parent)
+    except OSError as exc:
+        msg = f"cannot write {target}: {exc.strerror or exc}"
+        raise OutputFolderError(msg) from exc
     os.close(handle)
     tmp = Path(tmp_name)
     tmp.unlink()  # writers such as GDAL want to create the file themselves

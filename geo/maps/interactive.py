@@ -37,7 +37,7 @@ from geo.maps.content import (
     TYPE_COLOURS,
     MapContent,
 )
-from geo.maps.page import asset_text, bare_map, json_block
+from geo.maps.page import RawMarkup, asset_text, bare_map, json_block
 from geo.metrics.units import parse_dates
 
 TITLE = "Incident risk by district: Khyber Pakhtunkhwa and Balochistan"
@@ -221,10 +221,10 @@ def risk_map(content: MapContent) -> folium.Map:
                     control_scale=True, prefer_canvas=True)
     folium.TileLayer("OpenStreetMap", name=BASE_MAP_NAME).add_to(fmap)
     root = fmap.get_root()
-    root.header.add_child(folium.Element(f"<title>{html.escape(TITLE)}</title>"))
+    root.header.add_child(RawMarkup(f"<title>{html.escape(TITLE)}</title>"))
     # In the body, so that they come after Leaflet's script and style in the head.
-    root.html.add_child(folium.Element(f"<style>{asset_text('riskmap.css')}</style>"))
-    root.html.add_child(folium.Element(f"<script>{asset_text('riskmap.js')}</script>"))
+    root.html.add_child(RawMarkup(f"<style>{asset_text('riskmap.css')}</style>"))
+    root.html.add_child(RawMarkup(f"<script>{asset_text('riskmap.js')}</script>"))
     types = event_type_colours(content.incidents)
     root.html.add_child(json_block(CONFIG_BLOCK, map_config(content, types)))
     root.html.add_child(json_block(INCIDENTS_BLOCK, incident_columns(content.incidents, types)))

@@ -41,9 +41,25 @@ def script_json(value: object) -> str:
     return re.sub("[<>&\u2028\u2029]", lambda m: _JSON_ESCAPES[m.group()], text)
 
 
-def json_block(element_id: str, value: object) -> folium.Element:
+class RawMarkup(folium.Element):
+    """Markup put into the page as it is.
+
+    ``folium.Element(text)`` would compile ``text`` as a Jinja template, so a
+    ``{{ … }}`` in the data would run as code; this element is never templated.
+    """
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self._name = "RawMarkup"
+        self.markup = markup
+
+    def render(self, **kwargs: object) -> str:
+        return self.markup
+
+
+def json_block(element_id: str, value: object) -> RawMarkup:
     """A ``<script type="application/json">`` element holding ``value``."""
-    return folium.Element(f'<script type="application/json" id="{element_id}">{script_json(value)}</script>')
+    return RawMarkup(f'<script type="application/json" id="{element_id}">{script_json(value)}</script>')
 
 
 def asset_text(name: str) -> str:

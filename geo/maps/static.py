@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure  # used without pyplot: no backend or global figure state
 from matplotlib.lines import Line2D
@@ -22,7 +23,16 @@ DPI = 110
 
 
 def overview_figure(content: MapContent, top_incidents: int = TOP_INCIDENTS) -> Figure:
-    """The overview as a matplotlib figure (not attached to pyplot, so no global state)."""
+    """The overview as a matplotlib figure (not attached to pyplot, so no global state).
+
+    Mathtext is off for every text of the figure (texts take the setting when
+    they are made): a ``$…$`` in a source name is drawn as it is, never parsed.
+    """
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _draw_overview(content, top_incidents)
+
+
+def _draw_overview(content: MapContent, top_incidents: int) -> Figure:
     figure = Figure(figsize=(11.0, 9.0), dpi=DPI)
     axes = figure.add_axes((0.02, 0.08, 0.68, 0.82))
     districts = content.units["districts_risk"]
@@ -55,7 +65,7 @@ def overview_figure(content: MapContent, top_incidents: int = TOP_INCIDENTS) -> 
                               label=f"{len(top)} deadliest incidents (size: killed)"))
     figure.legend(handles=handles, loc="center left", bbox_to_anchor=(0.71, 0.5), fontsize=9, title="Risk class",
                   title_fontsize=10, frameon=False)
-    figure.text(0.02, 0.05, "Data: " + str(content.run.get("attribution", "")), fontsize=6.5, wrap=True, parse_math=False,
+    figure.text(0.02, 0.05, "Data: " + str(content.run.get("attribution", "")), fontsize=6.5, wrap=True,
                 color="#333333", va="top")
     if content.synthetic:
         figure.text(0.5, 0.89, "SYNTHETIC DATA: includes records made by geo's generator, not real events",
