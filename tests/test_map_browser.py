@@ -36,6 +36,8 @@ HOSTILE_PLACE = '</script><script>window.__xss = "place"</script>'
 HOSTILE_NOTES = '<img src=x onerror="window.__xss = \'notes\'"> `${window.__xss = "template"}` \'quoted\' "double"'
 HOSTILE_TYPE = '<svg onload="window.__xss = \'type\'">'
 HOSTILE_ACTOR = "`; window.__xss = 'actor'; `"
+# Template and format syntax: shown as written, never rendered ({{ 7*7 }} must not become 49).
+HOSTILE_SOURCE = "{{ 7*7 }} {% raw %} feed $\\frac{1}{2}$ %s {0} ${7*7}"
 LAYER_NAMES = {
     "District risk", "Tehsil risk", "Incidents (by event type, sized by killed)", "Pakistan–Afghanistan border",
     "Distance bands from the border", "Afghan districts near the border (context)", "Province outlines",
@@ -67,7 +69,8 @@ def _incident_rows() -> list[dict[str, object]]:
         })
     rows.append({**rows[0], "synthetic": False, "source_id": "HOSTILE", "date": "2024-06-15", "lat": 33.58,
                  "lon": 71.44, "place": HOSTILE_PLACE, "event_type": HOSTILE_TYPE,
-                 "perpetrator": HOSTILE_ACTOR, "notes": HOSTILE_NOTES, "killed": 3, "killed_civilians": 3})
+                 "perpetrator": HOSTILE_ACTOR, "notes": HOSTILE_NOTES + " " + HOSTILE_SOURCE, "killed": 3,
+                 "killed_civilians": 3, "source": HOSTILE_SOURCE})
     return rows
 
 
@@ -271,7 +274,7 @@ def test_planted_markup_and_code_show_as_text_and_never_run(opened):
     popup = page.page.locator(".leaflet-popup-content")
     popup.wait_for()
     text = popup.text_content()
-    for planted in (HOSTILE_PLACE, HOSTILE_NOTES, HOSTILE_TYPE, HOSTILE_ACTOR):
+    for planted in (HOSTILE_PLACE, HOSTILE_NOTES, HOSTILE_TYPE, HOSTILE_ACTOR, HOSTILE_SOURCE):
         assert planted in text, planted
     assert popup.locator("img, svg, script").count() == 0
     assert HOSTILE_TYPE in page.page.text_content("#geo-legend")
