@@ -7,6 +7,8 @@ tests build their own with :func:`dataclasses.replace`.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import math
 import os
 import tomllib
 from pathlib import Path
@@ -22,6 +24,10 @@ STUDY_AREA_EQUAL_AREA_CRS = (
     "+proj=aea +lat_0=30 +lon_0=68 +lat_1=26 +lat_2=36 +x_0=0 +y_0=0 "
     "+datum=WGS84 +units=m +no_defs"
 )
+
+
+# Metrics read dates as pandas timestamps (nanoseconds), which start in 1677.
+EARLIEST_YEAR_FLOOR = 1678
 
 
 class SettingsError(GeoError, ValueError):
@@ -61,20 +67,39 @@ class IncidentMapping:
 
 def _incident_mapping(table: object, path: Path) -> IncidentMapping:
     if not isinstance(table, dict):
-        msg = f"[incidents] in {path} must be a table"
+        msg = f"[incidents] in {path} must be a table, got {_shown(table)}"
         raise SettingsError(msg)
     unknown = sorted(set(table) - {"source", "synthetic", "columns"})
-    columns = table.get("columns", {})
-    if unknown or not isinstance(columns, dict):
+    if unknown:
         msg = f"[incidents] in {path} takes source, synthetic and a [incidents.columns] table; got {unknown}"
+        raise SettingsError(msg)
+    source, synthetic = table.get("source", "custom"), table.get("synthetic", False)
+    columns = table.get("columns", {})
+    if not isinstance(source, str) or not source.strip():
+        msg = f"setting incidents.source in {path} must be str (a source name), got {_shown(source)}"
+        raise SettingsError(msg)
+    if not isinstance(synthetic, bool):
+        msg = f"setting incidents.synthetic in {path} must be bool (true or false), got {_shown(synthetic)}"
+        raise SettingsError(msg)
+    if not isinstance(columns, dict):
+        msg = f"[incidents.columns] in {path} must be a table of field = \"column\", got {_shown(columns)}"
         raise SettingsError(msg)
     bad = sorted(set(columns) - set(INCIDENT_FIELDS))
     if bad:
         msg = f"[incidents.columns] in {path}: unknown field(s) {', '.join(bad)}; fields: {', '.join(INCIDENT_FIELDS)}"
         raise SettingsError(msg)
-    return IncidentMapping(source=str(table.get("source", "custom")),
-                           columns=tuple(sorted((str(k), str(v)) for k, v in columns.items())),
-                           synthetic=bool(table.get("synthetic", False)))
+    for field, column in columns.items():
+        if not isinstance(column, str) or not column.strip():
+            msg = (f"setting incidents.columns.{field} in {path} must be str (a column name), "
+                   f"got {_shown(column)}")
+            raise SettingsError(msg)
+    return IncidentMapping(source=source, columns=tuple(sorted(columns.items())), synthetic=synthetic)
+
+
+def _shown(value: object) -> str:
+    """A setting's value for an error message (long values cut)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _default_cache_dir() -> Path:
@@ -90,14 +115,19 @@ DEFAULT_RISK_WEIGHTS = (
 )
 
 
+def _is_number(value: object) -> bool:
+    """An int or finite float, not a bool (TOML's true is not 1 here)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _risk_weights(table: object, path: Path) -> tuple[tuple[str, float], ...]:
     if not isinstance(table, dict) or set(table) - set(RISK_COMPONENTS):
         msg = f"[risk_weights] in {path} takes numbers for {', '.join(RISK_COMPONENTS)}"
         raise SettingsError(msg)
     weights = dict(DEFAULT_RISK_WEIGHTS)
     for key, value in table.items():
-        if not isinstance(value, int | float) or value < 0:
-            msg = f"risk weight {key} in {path} must be a number ≥ 0, got {value!r}"
+        if not _is_number(value) or value < 0:
+            msg = f"setting risk_weights.{key} in {path} must be float (a number ≥ 0), got {_shown(value)}"
             raise SettingsError(msg)
         weights[key] = float(value)
     if sum(weights.values()) <= 0:
@@ -139,6 +169,13 @@ class Settings:
     map_max_incidents
         Incidents drawn in the HTML map; with more, the map draws the deadliest
         half of this many plus a seeded random sample of the rest.
+    earliest_year
+        Incident dates before 1 January of this year (or after today) are
+        rejected as ``implausible_date`` (1900 by default; 1678 at the earliest).
+    hotspot_permutations
+        Conditional permutations of the unit Gi* hotspots (9,999 by default; the
+        monthly Gi* runs of the emerging hotspots use at most 999). Fewer make
+        a faster but coarser test (the smallest p-value is 1 / (permutations + 1)).
     """
 
     boundaries_dir: Path = PROJECT_ROOT / "boundaries"
@@ -154,9 +191,14 @@ class Settings:
     risk_weights: tuple[tuple[str, float], ...] = DEFAULT_RISK_WEIGHTS
     incidents: IncidentMapping = IncidentMapping()
     map_max_incidents: int = 20_000
+    earliest_year: int = 1900
+    hotspot_permutations: int = 9999
 
     def __post_init__(self) -> None:
         edges = self.border_band_edges_km
+        if not all(_is_number(e) for e in edges):
+            msg = f"border_band_edges_km must be finite numbers, got {list(edges)}"
+            raise SettingsError(msg)
         if len(edges) < 2 or edges[0] != 0 or list(edges) != sorted(set(edges)):
             msg = f"border_band_edges_km must start at 0 and increase, got {list(edges)}"
             raise SettingsError(msg)
@@ -169,6 +211,11 @@ class Settings:
         if self.kde_bandwidth_km <= 0 or self.kde_cell_km <= 0 or self.kde_cell_km > self.kde_bandwidth_km:
             msg = "kde_bandwidth_km and kde_cell_km must be positive, the cell no larger than the bandwidth"
             raise SettingsError(msg)
+        this_year = datetime.date.today().year
+        if (not isinstance(self.earliest_year, int) or isinstance(self.earliest_year, bool)
+                or not EARLIEST_YEAR_FLOOR <= self.earliest_year <= this_year):
+            msg = f"earliest_year must be a year from {EARLIEST_YEAR_FLOOR} to {this_year}, got {self.earliest_year!r}"
+            raise SettingsError(msg)
 
 
 def default_settings() -> Settings:
@@ -177,6 +224,33 @@ def default_settings() -> Settings:
     if cache := os.environ.get("GEO_CACHE_DIR"):
         settings = dataclasses.replace(settings, cache_dir=Path(cache))
     return settings
+
+
+def _setting_value(key: str, value: object, default: object, path: Path) -> object:
+    """``value`` as the type of the setting's default, or a SettingsError naming
+    the key, the type expected and the value."""
+    if isinstance(default, Path):
+        ok, expected = isinstance(value, str), "str (a path)"
+    elif isinstance(default, tuple):
+        ok, expected = isinstance(value, list) and all(_is_number(v) for v in value), "a list of numbers"
+    elif isinstance(default, bool):
+        ok, expected = isinstance(value, bool), "bool (true or false)"
+    elif isinstance(default, int):
+        ok, expected = isinstance(value, int) and not isinstance(value, bool), "int (a whole number)"
+    elif isinstance(default, float):
+        ok, expected = _is_number(value), "float (a finite number)"
+    else:
+        ok, expected = isinstance(value, type(default)), type(default).__name__
+    if not ok:
+        msg = f"setting {key} in {path} must be {expected}, got {_shown(value)}"
+        raise SettingsError(msg)
+    if isinstance(default, Path):
+        return (path.parent / value).resolve()
+    if isinstance(default, tuple):
+        return tuple(float(v) for v in value)
+    if isinstance(default, float):
+        return float(value)
+    return value
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -203,20 +277,10 @@ def load_settings(path: Path | None = None) -> Settings:
         raise SettingsError(msg)
     values: dict[str, object] = {}
     for key, value in table.items():
-        default = getattr(settings, key)
         if key == "incidents":
             values[key] = _incident_mapping(value, Path(path))
         elif key == "risk_weights":
             values[key] = _risk_weights(value, Path(path))
-        elif isinstance(default, Path):
-            values[key] = (Path(path).parent / value).resolve()
-        elif isinstance(default, tuple):
-            values[key] = tuple(float(v) for v in value)
-        elif isinstance(default, float) and isinstance(value, int | float):
-            values[key] = float(value)
-        elif isinstance(value, type(default)):
-            values[key] = value
         else:
-            msg = f"setting {key} in {path} must be {type(default).__name__}, got {value!r}"
-            raise SettingsError(msg)
+            values[key] = _setting_value(key, value, getattr(settings, key), Path(path))
     return dataclasses.replace(settings, **values)

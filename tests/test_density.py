@@ -70,3 +70,13 @@ def test_cog_has_tags_nodata_overviews_and_same_bytes(tmp_path):
         tags = raster.tags()
         assert tags["kernel"] == "quartic" and tags["bandwidth_km"] == "10.0" and tags["synthetic_data"] == "True"
         assert float(raster.read(1).sum()) * 1.0 == pytest.approx(300, rel=0.01)
+
+
+def test_no_points_give_an_all_zero_surface():
+    empty = density_surface(np.array([]), np.array([]), bounds_lonlat=BOUNDS, crs=CRS)
+    assert empty.values.shape[0] > 0 and (empty.values == 0).all() and empty.integral() == 0.0
+    missing = density_surface(np.array([np.nan]), np.array([np.nan]), weights=np.array([3.0]), bounds_lonlat=BOUNDS,
+                              crs=CRS)
+    assert missing.integral() == 0.0 and missing.values.shape == empty.values.shape
+    outside = density_surface(np.array([60.0]), np.array([20.0]), bounds_lonlat=BOUNDS, crs=CRS)  # off the grid
+    assert outside.integral() == 0.0

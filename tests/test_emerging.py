@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.metrics.emerging import classify, emerging_hotspots
+from geo.metrics.emerging import EMERGING_CLASSES, classify, emerging_hotspots
+
+
+def _grid(n: int) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"unit_id": [f"u{k:03d}" for k in range(n * n)]},
+                            geometry=[shapely.box(c, r, c + 1, r + 1) for r in range(n) for c in range(n)],
+                            crs="EPSG:3857")
 
 
 def test_classes_follow_the_monthly_flags():
@@ -42,5 +48,40 @@ def test_a_block_that_flares_up_in_the_last_month_is_new():
     table = emerging_hotspots(incidents, units, "unit_id", pd.Timestamp("2024-04-01"),
                               pd.Timestamp("2025-03-31")).set_index("unit_id")
     assert table.loc["u055", "emerging_class"] == "new hot spot"
-    assert (table.loc[block, "hot_months"] >= 1).all()
+    # the centre and the four cells sharing its edges hold most of the flare in
+    # their neighbourhood; a corner has only 4 of its 9 cells in the block
+    assert (table.loc[["u045", "u054", "u055", "u056", "u065"], "hot_months"] >= 1).all()
+    assert (table.loc[block, "hot_months"] >= 1).sum() >= 7
     assert (table["emerging_class"] != "no pattern detected").sum() <= 15
+    assert set(table["emerging_class"]) <= set(EMERGING_CLASSES)
+
+
+def test_months_without_variance_count_as_not_hot():
+    units = _grid(6)
+    months = pd.period_range("2024-04", "2025-03", freq="M")
+    # busy months only in the last three; the nine before have no incident at all
+    block = ["u014", "u015", "u020", "u021"]
+    rows = [(unit, f"{month}-10") for month in months[-3:] for unit in block for _ in range(5)]
+    rows += [("u000", f"{month}-10") for month in months[-3:]]
+    incidents = pd.DataFrame(rows, columns=["unit_id", "date"])
+    table = emerging_hotspots(incidents, units, "unit_id", pd.Timestamp("2024-04-01"),
+                              pd.Timestamp("2025-03-31")).set_index("unit_id")
+    assert table.loc[block, "hot_months"].le(3).all()
+    assert (table.loc[block, "emerging_class"] == "consecutive hot spot").all()
+    assert table.loc["u035", "emerging_class"] == "no pattern detected"
+
+
+def test_too_few_months_or_incidents():
+    units = _grid(4)
+    incidents = pd.DataFrame({"unit_id": ["u000", "u001", "u005"] * 4, "date": "2024-06-10"})
+    short = emerging_hotspots(incidents, units, "unit_id", pd.Timestamp("2024-04-01"), pd.Timestamp("2024-08-31"))
+    assert (short["emerging_class"] == "not enough months").all()
+    # 12 incidents over 12 months, never 10 in one month: no month can be tested
+    spread = pd.DataFrame({"unit_id": ["u000", "u001", "u005"] * 4,
+                           "date": [f"{m}-10" for m in pd.period_range("2024-04", "2025-03", freq="M")]})
+    table = emerging_hotspots(spread, units, "unit_id", pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31"))
+    assert (table["emerging_class"] == "insufficient data").all()
+    assert (table["mk_trend"] == "no trend").all() and table["mk_p"].isna().all() and (table["hot_months"] == 0).all()
+    empty = emerging_hotspots(spread.iloc[:0], units, "unit_id", pd.Timestamp("2024-04-01"),
+                              pd.Timestamp("2025-03-31"))
+    assert (empty["emerging_class"] == "insufficient data").all()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from geo.config import DEFAULT_RISK_WEIGHTS, SettingsError, load_settings
-from geo.metrics.risk import RiskIndex, confidence, risk_class
+from geo.metrics.risk import CONFIDENCE_LEVELS, RISK_CLASS_LABELS, RiskIndex, confidence, risk_class, trend_score
 
 
 def _summary(n: int = 6, **overrides) -> pd.DataFrame:
@@ -78,3 +78,39 @@ def test_weights_from_toml(tmp_path):
     path.write_text("[risk_weights]\nluck = 1\n")
     with pytest.raises(SettingsError, match="risk_weights"):
         load_settings(path)
+
+
+def test_trend_score_with_and_without_a_base():
+    recent, before = pd.Series([6, 3, 0, 3, 0, 9]), pd.Series([9, 18, 9, 0, 0, 0])
+    # 2/month after 1/month → +1 (clipped) → 10; 1 after 2 → 0; none after some → 0;
+    # some after quiet months → 10; none at all → 0
+    np.testing.assert_allclose(trend_score(recent, before, (3, 9)), [10.0, 0.0, 0.0, 10.0, 0.0, 10.0])
+    assert trend_score(pd.Series([3]), pd.Series([9]), (3, 9))[0] == pytest.approx(5.0)
+    # a period of 3 months or fewer has no base: 5 (no trend claimed) with incidents, 0 without
+    np.testing.assert_allclose(trend_score(pd.Series([4, 0]), pd.Series([0, 0]), (1, 0)), [5.0, 0.0])
+    # a 6-month period: 3 recent months against 3 before, not 9
+    assert trend_score(pd.Series([3]), pd.Series([3]), (3, 3))[0] == pytest.approx(5.0)
+
+
+def test_components_without_variance_score_zero_and_confidence_stays_per_unit():
+    summary = _summary(incidents=0, incidents_per_1000_km2=0.0, killed_per_1000_km2=0.0, killed_civilians=0,
+                       incidents_last_3m=0, incidents_prev_9m=0)
+    result = RiskIndex.compute(summary, HOT.assign(gi_bin=0), "unit", DEFAULT_RISK_WEIGHTS,
+                               pd.Series(dtype=float), (3, 9))
+    table = result.table
+    for column in ("incident_density_score", "fatality_density_score", "civilian_harm_score", "trend_score",
+                   "hotspot_score"):
+        assert (table[column] == 0.0).all(), column
+    assert result.parameters["incident_density"] == {"log1p_min": 0.0, "log1p_max": 0.0}
+    # only border proximity is left: at most 0.1 × 10
+    assert table["risk_score"].between(0, 1).all() and (table["risk_class"] == "very low").all()
+    assert (table["confidence"] == "low").all()
+
+    one = summary.copy()
+    one.loc[0, ["incidents", "incidents_per_1000_km2", "killed_per_1000_km2", "incidents_last_3m"]] = [1, 0.5, 0.5, 1]
+    table = RiskIndex.compute(one, HOT.assign(gi_bin=0), "unit", DEFAULT_RISK_WEIGHTS,
+                              pd.Series({"u0": 1.0}), (3, 9)).table.set_index("unit")
+    # one incident makes its unit the maximum of the relative components; confidence says how little that means
+    assert table.loc["u0", "incident_density_score"] == 10.0 and table.loc["u0", "trend_score"] == 10.0
+    assert table.loc["u0", "confidence"] == "low"
+    assert set(table["risk_class"]) <= set(RISK_CLASS_LABELS) and set(table["confidence"]) <= set(CONFIDENCE_LEVELS)

@@ -138,8 +138,10 @@ def test_a_killed_run_leaves_the_previous_complete_run(tmp_path):
     the previous complete run, and the next run clears what the killed one left."""
     data = tmp_path / "forty.csv"
     data.write_text(FORTY_ROWS)
+    config = tmp_path / "fast.toml"
+    config.write_text("hotspot_permutations = 99\n")  # the folder, not the statistics, is under test
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "geo", "run", str(data), "--out", str(out), "-q"]
+    command = [sys.executable, "-m", "geo", "run", str(data), "--out", str(out), "-q", "--config", str(config)]
     subprocess.run(command, check=True, capture_output=True)
     previous = {p.name: p.read_bytes() for p in out.iterdir()}
     assert json.loads(previous["run.json"])["complete"] is True
@@ -157,6 +159,6 @@ def test_a_killed_run_leaves_the_previous_complete_run(tmp_path):
         assert process.returncode == -signal.SIGKILL, f"the run ended before {files_written} files were staged"
         assert {p.name: p.read_bytes() for p in out.iterdir()} == previous, f"killed at {files_written} files"
     subprocess.run(command, check=True, capture_output=True)
-    assert _entries(tmp_path) == {"forty.csv", "out"}, "staging of the killed runs left behind"
+    assert _entries(tmp_path) == {"forty.csv", "fast.toml", "out"}, "staging of the killed runs left behind"
     assert b"second run" in (out / "incidents.geojson").read_bytes()
     assert not [name for name in _entries(out) if name.startswith(".")]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.metrics.units import default_period, monthly_by_province, unit_summary
+from geo._errors import GeoError, NoIncidentsError
+from geo.metrics.units import default_period, monthly_by_province, resolve_period, trend_months, unit_summary
 
 UNITS = pd.DataFrame({"district_id": ["A", "B", "C"], "area_km2": [2000.0, 500.0, 100.0]})
 
@@ -76,3 +77,39 @@ def test_diffusion_counts_busy_ten_km_cells():
     few = diffusion(incidents.iloc[:9], units, "district_id", pd.Timestamp("2024-04-01"),
                     pd.Timestamp("2025-03-31"), crs)
     assert few["A"] == 0.0
+
+
+def test_no_dated_incident_is_a_clear_error():
+    with pytest.raises(NoIncidentsError, match="no dated incidents"):
+        default_period(pd.Series([None, "not a date"], dtype="string"))
+    with pytest.raises(NoIncidentsError):
+        resolve_period(pd.Series([], dtype="string"))
+    assert issubclass(NoIncidentsError, GeoError) and issubclass(NoIncidentsError, ValueError)
+    # both ends given: nothing to derive from the data
+    assert resolve_period(pd.Series([], dtype="string"), pd.Timestamp("2024-01-01"), pd.Timestamp("2024-03-31")) == (
+        pd.Timestamp("2024-01-01"), pd.Timestamp("2024-03-31"))
+    with pytest.raises(NoIncidentsError, match="on or after --start 2030-01-01"):
+        resolve_period(pd.Series(["2024-05-05"]), pd.Timestamp("2030-01-01"))
+
+
+def test_trend_uses_the_months_before_the_last_three():
+    assert trend_months(pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31")) == (3, 9)
+    assert trend_months(pd.Timestamp("2024-07-01"), pd.Timestamp("2025-02-28")) == (3, 5)
+    assert trend_months(pd.Timestamp("2025-01-01"), pd.Timestamp("2025-01-31")) == (1, 0)
+    incidents = _incidents([("A", "KP", "2025-02-02", 1, 0), ("A", "KP", "2024-08-01", 1, 0)])
+    eight = unit_summary(incidents, UNITS, "district_id", pd.Timestamp("2024-07-01"),
+                         pd.Timestamp("2025-02-28")).set_index("district_id")
+    assert eight.loc["A", "trend_ratio"] == pytest.approx((1 / 3) / (1 / 5), abs=1e-3)  # not (1/3) / (1/9)
+    short = unit_summary(incidents, UNITS, "district_id", pd.Timestamp("2024-12-01"),
+                         pd.Timestamp("2025-02-28")).set_index("district_id")
+    assert short.loc["A", "incidents_last_3m"] == 1 and short["trend_ratio"].isna().all()
+
+
+def test_empty_input_gives_zeros():
+    empty = _incidents([])
+    table = unit_summary(empty, UNITS, "district_id", pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31"))
+    assert len(table) == 3 and (table["incidents"] == 0).all() and (table["killed"] == 0).all()
+    assert (table["eb_incidents_per_1000_km2"] == 0.0).all() and (table["eb_killed_per_1000_km2"] == 0.0).all()
+    assert table["trend_ratio"].isna().all()
+    province = monthly_by_province(empty)
+    assert province.empty and list(province.columns[:3]) == ["province", "month", "incidents"]

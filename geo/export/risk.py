@@ -17,7 +17,7 @@ from geo.export.styles import add_layer_styles, event_types_by_count, styles, wr
 from geo.export.tables import write_csv
 from geo.export.vector import write_geojson, write_geopackage
 from geo.incidents.schema import has_synthetic
-from geo.metrics.emerging import emerging_hotspots
+from geo.metrics.emerging import MONTHLY_PERMUTATIONS, emerging_hotspots
 from geo.metrics.hotspots import Hotspots
 from geo.metrics.proximity import BorderDistance, incidents_per_band, unit_proximity
 from geo.metrics.risk import RiskIndex
@@ -27,6 +27,7 @@ from geo.metrics.units import (
     in_period,
     monthly_by_province,
     monthly_by_unit,
+    trend_months,
     unit_summary,
 )
 
@@ -52,11 +53,23 @@ class UnitLayers:
 def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geometry,
                 bands: gpd.GeoDataFrame, period: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> UnitLayers:
     """Measure every district and tehsil over ``period`` (default: the last 12
-    months present in the data)."""
+    months present in the data).
+
+    Sparse data gives results, not errors: with no incident (in the period, or
+    inside the units) every unit has zero counts, ``"insufficient data"``
+    hotspot and emerging classes and a risk index from its border proximity
+    alone (README, "Sparse data").
+
+    Raises
+    ------
+    NoIncidentsError
+        When ``period`` is None and no incident is dated.
+    """
     start, end = period or default_period(incidents["date"])
     distances = BorderDistance.build(border, settings.equal_area_crs)
     chosen = in_period(incidents, start, end)  # dates parsed once for every measure below
     synthetic = has_synthetic(incidents)
+    months = trend_months(start, end)
     result = UnitLayers({}, {}, {"period": [start.date().isoformat(), end.date().isoformat()]})
     for layer, id_column, names, out_name in LEVELS:
         units = boundaries.load(layer, boundaries_dir=settings.boundaries_dir)
@@ -69,11 +82,13 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
         band_columns = [c for c in summary.columns if "_band_" in c]
         summary[band_columns] = summary[band_columns].fillna(0).astype("int64")
         ordered = units[[id_column]].merge(summary, on=id_column, how="left")
-        hotspots = Hotspots.compute(units, ordered["incidents"].to_numpy(dtype=float), id_column).table
+        hotspots = Hotspots.compute(units, ordered["incidents"].to_numpy(dtype=float), id_column,
+                                    permutations=settings.hotspot_permutations).table
         precise = (chosen["geo_precision"] == 1).groupby(chosen[id_column]).mean()
-        risk = RiskIndex.compute(summary, hotspots, id_column, settings.risk_weights, precise)
+        risk = RiskIndex.compute(summary, hotspots, id_column, settings.risk_weights, precise, months)
         result.parameters[out_name] = risk.parameters
-        emerging = emerging_hotspots(chosen, units, id_column, start, end)
+        emerging = emerging_hotspots(chosen, units, id_column, start, end,
+                                     permutations=min(MONTHLY_PERMUTATIONS, settings.hotspot_permutations))
         table = (units[[id_column, *names, "geometry"]]
                  .merge(summary, on=id_column)
                  .merge(hotspots.drop(columns=["neighbours"]), on=id_column)

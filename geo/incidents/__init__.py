@@ -22,7 +22,7 @@ from geo.geocode import Gazetteer, geocode
 from geo.incidents.csvtable import InputFileError, RawTable, read_csv_table
 from geo.incidents.geojson import LAT, LON, read_geojson_table
 from geo.incidents.normalise import check_coordinates, first_error
-from geo.incidents.readers import FORMATS, Normalised, detect_format, normalise_plain
+from geo.incidents.readers import FORMATS, Normalised, detect_format, normalise_plain, resolve_columns
 from geo.incidents.schema import INCIDENT_COLUMNS, REJECT_REASONS, Rejects, conform
 from geo.join import JoinLayers, join_incidents
 from geo.metrics.proximity import BorderDistance, add_border_distance
@@ -59,12 +59,32 @@ class IngestResult:
 
 
 def _read(path: Path, rejects: Rejects) -> RawTable:
+    """Read one input file (GeoJSON by its suffix, else delimited text).
+
+    Raises
+    ------
+    InputFileError
+        The path is missing, a directory, unreadable, empty or not a table.
+    """
     if path.suffix.lower() in (".geojson", ".json"):
         return read_geojson_table(path, rejects)
     return read_csv_table(path, rejects)
 
 
-def _normalise(raw: RawTable, path: Path, fmt: str, mapping: IncidentMapping) -> tuple[str, Normalised]:
+def _normalise(raw: RawTable, path: Path, fmt: str, mapping: IncidentMapping,
+               earliest_year: int = 1900) -> tuple[str, Normalised]:
+    """Canonical columns of one file in its detected (or given) format.
+
+    Parameters
+    ----------
+    earliest_year
+        ``Settings.earliest_year``: dates before it are implausible.
+
+    Raises
+    ------
+    InputFileError
+        A format's required column, or a column named in the mapping, is missing.
+    """
     chosen = detect_format(raw.columns) if fmt == "auto" else fmt
     if chosen in FORMATS:
         required, normaliser = FORMATS[chosen]
@@ -72,11 +92,12 @@ def _normalise(raw: RawTable, path: Path, fmt: str, mapping: IncidentMapping) ->
         if missing:
             msg = f"{path}: not a {chosen} file, missing the column(s) {', '.join(missing)}"
             raise InputFileError(msg)
-        return chosen, normaliser(raw)
-    columns = mapping.as_dict()
+        return chosen, normaliser(raw, earliest_year=earliest_year)
+    columns = resolve_columns(mapping.as_dict(), raw.columns, path)
     if LON in raw.columns:  # GeoJSON points: coordinates from the geometry
         columns = {"lon": LON, "lat": LAT, **columns}
-    return "csv", normalise_plain(raw, columns, mapping.source, mapping.synthetic)
+    return "csv", normalise_plain(raw, columns, mapping.source, mapping.synthetic,
+                                  earliest_year=earliest_year)
 
 
 class _Run:
@@ -157,7 +178,7 @@ def ingest(
         progress(f"reading {path.name}")
         before = len(run.rejects)
         raw = _read(path, run.rejects)
-        chosen, normalised = _normalise(raw, path, fmt, mapping)
+        chosen, normalised = _normalise(raw, path, fmt, mapping, earliest_year=settings.earliest_year)
         file_index = run.add_file(raw.frame, chosen, len(run.rejects) - before)
         frames.append(_checked(normalised, raw, file_index, study_area, run))
         accounts.append(FileAccount(str(path), chosen, raw.encoding, raw.rows_read))

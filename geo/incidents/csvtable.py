@@ -1,16 +1,20 @@
 """Read a delimited text file into strings, losing no row and knowing each row's line.
 
 Every data row comes back either in the table or in the rejects (malformed,
-empty, HXL tags), with the physical line it starts on. Encoding is UTF-8, or
-cp1252 when the file is not valid UTF-8 (recorded in ``encoding``).
+empty, HXL tags), with the physical line it starts on. Encoding is UTF-8 (with
+or without a byte-order mark), UTF-16 with a byte-order mark (Excel's "Unicode
+text"), else cp1252 (recorded in ``encoding``); anything else, or a binary file,
+is an :class:`InputFileError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +27,23 @@ from geo.incidents.schema import Rejects
 
 _NON_SPACE = re.compile(r"\S")
 
+# Signatures of binary files people mistake for tables (checked before decoding).
+_BINARY_SIGNATURES = (
+    (b"PK\x03\x04", "a zip archive (an .xlsx or .ods workbook?)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel/Office (.xls) file"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+# Arrow's first block; a record longer than a block needs a larger one (see _parse).
+_BLOCK_SIZE = 1 << 20
+_MAX_BLOCK_SIZE = (1 << 31) - 1  # ReadOptions.block_size is a 32-bit int
+
 
 class InputFileError(GeoError, ValueError):
-    """An input file cannot be read at all (missing, empty, not a table)."""
+    """An input file cannot be read at all (missing, empty, binary, not a table)."""
 
 
 @dataclasses.dataclass
@@ -34,12 +52,38 @@ class RawTable:
 
     frame: pd.DataFrame  # the file's own columns + input_file + line_no
     columns: list[str]
-    encoding: str
+    encoding: str  # "utf-8", "utf-16" or "cp1252"
     rows_read: int  # data rows in the file (accepted here + rejected here)
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:
-    """Text and the encoding that read it: UTF-8 (with or without BOM), else cp1252."""
+    """Text and the encoding that read it.
+
+    UTF-8 (with or without BOM), UTF-16 LE/BE with a BOM, else cp1252.
+
+    Raises
+    ------
+    InputFileError
+        The bytes are a known binary format, contain NUL bytes, or are text in
+        none of these encodings.
+    """
+    for signature, what in _BINARY_SIGNATURES:
+        if data.startswith(signature):
+            msg = f"{path} is {what}, not a text table; export it as CSV (UTF-8)"
+            raise InputFileError(msg)
+    if data.startswith(b"PAR1") and data.endswith(b"PAR1"):
+        msg = f"{path} is a Parquet file, not a text table"
+        raise InputFileError(msg)
+    if data.startswith(_UTF16_BOMS) and not data.startswith(b"\xff\xfe\x00\x00"):  # not UTF-32 LE
+        try:
+            text = data.decode("utf-16")  # the BOM tells the byte order and is dropped
+        except UnicodeDecodeError as exc:
+            msg = f"{path}: starts with a UTF-16 byte-order mark but is not valid UTF-16 ({exc.reason})"
+            raise InputFileError(msg) from exc
+        _refuse_nul(text, path)
+        return text, "utf-16"
+    # Text never holds NUL; UTF-16 without a BOM or a binary file does.
+    _refuse_nul(data, path)
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -47,7 +91,28 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as exc:
-        msg = f"{path}: neither UTF-8 nor cp1252 text ({exc.reason} at byte {exc.start})"
+        msg = f"{path}: neither UTF-8, UTF-16 (with BOM) nor cp1252 text ({exc.reason} at byte {exc.start})"
+        raise InputFileError(msg) from exc
+
+
+def _refuse_nul(content: bytes | str, path: Path) -> None:
+    if (b"\x00" if isinstance(content, bytes) else "\x00") in content:
+        msg = (f"{path} contains NUL bytes: a binary file, or UTF-16 text without a byte-order mark, "
+               "not a text table")
+        raise InputFileError(msg)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or an :class:`InputFileError` naming it (missing,
+    a directory, unreadable)."""
+    path = Path(path)
+    if path.is_dir():  # say so plainly, whatever the OS's own words are
+        msg = f"cannot read {path}: it is a directory, not a file"
+        raise InputFileError(msg)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        msg = f"cannot read {path}: {exc.strerror or exc}"
         raise InputFileError(msg) from exc
 
 
@@ -55,20 +120,29 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
     """Read ``path`` as CSV with a header row; all values stay strings.
 
     Rows with the wrong number of fields, empty rows and a row of HXL
-    ``#tags`` right under the header go to ``rejects``.
+    ``#tags`` right under the header go to ``rejects``. A header with no data
+    rows gives an empty table (0 rows read).
+
+    Raises
+    ------
+    InputFileError
+        The file is missing, unreadable, empty, binary, in an unknown encoding,
+        or its header is unusable.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        msg = f"cannot read {path}: {exc.strerror or exc}"
-        raise InputFileError(msg) from exc
+    data = read_bytes(path)
     text, encoding = decode(data, path)
     if _NON_SPACE.search(text) is None:
         msg = f"{path} is empty"
         raise InputFileError(msg)
     # The header is on the first line(s): parse only the start of the text.
-    header = next(csv.reader(io.StringIO(text[: 1 << 20], newline="")))
+    delimiter = _delimiter(text[: 1 << 16])
+    try:
+        with _no_csv_field_limit():
+            header = next(csv.reader(io.StringIO(text[: 1 << 20], newline=""), delimiter=delimiter))
+    except (csv.Error, StopIteration) as exc:
+        msg = f"{path}: cannot read the header row ({exc})"
+        raise InputFileError(msg) from exc
     columns = [c.strip() for c in header]
     if len(set(columns)) != len(columns) or not all(columns):
         msg = f"{path}: the header has empty or repeated column names: {header}"
@@ -76,16 +150,18 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
 
     # Arrow reads UTF-8: hand it the file's own bytes when they are that already.
     payload = data if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf") else text.encode("utf-8")
-    table, bad = _parse(payload, columns, path, threads=True)
+    if not payload.endswith((b"\n", b"\r")):  # Arrow cannot skip a header that has no line end
+        payload += b"\n"
+    table, bad, block_size = _parse(payload, columns, path, delimiter, threads=True)
     if bad:  # Arrow numbers bad rows only when it reads on one thread
-        table, bad = _parse(payload, columns, path, threads=False)
+        table, bad, _ = _parse(payload, columns, path, delimiter, threads=False, block_size=block_size)
     frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
 
     # Record numbers (header = 1) of the good rows, then their physical lines.
     bad_numbers = np.array(sorted(n for n, _ in bad), dtype=np.int64)  # record numbers, header = 1
     all_numbers = np.arange(2, len(frame) + len(bad) + 2, dtype=np.int64)
     good_numbers = np.setdiff1d(all_numbers, bad_numbers, assume_unique=True)
-    to_line = _record_start_lines(text, payload, len(frame) + len(bad) + 1)
+    to_line = _record_start_lines(text, payload, len(frame) + len(bad) + 1, delimiter)
     frame["input_file"] = path.name
     frame["line_no"] = to_line[good_numbers - 1] if to_line is not None else good_numbers
     if bad:
@@ -118,31 +194,64 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
     return RawTable(frame=kept, columns=columns, encoding=encoding, rows_read=len(frame) + len(bad))
 
 
-def _parse(payload: bytes, columns: list[str], path: Path, threads: bool) -> tuple[pa.Table, list[tuple[int, str]]]:
+def _delimiter(start: str) -> str:
+    """Comma, unless the header line has none but tabs (Excel's "Unicode text")
+    or semicolons (CSV saved with a decimal-comma locale)."""
+    first_line = start.splitlines()[0] if start else ""
+    if "," in first_line:
+        return ","
+    for candidate in ("\t", ";"):
+        if candidate in first_line:
+            return candidate
+    return ","
+
+
+def _parse(payload: bytes, columns: list[str], path: Path, delimiter: str, threads: bool,
+           block_size: int = _BLOCK_SIZE) -> tuple[pa.Table, list[tuple[int, str]], int]:
     """Parse with Arrow; rows with the wrong number of fields are set aside with
-    their record number (header = 1) and text."""
-    bad: list[tuple[int, str]] = []
+    their record number (header = 1) and text. Returns the block size that worked."""
+    while True:
+        bad: list[tuple[int, str]] = []
 
-    def on_bad_row(row: pacsv.InvalidRow) -> str:
-        bad.append((row.number, row.text))
-        return "skip"
+        def on_bad_row(row: pacsv.InvalidRow, bad: list[tuple[int, str]] = bad) -> str:
+            bad.append((row.number, row.text))
+            return "skip"
 
+        try:
+            table = pacsv.read_csv(
+                io.BytesIO(payload),
+                read_options=pacsv.ReadOptions(use_threads=threads, column_names=columns, skip_rows=1,
+                                               block_size=block_size),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                                 ignore_empty_lines=False,
+                                                 invalid_row_handler=on_bad_row),
+                convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns},
+                                                     strings_can_be_null=False,
+                                                     quoted_strings_can_be_null=False),
+            )
+        except pa.ArrowInvalid as exc:
+            # A record (or the header) longer than a block: retry with larger blocks
+            # until one holds the whole file; the common case keeps 1 MB blocks.
+            if "block" in str(exc) and block_size < min(len(payload), _MAX_BLOCK_SIZE):
+                block_size = min(block_size * 4, len(payload) + 1, _MAX_BLOCK_SIZE)
+                continue
+            msg = f"{path} is not a readable CSV table: {exc}"
+            raise InputFileError(msg) from exc
+        return table, bad, block_size
+
+
+@contextlib.contextmanager
+def _no_csv_field_limit() -> Iterator[None]:
+    """Let the csv module read fields of any length (its default limit is 128 kB)."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(_MAX_BLOCK_SIZE)
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(payload),
-            read_options=pacsv.ReadOptions(use_threads=threads, column_names=columns, skip_rows=1),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
-                                             invalid_row_handler=on_bad_row),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
-    except pa.ArrowInvalid as exc:
-        msg = f"{path} is not a readable CSV table: {exc}"
-        raise InputFileError(msg) from exc
-    return table, bad
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
-def _record_start_lines(text: str, payload: bytes, n_records: int) -> np.ndarray | None:
+def _record_start_lines(text: str, payload: bytes, n_records: int, delimiter: str = ",") -> np.ndarray | None:
     """Physical start line of each record (index 0 = header), or None when every
     record is one line (the common, fast case)."""
     # Lines end at \r\n, \n or a lone \r, as for Arrow's parser and the csv module.
@@ -156,9 +265,14 @@ def _record_start_lines(text: str, payload: bytes, n_records: int) -> np.ndarray
     if physical_lines == n_records:
         return None
     starts = []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    previous_end = 0
-    for _ in reader:
-        starts.append(previous_end + 1)
-        previous_end = reader.line_num
-    return np.asarray(starts, dtype=np.int64)
+    with _no_csv_field_limit():
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        previous_end = 0
+        for _ in reader:
+            starts.append(previous_end + 1)
+            previous_end = reader.line_num
+    # Should the csv module ever split records unlike Arrow, number the rest on
+    # from the last line rather than fail.
+    while len(starts) < n_records:
+        starts.append(starts[-1] + 1 if starts else 1)
+    return np.asarray(starts[:n_records], dtype=np.int64)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from geo.config import INCIDENT_FIELDS
-from geo.incidents.csvtable import RawTable
+from geo.incidents.csvtable import InputFileError, RawTable
 from geo.incidents.normalise import dates_from_parts, parse_coordinate, parse_count, parse_dates
 from geo.incidents.schema import DATE_PRECISIONS, TARGET_CATEGORIES
 
@@ -84,7 +85,7 @@ _ACLED_INTER_TARGET = {"1": "security_forces", "2": "militants", "3": "militants
                        "5": "civilians", "6": "civilians", "7": "civilians", "8": "security_forces"}
 
 
-def normalise_acled(raw: RawTable) -> Normalised:
+def normalise_acled(raw: RawTable, earliest_year: int = 1900) -> Normalised:
     """ACLED export → canonical columns.
 
     ACLED reports one ``fatalities`` figure, not split by victim: it becomes
@@ -93,8 +94,9 @@ def normalise_acled(raw: RawTable) -> Normalised:
     """
     problems: dict[str, np.ndarray] = {}
     details: dict[str, pd.Series] = {}
-    dates, bad_date = parse_dates(_text(raw, "event_date"))
+    dates, bad_date, implausible = parse_dates(_text(raw, "event_date"), earliest_year)
     _flag(raw, problems, details, "unparseable_date", bad_date, "event_date")
+    _flag(raw, problems, details, "implausible_date", implausible, "event_date")
     lat, lon = _coordinates(raw, "latitude", "longitude", problems, details)
     (killed,) = _counts(raw, ["fatalities"], problems, details)
     geo_precision, _ = parse_count(_text(raw, "geo_precision"))
@@ -132,7 +134,7 @@ _UCDP_GEO_PRECISION = {"1": 1, "2": 1, "3": 2, "4": 3, "5": 3, "6": 3, "7": 3}
 _UCDP_VIOLENCE = {"1": "state-based conflict", "2": "non-state conflict", "3": "one-sided violence"}
 
 
-def normalise_ucdp(raw: RawTable) -> Normalised:
+def normalise_ucdp(raw: RawTable, earliest_year: int = 1900) -> Normalised:
     """UCDP GED → canonical columns.
 
     ``best`` is ``killed``; ``deaths_civilians`` the civilians. Where one side is
@@ -142,8 +144,9 @@ def normalise_ucdp(raw: RawTable) -> Normalised:
     """
     problems: dict[str, np.ndarray] = {}
     details: dict[str, pd.Series] = {}
-    dates, bad_date = parse_dates(_text(raw, "date_start"))
+    dates, bad_date, implausible = parse_dates(_text(raw, "date_start"), earliest_year)
     _flag(raw, problems, details, "unparseable_date", bad_date, "date_start")
+    _flag(raw, problems, details, "implausible_date", implausible, "date_start")
     lat, lon = _coordinates(raw, "latitude", "longitude", problems, details)
     best, deaths_a, deaths_b, civilians = _counts(raw, ["best", "deaths_a", "deaths_b", "deaths_civilians"], problems, details)
     side_a, side_b = _text(raw, "side_a").fillna(""), _text(raw, "side_b").fillna("")
@@ -194,7 +197,7 @@ _GTD_TARGETS = {
 }
 
 
-def normalise_gtd(raw: RawTable) -> Normalised:
+def normalise_gtd(raw: RawTable, earliest_year: int = 1900) -> Normalised:
     """GTD → canonical columns.
 
     ``nkill`` is ``killed``, ``nkillter`` (perpetrators killed) the militants;
@@ -203,9 +206,12 @@ def normalise_gtd(raw: RawTable) -> Normalised:
     """
     problems: dict[str, np.ndarray] = {}
     details: dict[str, pd.Series] = {}
-    dates, precision, bad_date = dates_from_parts(_text(raw, "iyear"), _text(raw, "imonth"), _text(raw, "iday"))
+    dates, precision, bad_date, implausible = dates_from_parts(
+        _text(raw, "iyear"), _text(raw, "imonth"), _text(raw, "iday"), earliest_year)
     for part in ("iyear", "imonth", "iday"):
         _flag(raw, problems, details, "unparseable_date", bad_date, part)
+    for part in ("iyear", "imonth", "iday"):
+        _flag(raw, problems, details, "implausible_date", implausible, part)
     lat, lon = _coordinates(raw, "latitude", "longitude", problems, details)
     killed, perpetrators, wounded = _counts(raw, ["nkill", "nkillter", "nwound"], problems, details)
     target = _text(raw, "targtype1_txt").map(_GTD_TARGETS, na_action="ignore").fillna("unknown")
@@ -238,16 +244,19 @@ PLAIN_FIELDS = INCIDENT_FIELDS
 _COUNT_FIELDS = ("killed", "killed_civilians", "killed_security", "killed_militants", "injured")
 
 
-def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str, synthetic: bool = False) -> Normalised:
+def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str, synthetic: bool = False,
+                    earliest_year: int = 1900) -> Normalised:
     """A CSV (or GeoJSON properties) table whose columns are named in ``mapping``
     (canonical field → source column); unmapped fields are read from columns
     with the canonical name, if any. A ``source`` column overrides ``source``
-    and a ``synthetic`` column (true/1/yes) marks synthetic rows."""
+    and a ``synthetic`` column (true/1/yes) marks synthetic rows. Dates after
+    today or before ``earliest_year`` are implausible."""
     problems: dict[str, np.ndarray] = {}
     details: dict[str, pd.Series] = {}
     column = {field: mapping.get(field, field) for field in PLAIN_FIELDS}
-    dates, bad_date = parse_dates(_text(raw, column["date"]))
+    dates, bad_date, implausible = parse_dates(_text(raw, column["date"]), earliest_year)
     _flag(raw, problems, details, "unparseable_date", bad_date, column["date"])
+    _flag(raw, problems, details, "implausible_date", implausible, column["date"])
     lat, lon = _coordinates(raw, column["lat"], column["lon"], problems, details)
     counts = dict(zip(_COUNT_FIELDS, _counts(raw, [column[f] for f in _COUNT_FIELDS], problems, details), strict=True))
     geo_precision, bad_precision = parse_count(_text(raw, column["geo_precision"]))
@@ -277,7 +286,34 @@ def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str, synthet
     return Normalised(frame, problems, details)
 
 
-FORMATS: dict[str, tuple[set[str], Callable[[RawTable], Normalised]]] = {
+# Each normaliser takes the raw table and, by keyword, ``earliest_year``.
+def resolve_columns(mapping: dict[str, str], header: list[str], path: Path) -> dict[str, str]:
+    """``mapping`` (canonical field → source column) with each column as the
+    header spells it, matched ignoring case and surrounding spaces.
+
+    Raises
+    ------
+    InputFileError
+        A mapped column is not in the header (or matches several columns):
+        otherwise every row would be rejected for the empty field.
+    """
+    folded: dict[str, list[str]] = {}
+    for column in header:
+        folded.setdefault(column.strip().casefold(), []).append(column)
+    resolved = {}
+    for field, name in mapping.items():
+        matches = [name] if name in header else folded.get(name.strip().casefold(), [])
+        if len(matches) != 1:
+            problem = f"matches several columns ({', '.join(matches)})" if matches else "is not in the header"
+            shown = ", ".join(c for c in header if not c.startswith("__"))
+            msg = (f"{path}: column {name!r} (mapped to {field} in [incidents.columns]) {problem}; "
+                   f"the header has: {shown[:300]}")
+            raise InputFileError(msg)
+        resolved[field] = matches[0]
+    return resolved
+
+
+FORMATS: dict[str, tuple[set[str], Callable[..., Normalised]]] = {
     "acled": (ACLED_REQUIRED, normalise_acled),
     "ucdp": (UCDP_REQUIRED, normalise_ucdp),
     "gtd": (GTD_REQUIRED, normalise_gtd),

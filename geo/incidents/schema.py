@@ -47,9 +47,11 @@ DATE_PRECISIONS = ("day", "week", "month", "year")
 # Reasons a row can be rejected, with what they mean (documented in the README).
 REJECT_REASONS: dict[str, str] = {
     "empty_row": "the row has no values",
-    "malformed_row": "the row has more or fewer fields than the header",
+    "malformed_row": "the row has more or fewer fields than the header (or a GeoJSON feature that is not "
+                     "an object with a Point geometry and an object of properties)",
     "hxl_tag_row": "a row of #hashtag (HXL) tags under the header, not an incident",
     "unparseable_date": "no valid date could be read",
+    "implausible_date": "a date after today or before the earliest year (settings: earliest_year)",
     "bad_number": "a count or coordinate is not a number (or is negative)",
     "coordinates_out_of_range": "latitude outside ±90 or longitude outside ±180",
     "zero_coordinates": "latitude and longitude are both 0",

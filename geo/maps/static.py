@@ -7,6 +7,7 @@ the attribution and, for synthetic data, a SYNTHETIC DATA label.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +21,7 @@ from geo.maps.content import BORDER_COLOUR, OTHER_TYPE_COLOUR, RISK_CLASS_COLOUR
 
 TOP_INCIDENTS = 25
 DPI = 110
+ATTRIBUTION_WRAP_CHARS = 230  # about the figure's width at 6.5 pt
 
 
 def overview_figure(content: MapContent, top_incidents: int = TOP_INCIDENTS) -> Figure:
@@ -65,8 +67,11 @@ def _draw_overview(content: MapContent, top_incidents: int) -> Figure:
                               label=f"{len(top)} deadliest incidents (size: killed)"))
     figure.legend(handles=handles, loc="center left", bbox_to_anchor=(0.71, 0.5), fontsize=9, title="Risk class",
                   title_fontsize=10, frameon=False)
-    figure.text(0.02, 0.05, "Data: " + str(content.run.get("attribution", "")), fontsize=6.5, wrap=True,
-                color="#333333", va="top")
+    # Wrapped here, not by matplotlib: its wrapping measures "$…$" as mathtext
+    # even with parse_math off.
+    attribution = textwrap.fill("Data: " + str(content.run.get("attribution", "")), ATTRIBUTION_WRAP_CHARS,
+                                break_long_words=True, break_on_hyphens=False)
+    figure.text(0.02, 0.05, attribution, fontsize=6.5, color="#333333", va="top")
     if content.synthetic:
         figure.text(0.5, 0.89, "SYNTHETIC DATA: includes records made by geo's generator, not real events",
                     ha="center", fontsize=11, color="white", weight="bold",

@@ -79,6 +79,9 @@ def density_surface(
         Equal-area projected CRS (metres) in which the grid is regular.
     weights
         Weight of each point (e.g. killed); 1 when None.
+
+    Points outside the grid (or with NaN coordinates or weight) add nothing;
+    with no point left the surface is all 0, on the same grid.
     """
     weights_kernel = kernel_weights(kernel, bandwidth_km, cell_km)
     pad_cells = weights_kernel.shape[0] // 2

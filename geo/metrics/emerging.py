@@ -9,6 +9,13 @@ Analysis (for hot spots; a unit never hot is "no pattern detected").
 - oscillating: hot in the last month and cold in some earlier month
 - sporadic: hot in the last month, on and off before
 - historical: not hot in the last month but hot in at least 90 % of the months
+
+Sparse data: a month whose counts cannot support Gi* (no variance, too few
+incidents or units with incidents; see
+:func:`geo.metrics.hotspots.insufficient_reason`) counts as neither hot nor
+cold, with a z-score of 0 in the trend. A period shorter than ``MIN_MONTHS``
+is "not enough months"; one in which no month can be tested is "insufficient
+data".
 """
 
 from __future__ import annotations
@@ -17,12 +24,20 @@ import numpy as np
 import pandas as pd
 import pymannkendall
 
-from geo.metrics.hotspots import Hotspots
+from geo.metrics.hotspots import INSUFFICIENT_DATA, Hotspots, insufficient_reason
 from geo.metrics.units import parse_dates
 
 MIN_MONTHS = 6
 MONTHLY_PERMUTATIONS = 999
 TREND_ALPHA = 0.05
+NOT_ENOUGH_MONTHS = "not enough months"
+NO_PATTERN = "no pattern detected"
+EMERGING_CLASSES = (
+    "new hot spot", "intensifying hot spot", "persistent hot spot", "diminishing hot spot",
+    "consecutive hot spot", "oscillating hot spot", "sporadic hot spot", "historical hot spot",
+    NO_PATTERN, NOT_ENOUGH_MONTHS, INSUFFICIENT_DATA,
+)
+MK_TRENDS = ("increasing", "decreasing", "no trend")
 
 
 def classify(hot: np.ndarray, cold: np.ndarray, trend: str) -> str:
@@ -30,7 +45,7 @@ def classify(hot: np.ndarray, cold: np.ndarray, trend: str) -> str:
     n = len(hot)
     share = hot.sum() / n
     if not hot[-1]:
-        return "historical hot spot" if share >= 0.9 else "no pattern detected"
+        return "historical hot spot" if share >= 0.9 else NO_PATTERN
     if not hot[:-1].any():
         return "new hot spot"
     if share >= 0.9:
@@ -44,23 +59,43 @@ def classify(hot: np.ndarray, cold: np.ndarray, trend: str) -> str:
     return "sporadic hot spot"
 
 
+def monthly_counts(incidents: pd.DataFrame, ids: np.ndarray, id_column: str, months: pd.PeriodIndex) -> np.ndarray:
+    """(units, months) incident counts; incidents without a unit or outside the months are left out."""
+    month = parse_dates(incidents["date"]).dt.to_period("M")
+    frame = pd.DataFrame({"unit": incidents[id_column].to_numpy(), "month": month.to_numpy()})
+    frame = frame[frame["unit"].notna() & frame["month"].notna()]
+    counts = frame.groupby(["unit", "month"]).size()
+    table = counts.unstack(fill_value=0) if len(counts) else pd.DataFrame()
+    return table.reindex(index=ids, columns=months, fill_value=0).to_numpy(dtype=float)
+
+
 def emerging_hotspots(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
-                      start: pd.Timestamp, end: pd.Timestamp, seed: int = 12345) -> pd.DataFrame:
-    """Per unit: ``emerging_class``, ``mk_trend``, ``mk_p`` and ``hot_months``
-    over the months of the period ("not enough months" below ``MIN_MONTHS``)."""
+                      start: pd.Timestamp, end: pd.Timestamp, seed: int = 12345,
+                      permutations: int = MONTHLY_PERMUTATIONS) -> pd.DataFrame:
+    """Per unit: ``emerging_class`` (one of ``EMERGING_CLASSES``), ``mk_trend``,
+    ``mk_p`` and ``hot_months`` over the months of the period.
+
+    "not enough months" below ``MIN_MONTHS``; "insufficient data" when no month
+    of the period has counts that can support Gi* (then ``mk_trend`` is
+    "no trend", ``mk_p`` NaN and ``hot_months`` 0, as for "not enough months").
+    """
     months = pd.period_range(start, end, freq="M")
     ids = units[id_column].to_numpy()
-    if len(months) < MIN_MONTHS:
-        return pd.DataFrame({id_column: ids, "emerging_class": "not enough months", "mk_trend": "no trend",
+
+    def uniform(label: str) -> pd.DataFrame:
+        return pd.DataFrame({id_column: ids, "emerging_class": label, "mk_trend": "no trend",
                              "mk_p": np.nan, "hot_months": 0})
-    dates = parse_dates(incidents["date"]).dt.to_period("M")
-    counts = (pd.crosstab(incidents[id_column], dates)
-              .reindex(index=ids, columns=months, fill_value=0).to_numpy(dtype=float))
-    z = np.zeros(counts.shape)
+
+    if len(months) < MIN_MONTHS:
+        return uniform(NOT_ENOUGH_MONTHS)
+    counts = monthly_counts(incidents, ids, id_column, months)
+    testable = [not insufficient_reason(counts[:, t]) for t in range(len(months))]
+    if not any(testable):
+        return uniform(INSUFFICIENT_DATA)
+    z = np.zeros(counts.shape)  # untested months: z 0, neither hot nor cold
     bins = np.zeros(counts.shape, dtype=np.int64)
-    for t in range(len(months)):
-        table = Hotspots.compute(units, counts[:, t], id_column, permutations=MONTHLY_PERMUTATIONS,
-                                 seed=seed + t).table
+    for t in np.flatnonzero(testable):
+        table = Hotspots.compute(units, counts[:, t], id_column, permutations=permutations, seed=seed + int(t)).table
         z[:, t], bins[:, t] = table["gi_z"].to_numpy(), table["gi_bin"].to_numpy()
     rows = []
     for k, unit in enumerate(ids):

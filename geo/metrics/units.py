@@ -2,8 +2,13 @@
 
 Counts cover a period (by default the last 12 months present in the data).
 Units with no incident are kept, with zeros. Rates are per 1,000 km² of the
-unit's geodesic area. The trend compares the last 3 months of the period with
-the 9 before, per month, and keeps the counts behind it.
+unit's geodesic area. The trend compares the monthly rate of the last 3 months
+of the period with that of the months before (9 in a 12-month period), and
+keeps the counts behind it.
+
+Every function here accepts an empty incident table (no incident, none in the
+period, none inside a unit) and returns zeros, not an error; only choosing a
+period from the data needs at least one dated incident.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ import shapely
 from esda.smoothing import Empirical_Bayes
 from pyproj import Transformer
 
+from geo._errors import NoIncidentsError
+
 COUNT_COLUMNS = ("killed", "killed_civilians", "killed_security", "killed_militants", "injured")
+RECENT_MONTHS = 3
 
 
 def parse_dates(dates: pd.Series) -> pd.Series:
@@ -23,11 +31,17 @@ def parse_dates(dates: pd.Series) -> pd.Series:
 
 
 def default_period(dates: pd.Series, months: int = 12) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The last ``months`` whole months that end with the latest incident's month."""
+    """The last ``months`` whole months that end with the latest incident's month.
+
+    Raises
+    ------
+    NoIncidentsError
+        When no incident has a date (nothing to anchor the period on).
+    """
     latest = parse_dates(dates).max()
     if pd.isna(latest):
-        msg = "no dated incidents"
-        raise ValueError(msg)
+        msg = "no dated incidents, so no period to measure: give --start and --end"
+        raise NoIncidentsError(msg)
     end = latest.to_period("M").to_timestamp(how="end").normalize()
     start = (latest.to_period("M") - (months - 1)).to_timestamp(how="start")
     return start, end
@@ -36,11 +50,22 @@ def default_period(dates: pd.Series, months: int = 12) -> tuple[pd.Timestamp, pd
 def resolve_period(dates: pd.Series, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
                    months: int = 12) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The period measured: ``start``/``end`` where given; a missing end is the
-    end of the latest month in the data, a missing start ``months`` before the end."""
+    end of the latest month in the data, a missing start ``months`` before the end.
+
+    Raises
+    ------
+    NoIncidentsError
+        When the period has to be derived from the data and no incident is
+        dated, or when ``start`` falls after the latest incident's month.
+    """
     if start is None and end is None:
         return default_period(dates, months)
     if end is None:
         end = default_period(dates, months)[1]
+        if start is not None and pd.Timestamp(start) > end:
+            msg = (f"no dated incidents on or after --start {pd.Timestamp(start).date()} "
+                   f"(the data end in {end:%Y-%m}): give --end too")
+            raise NoIncidentsError(msg)
     if start is None:
         start = (pd.Timestamp(end).to_period("M") - (months - 1)).to_timestamp(how="start")
     return pd.Timestamp(start), pd.Timestamp(end)
@@ -49,9 +74,30 @@ def resolve_period(dates: pd.Series, start: pd.Timestamp | None = None, end: pd.
 def in_period(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """The incidents dated within [start, end], with their dates parsed in ``_date``."""
     dates = parse_dates(incidents["date"])
-    chosen = incidents[((dates >= start) & (dates <= end)).to_numpy()].copy()
-    chosen["_date"] = dates[chosen.index]
+    inside = ((dates >= start) & (dates <= end)).to_numpy()
+    chosen = incidents[inside].copy()
+    chosen["_date"] = dates[inside].to_numpy()
     return chosen
+
+
+def trend_months(start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, int]:
+    """Months (calendar months touched by the period) in the recent part of the
+    trend (the last 3, or fewer in a shorter period) and in its base (the rest:
+    9 in a 12-month period, 0 when the period has 3 months or fewer)."""
+    n = len(pd.period_range(start, end, freq="M"))
+    recent = min(RECENT_MONTHS, n)
+    return recent, n - recent
+
+
+def empirical_bayes(counts: np.ndarray, areas_1000_km2: np.ndarray) -> np.ndarray:
+    """Empirical-Bayes rates per 1,000 km² (esda); all 0 when there are no events
+    at all (the overall rate is 0, esda would divide 0 by 0)."""
+    counts = np.asarray(counts, dtype=float)
+    if len(counts) == 0 or counts.sum() == 0:
+        return np.zeros(len(counts))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smoothed = Empirical_Bayes(counts.reshape(-1, 1), np.asarray(areas_1000_km2, dtype=float).reshape(-1, 1)).r
+    return np.asarray(smoothed, dtype=float).ravel()
 
 
 def unit_summary(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
@@ -59,7 +105,10 @@ def unit_summary(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
     """Counts, rates per 1,000 km² and the 3-against-9-month trend per unit.
 
     ``units`` needs ``id_column`` and ``area_km2``; incidents need ``date``,
-    ``id_column`` and the count columns.
+    ``id_column`` and the count columns. ``incidents_prev_9m`` counts the months
+    before the last 3 (see :func:`trend_months`); ``trend_ratio`` is the ratio
+    of the two monthly rates, NaN where there is no base (no incident in the
+    months before, or no months before: a period of 3 months or fewer).
     """
     chosen = in_period(incidents, start, end)
     chosen = chosen[chosen[id_column].notna()]
@@ -67,7 +116,7 @@ def unit_summary(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
     table = pd.DataFrame({"incidents": grouped.size()})
     for column in COUNT_COLUMNS:
         table[column] = grouped[column].sum(min_count=1).fillna(0).astype("int64")
-    split = pd.Timestamp(end).to_period("M") - 2  # first of the last 3 months
+    split = pd.Timestamp(end).to_period("M") - (RECENT_MONTHS - 1)  # first of the last 3 months
     recent = chosen["_date"] >= split.to_timestamp(how="start")
     table["incidents_last_3m"] = chosen[recent].groupby(id_column, observed=True).size()
     table["incidents_prev_9m"] = chosen[~recent].groupby(id_column, observed=True).size()
@@ -81,13 +130,11 @@ def unit_summary(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
     # Empirical-Bayes rates (esda): small or empty units are pulled towards the
     # overall rate instead of swinging to 0 or to extremes.
     for count, column in (("incidents", "eb_incidents_per_1000_km2"), ("killed", "eb_killed_per_1000_km2")):
-        smoothed = Empirical_Bayes(out[count].to_numpy(dtype=float).reshape(-1, 1),
-                                   (out["area_km2"].to_numpy(dtype=float) / 1000.0).reshape(-1, 1)).r
-        out[column] = np.round(np.asarray(smoothed, dtype=float).ravel(), 4)
-    monthly_recent = out["incidents_last_3m"] / 3.0
-    monthly_before = out["incidents_prev_9m"] / 9.0
-    out["trend_ratio"] = np.where(monthly_before > 0, (monthly_recent / monthly_before.where(monthly_before > 0)).round(3),
-                                  np.nan)
+        out[column] = np.round(empirical_bayes(out[count].to_numpy(), out["area_km2"].to_numpy() / 1000.0), 4)
+    recent_months, base_months = trend_months(start, end)
+    monthly_recent = out["incidents_last_3m"] / recent_months
+    monthly_before = out["incidents_prev_9m"] / base_months if base_months else out["incidents_prev_9m"] * np.nan
+    out["trend_ratio"] = (monthly_recent / monthly_before.where(monthly_before > 0)).round(3)
     return out.sort_values(id_column, ignore_index=True)
 
 
@@ -107,10 +154,10 @@ def diffusion(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str, star
     to_grid = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     cell = DIFFUSION_CELL_KM * 1000.0
     chosen = in_period(incidents, start, end)
-    chosen = chosen[chosen["lon"].notna()]
+    chosen = chosen[chosen["lon"].notna() & chosen["lat"].notna()]
     x, y = to_grid.transform(chosen["lon"].to_numpy(dtype=float), chosen["lat"].to_numpy(dtype=float))
-    keys, counts = np.unique(np.column_stack([np.floor(np.asarray(x) / cell), np.floor(np.asarray(y) / cell)]),
-                             axis=0, return_counts=True)
+    cells = np.column_stack([np.floor(np.asarray(x, dtype=float) / cell), np.floor(np.asarray(y, dtype=float) / cell)])
+    keys, counts = np.unique(cells.reshape(-1, 2), axis=0, return_counts=True)
     years = max((end - start).days + 1, 1) / 365.25
     busy = {tuple(k) for k, c in zip(keys.astype(np.int64), counts, strict=True)
             if c / years >= DIFFUSION_EVENTS_PER_YEAR}
@@ -149,10 +196,15 @@ def monthly_by_unit(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str
 
 def monthly_by_province(incidents: pd.DataFrame) -> pd.DataFrame:
     """Killed per province and month, by victim category, as monthly security
-    reports publish them (months with no incident in a province are 0)."""
+    reports publish them (months with no incident in a province are 0; no rows
+    when no dated incident lies in a province)."""
     frame = incidents[incidents["province"].notna()].copy()
     frame["month"] = parse_dates(frame["date"]).dt.to_period("M").astype("string")
     frame = frame[frame["month"].notna()]
+    if frame.empty:
+        return pd.DataFrame({"province": pd.Series(dtype="string"), "month": pd.Series(dtype="string"),
+                             "incidents": pd.Series(dtype="int64"),
+                             **{column: pd.Series(dtype="int64") for column in COUNT_COLUMNS}})
     grouped = frame.groupby(["province", "month"], observed=True)
     table = pd.DataFrame({"incidents": grouped.size()})
     for column in COUNT_COLUMNS:
