@@ -51,17 +51,21 @@ class IncidentMapping:
         [incidents]
         source = "PICSS monthly report"
         synthetic = false
+        date_format = "%d/%m/%Y"   # optional: how the dates are written
         [incidents.columns]
-        date = "Date"
+        date = "Date"              # or ["Year", "Month", "Day"]
         place = "Location"
         killed = "Total killed"
+
+    ``date_format`` applies to the date columns of every input file of the run.
     """
 
     source: str = "custom"
-    columns: tuple[tuple[str, str], ...] = ()
+    columns: tuple[tuple[str, str | tuple[str, str, str]], ...] = ()
     synthetic: bool = False
+    date_format: str | None = None
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | tuple[str, str, str]]:
         return dict(self.columns)
 
 
@@ -69,11 +73,15 @@ def _incident_mapping(table: object, path: Path) -> IncidentMapping:
     if not isinstance(table, dict):
         msg = f"[incidents] in {path} must be a table, got {_shown(table)}"
         raise SettingsError(msg)
-    unknown = sorted(set(table) - {"source", "synthetic", "columns"})
+    unknown = sorted(set(table) - {"source", "synthetic", "date_format", "columns"})
     if unknown:
-        msg = f"[incidents] in {path} takes source, synthetic and a [incidents.columns] table; got {unknown}"
+        msg = (f"[incidents] in {path} takes source, synthetic, date_format and a [incidents.columns] table; "
+               f"got {unknown}")
         raise SettingsError(msg)
     source, synthetic = table.get("source", "custom"), table.get("synthetic", False)
+    date_format = table.get("date_format")
+    if date_format is not None:
+        check_date_format(date_format, f"setting incidents.date_format in {path}")
     columns = table.get("columns", {})
     if not isinstance(source, str) or not source.strip():
         msg = f"setting incidents.source in {path} must be str (a source name), got {_shown(source)}"
@@ -88,12 +96,35 @@ def _incident_mapping(table: object, path: Path) -> IncidentMapping:
     if bad:
         msg = f"[incidents.columns] in {path}: unknown field(s) {', '.join(bad)}; fields: {', '.join(INCIDENT_FIELDS)}"
         raise SettingsError(msg)
+    resolved: dict[str, str | tuple[str, str, str]] = {}
     for field, column in columns.items():
-        if not isinstance(column, str) or not column.strip():
-            msg = (f"setting incidents.columns.{field} in {path} must be str (a column name), "
-                   f"got {_shown(column)}")
+        named = isinstance(column, str) and column.strip()
+        parts = (field == "date" and isinstance(column, list) and len(column) == 3
+                 and all(isinstance(c, str) and c.strip() for c in column))
+        if not (named or parts):
+            expected = ('str (a column name) or a list of three column names: ["Year", "Month", "Day"]'
+                        if field == "date" else "str (a column name)")
+            msg = f"setting incidents.columns.{field} in {path} must be {expected}, got {_shown(column)}"
             raise SettingsError(msg)
-    return IncidentMapping(source=source, columns=tuple(sorted(columns.items())), synthetic=synthetic)
+        resolved[field] = tuple(column) if parts else column
+    return IncidentMapping(source=source, columns=tuple(sorted(resolved.items())), synthetic=synthetic,
+                           date_format=date_format)
+
+
+def check_date_format(date_format: object, where: str) -> str:
+    """``date_format`` if it is a usable strptime-style format, else a
+    SettingsError that says ``where`` it came from."""
+    from geo.incidents.normalise import DateFormatError, date_format_pattern  # incidents import config
+
+    if not isinstance(date_format, str):
+        msg = f"{where} must be str (e.g. \"%d/%m/%Y\"), got {_shown(date_format)}"
+        raise SettingsError(msg)
+    try:
+        date_format_pattern(date_format)
+    except DateFormatError as exc:
+        msg = f"{where}: {exc}"
+        raise SettingsError(msg) from exc
+    return date_format
 
 
 def _shown(value: object) -> str:
@@ -172,6 +203,10 @@ class Settings:
     earliest_year
         Incident dates before 1 January of this year (or after today) are
         rejected as ``implausible_date`` (1900 by default; 1678 at the earliest).
+    source_admin_edge_km
+        A point within this distance of the district its source names (its
+        ``source_admin2``) is joined to that district (``join_method``
+        ``source_admin_near_edge``); 0 turns it off.
     hotspot_permutations
         Conditional permutations of the unit Gi* hotspots (9,999 by default; the
         monthly Gi* runs of the emerging hotspots use at most 999). Fewer make
@@ -193,6 +228,7 @@ class Settings:
     map_max_incidents: int = 20_000
     earliest_year: int = 1900
     hotspot_permutations: int = 9999
+    source_admin_edge_km: float = 2.0
 
     def __post_init__(self) -> None:
         edges = self.border_band_edges_km
@@ -210,6 +246,9 @@ class Settings:
             raise SettingsError(msg)
         if self.kde_bandwidth_km <= 0 or self.kde_cell_km <= 0 or self.kde_cell_km > self.kde_bandwidth_km:
             msg = "kde_bandwidth_km and kde_cell_km must be positive, the cell no larger than the bandwidth"
+            raise SettingsError(msg)
+        if not _is_number(self.source_admin_edge_km) or self.source_admin_edge_km < 0:
+            msg = f"source_admin_edge_km must be a number ≥ 0, got {self.source_admin_edge_km!r}"
             raise SettingsError(msg)
         this_year = datetime.date.today().year
         if (not isinstance(self.earliest_year, int) or isinstance(self.earliest_year, bool)

@@ -22,7 +22,7 @@ from pyproj import Geod
 from rapidfuzz import fuzz, process
 
 from geo import boundaries
-from geo.boundaries.names import compact
+from geo.boundaries.names import compact, district_key
 from geo.config import default_settings
 
 MIN_SCORE = 85.0
@@ -123,9 +123,7 @@ class Gazetteer:
         """The district a hint such as "Khyber agency" or "FR Kohat" names, if any."""
         if not hint or pd.isna(hint):
             return None
-        key = compact(str(hint).replace("agency", "").replace("Agency", ""))
-        key = key.removeprefix("frontierregion")
-        return self._districts.get(key)
+        return self._districts.get(district_key(hint))
 
     def candidates(self, name: str) -> pd.DataFrame:
         """Gazetteer entries whose name fits ``name``, with their ``score``."""

@@ -4,6 +4,14 @@ to a country and Afghan district).
 Rule for points on a shared edge (or vertex) of two tehsils: the tehsil with
 the smallest ``tehsil_id`` wins, so the result does not depend on row or
 polygon order. The same rule applies to Afghan districts.
+
+Rule for points near the edge of the district the source names: a point that
+falls in one district but lies within ``source_admin_edge_km`` (2 km by
+default) of the district named by its own ``source_admin2`` is put in that
+district (in its nearest tehsil), since a source's coordinates for a town are
+often a few hundred metres off and our edges are no more exact. Each incident
+says which rule placed it (``join_method``). Points outside the study area are
+never moved across the international border by this rule.
 """
 
 from __future__ import annotations
@@ -17,6 +25,12 @@ import pyarrow as pa
 import shapely
 
 from geo import boundaries
+from geo.boundaries.names import district_key
+from geo.config import STUDY_AREA_EQUAL_AREA_CRS
+
+POINT_IN_POLYGON = "point_in_polygon"
+SOURCE_ADMIN_NEAR_EDGE = "source_admin_near_edge"
+JOIN_METHODS = (POINT_IN_POLYGON, SOURCE_ADMIN_NEAR_EDGE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +40,7 @@ class JoinLayers:
     tehsils: gpd.GeoDataFrame
     afghan_districts: gpd.GeoDataFrame
     countries: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
 
     @classmethod
     def load(cls, boundaries_dir=None) -> JoinLayers:
@@ -33,8 +48,8 @@ class JoinLayers:
             tehsils=boundaries.load("tehsils", boundaries_dir=boundaries_dir),
             afghan_districts=boundaries.load("afghan_districts", boundaries_dir=boundaries_dir),
             countries=boundaries.load("countries", boundaries_dir=boundaries_dir),
+            districts=boundaries.load("districts", boundaries_dir=boundaries_dir),
         )
-
 
 
 def _first_hit(points: np.ndarray, polygons: gpd.GeoDataFrame, id_column: str) -> np.ndarray:
@@ -52,13 +67,24 @@ def _first_hit(points: np.ndarray, polygons: gpd.GeoDataFrame, id_column: str) -
     return hit
 
 
-def join_incidents(incidents: pd.DataFrame, layers: JoinLayers) -> pd.DataFrame:
-    """Add tehsil_id, tehsil, district_id, district, province, country and
-    in_study_area to every incident with coordinates (others get them empty).
+def join_incidents(incidents: pd.DataFrame, layers: JoinLayers, source_admin_edge_km: float = 2.0,
+                   equal_area_crs: str = STUDY_AREA_EQUAL_AREA_CRS) -> pd.DataFrame:
+    """Add tehsil_id, tehsil, district_id, district, province, country,
+    in_study_area and join_method to every incident with coordinates (others
+    get them empty).
 
     Outside the study area, ``district`` and ``province`` are the Afghan
     district and province when the point lies in Afghanistan; ``country``
     comes from the country outlines in all cases.
+
+    Parameters
+    ----------
+    source_admin_edge_km
+        A point within this distance of the district its ``source_admin2``
+        names goes to that district (``join_method`` ``source_admin_near_edge``);
+        0 turns the rule off.
+    equal_area_crs
+        The projection in which that distance is measured.
     """
     n = len(incidents)
     lon = incidents["lon"].to_numpy(dtype=float, na_value=np.nan)
@@ -70,6 +96,13 @@ def join_incidents(incidents: pd.DataFrame, layers: JoinLayers) -> pd.DataFrame:
     tehsil_of = np.full(n, -1, dtype=np.int64)
     tehsil_of[rows] = _first_hit(points, layers.tehsils, "tehsil_id")
     inside = tehsil_of[rows] >= 0
+    method_of = np.where(np.isin(np.arange(n), rows), 0, -1)
+    if source_admin_edge_km > 0 and inside.any() and "source_admin2" in incidents:
+        moved_rows, moved_to = _near_source_district(
+            rows[inside], points[inside], tehsil_of[rows[inside]], incidents["source_admin2"], layers,
+            source_admin_edge_km, equal_area_crs)
+        tehsil_of[moved_rows] = moved_to
+        method_of[moved_rows] = 1
 
     # Only points outside the study area need the Afghan districts and the countries.
     outside_rows = rows[~inside]
@@ -101,7 +134,35 @@ def join_incidents(incidents: pd.DataFrame, layers: JoinLayers) -> pd.DataFrame:
     located = np.zeros(n, dtype=bool)
     located[rows] = True
     out["in_study_area"] = pd.arrays.BooleanArray(tehsil_of >= 0, ~located)
+    out["join_method"] = _lookup(pd.Series(JOIN_METHODS), method_of)
     return out
+
+
+def _near_source_district(rows: np.ndarray, points: np.ndarray, tehsil_of: np.ndarray, source_admin2: pd.Series,
+                          layers: JoinLayers, edge_km: float, equal_area_crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (of ``rows``) to move into the district their source names, and the
+    tehsil (index into ``layers.tehsils``) each goes to: the named district's
+    tehsil nearest to the point, when the point is within ``edge_km`` of it."""
+    tehsils, districts = layers.tehsils, layers.districts
+    index_of_key = {district_key(name): i for i, name in enumerate(districts["district"])}
+    names = source_admin2.iloc[rows].astype("string").fillna("")
+    named = names.map({v: index_of_key.get(district_key(v), -1) for v in names.unique()}).to_numpy(dtype=np.int64)
+    current = tehsils["district_id"].to_numpy()[tehsil_of]
+    differs = (named >= 0) & (districts["district_id"].to_numpy()[named.clip(0)] != current)
+    if not differs.any():
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+    # Only the few points that disagree with their source are projected.
+    projected = np.asarray(gpd.GeoSeries(points[differs], crs=tehsils.crs).to_crs(equal_area_crs).values)
+    moved_rows, moved_to = [], []
+    for district in np.unique(named[differs]):
+        here = named[differs] == district
+        candidates = np.flatnonzero((tehsils["district_id"] == districts["district_id"].iloc[district]).to_numpy())
+        shapes = np.asarray(tehsils.geometry.iloc[candidates].to_crs(equal_area_crs).values)
+        distance_km = shapely.distance(projected[here][:, None], shapes[None, :]) / 1000.0
+        near = distance_km.min(axis=1) <= edge_km
+        moved_rows.append(rows[differs][here][near])
+        moved_to.append(candidates[distance_km[near].argmin(axis=1)])
+    return np.concatenate(moved_rows), np.concatenate(moved_to)
 
 
 def _lookup(table: pd.Series, index: np.ndarray) -> pd.api.extensions.ExtensionArray:

@@ -8,7 +8,6 @@ import datetime
 import io
 import json
 import os
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -21,12 +20,12 @@ from geo.cli import cli
 from geo.config import IncidentMapping, Settings, SettingsError, load_settings
 from geo.incidents import InputFileError, _normalise, _read, ingest
 from geo.incidents.csvtable import read_csv_table
-from geo.incidents.normalise import parse_dates
+from geo.incidents.normalise import DateRules, parse_dates
 from geo.incidents.schema import Rejects
 
 from .incident_files import ACLED_HEADER, GTD_HEADER, acled_row, gtd_row, write_rows
+from .real_data import UCDP_EXCERPT, real_export
 
-UCDP_FILE = Path("/work/shared/data/ucdp_ged_pakistan_1989-2006.csv")
 BANNU = (32.98527, 70.60403)
 
 
@@ -183,8 +182,7 @@ def test_gtd_dates_from_parts_out_of_range_are_implausible(tmp_path):
 
 
 def test_real_ucdp_export_dates_with_times(tmp_path):
-    path = tmp_path / UCDP_FILE.name
-    shutil.copyfile(UCDP_FILE, path)
+    path = real_export(UCDP_EXCERPT, tmp_path)
     result = ingest([path])
     _balanced(result)
     account = result.files[0]
@@ -197,11 +195,10 @@ def test_real_ucdp_export_dates_with_times(tmp_path):
 
 
 def test_earliest_year_rejects_older_dates(tmp_path):
-    path = tmp_path / UCDP_FILE.name
-    shutil.copyfile(UCDP_FILE, path)
+    path = real_export(UCDP_EXCERPT, tmp_path)
     rejects = Rejects()
     raw = _read(path, rejects)
-    _, normalised = _normalise(raw, path, "auto", IncidentMapping(), earliest_year=2000)
+    _, normalised = _normalise(raw, path, "auto", IncidentMapping(), DateRules(earliest_year=2000))
     implausible = normalised.problems["implausible_date"]
     years = raw.frame["date_start"].str.slice(0, 4).astype(int)
     assert implausible.tolist() == (years < 2000).tolist() and implausible.any() and not implausible.all()

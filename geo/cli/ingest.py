@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from geo import pipeline
-from geo.cli.options import config_option, out_dir_option, quiet_option, settings_from
+from geo.cli.options import config_option, date_format_option, out_dir_option, quiet_option, settings_from
 from geo.cli.progress import step_bar
 from geo.incidents import FORMAT_CHOICES
 
@@ -19,16 +19,17 @@ from geo.incidents import FORMAT_CHOICES
 @click.option("--geocode-all", is_flag=True, help="Geocode every row by place name, not only rows without coordinates.")
 @out_dir_option(help_text="Folder for incidents.geojson, incidents.parquet, rejected.csv and run.json; "
                 "an earlier run's folder is replaced whole once the new one is complete.")
+@date_format_option
 @config_option
 @quiet_option
 def ingest_command(inputs: tuple[Path, ...], fmt: str, geocode_all: bool, out_dir: Path,
-                   config_path: Path | None, quiet: bool) -> None:
+                   config_path: Path | None, date_format: str | None, quiet: bool) -> None:
     """Read, geocode and join INPUTS (CSV or GeoJSON) into OUT.
 
     Every input row ends either in incidents.* or in rejected.csv with its line
     number, its original values and a reason.
     """
-    settings = settings_from(config_path)
+    settings = settings_from(config_path, date_format)
     advance, close = step_bar(len(inputs) + 4, quiet)
     try:
         result = pipeline.ingest_files(list(inputs), out_dir, fmt=fmt, geocode_all=geocode_all,

@@ -6,11 +6,18 @@ from pathlib import Path
 
 import click
 
-from geo.config import Settings, load_settings
+import dataclasses
+
+from geo.config import Settings, check_date_format, load_settings
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None, help="TOML settings file (keys of geo.config.Settings); defaults otherwise.",
+)
+date_format_option = click.option(
+    "--date-format", "date_format", default=None, metavar="FORMAT",
+    help="How the input files write dates, e.g. %d/%m/%Y (day first) or %m/%d/%Y; needed when numeric "
+         "dates could be either. Overrides [incidents] date_format of --config.",
 )
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or step messages.")
 
@@ -23,6 +30,11 @@ def out_dir_option(default: str | None = None, help_text: str = "Output folder."
     )
 
 
-def settings_from(config_path: Path | None) -> Settings:
-    """Settings from ``--config`` (a ``SettingsError`` becomes a one-line CLI error)."""
-    return load_settings(config_path)
+def settings_from(config_path: Path | None, date_format: str | None = None) -> Settings:
+    """Settings from ``--config`` and ``--date-format`` (a ``SettingsError``
+    becomes a one-line CLI error)."""
+    settings = load_settings(config_path)
+    if date_format is None:
+        return settings
+    check_date_format(date_format, "--date-format")
+    return dataclasses.replace(settings, incidents=dataclasses.replace(settings.incidents, date_format=date_format))

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from geo import pipeline
-from geo.cli.options import config_option, out_dir_option, quiet_option, settings_from
+from geo.cli.options import config_option, date_format_option, out_dir_option, quiet_option, settings_from
 from geo.cli.progress import step_bar
 
 
@@ -23,12 +23,13 @@ from geo.cli.progress import step_bar
               help="First day of the period measured (default: 12 months before --end).")
 @click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of the period measured (default: the end of the latest month in the data).")
+@date_format_option
 @config_option
 @quiet_option
 def run_command(inputs: tuple[Path, ...], out_dir: Path, start, end, config_path: Path | None,
-                quiet: bool) -> None:
+                date_format: str | None, quiet: bool) -> None:
     """Run the pipeline on INPUTS (default: the embedded sample) and write OUT."""
-    settings = settings_from(config_path)
+    settings = settings_from(config_path, date_format)
     if start is not None and end is not None and start > end:
         msg = f"--start {start.date()} is after --end {end.date()}"
         raise click.BadParameter(msg)

@@ -21,8 +21,15 @@ from geo.config import IncidentMapping, Settings, default_settings
 from geo.geocode import Gazetteer, geocode
 from geo.incidents.csvtable import InputFileError, RawTable, read_csv_table
 from geo.incidents.geojson import LAT, LON, read_geojson_table
-from geo.incidents.normalise import check_coordinates, first_error
-from geo.incidents.readers import FORMATS, Normalised, detect_format, normalise_plain, resolve_columns
+from geo.incidents.normalise import DateFormatError, DateRules, check_coordinates, first_error
+from geo.incidents.readers import (
+    FORMATS,
+    Normalised,
+    detect_format,
+    missing_columns,
+    normalise_plain,
+    resolve_columns,
+)
 from geo.incidents.schema import INCIDENT_COLUMNS, REJECT_REASONS, Rejects, conform
 from geo.join import JoinLayers, join_incidents
 from geo.metrics.proximity import BorderDistance, add_border_distance
@@ -72,32 +79,35 @@ def _read(path: Path, rejects: Rejects) -> RawTable:
 
 
 def _normalise(raw: RawTable, path: Path, fmt: str, mapping: IncidentMapping,
-               earliest_year: int = 1900) -> tuple[str, Normalised]:
+               rules: DateRules) -> tuple[str, Normalised]:
     """Canonical columns of one file in its detected (or given) format.
 
     Parameters
     ----------
-    earliest_year
-        ``Settings.earliest_year``: dates before it are implausible.
+    rules
+        How dates are read (``--date-format``, ``Settings.earliest_year``).
 
     Raises
     ------
     InputFileError
-        A format's required column, or a column named in the mapping, is missing.
+        A format's core column, or a column named in the mapping, is missing,
+        or the file's dates need a ``--date-format``.
     """
-    chosen = detect_format(raw.columns) if fmt == "auto" else fmt
-    if chosen in FORMATS:
-        required, normaliser = FORMATS[chosen]
-        missing = sorted(required - set(raw.columns))
-        if missing:
-            msg = f"{path}: not a {chosen} file, missing the column(s) {', '.join(missing)}"
-            raise InputFileError(msg)
-        return chosen, normaliser(raw, earliest_year=earliest_year)
-    columns = resolve_columns(mapping.as_dict(), raw.columns, path)
-    if LON in raw.columns:  # GeoJSON points: coordinates from the geometry
-        columns = {"lon": LON, "lat": LAT, **columns}
-    return "csv", normalise_plain(raw, columns, mapping.source, mapping.synthetic,
-                                  earliest_year=earliest_year)
+    chosen = detect_format(raw) if fmt == "auto" else fmt
+    try:
+        if chosen in FORMATS:
+            missing = missing_columns(raw, chosen)
+            if missing:
+                msg = f"{path}: not a {chosen} file, missing the column(s) {', '.join(missing)}"
+                raise InputFileError(msg)
+            return chosen, FORMATS[chosen][1](raw, rules=rules)
+        columns = resolve_columns(mapping.as_dict(), raw, path)
+        if LON in raw.columns:  # GeoJSON points: coordinates from the geometry
+            columns = {"lon": LON, "lat": LAT, **columns}
+        return "csv", normalise_plain(raw, columns, mapping.source, mapping.synthetic, rules=rules)
+    except DateFormatError as exc:
+        msg = f"{path}: {exc}"
+        raise InputFileError(msg) from exc
 
 
 class _Run:
@@ -169,6 +179,7 @@ def ingest(
         raise InputFileError(msg)
     settings = settings or default_settings()
     mapping, boundaries_dir = settings.incidents, settings.boundaries_dir
+    rules = DateRules(earliest_year=settings.earliest_year, date_format=mapping.date_format)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     study_area = shapely.union_all(boundaries.load("provinces", boundaries_dir=boundaries_dir).geometry.values)
@@ -178,7 +189,7 @@ def ingest(
         progress(f"reading {path.name}")
         before = len(run.rejects)
         raw = _read(path, run.rejects)
-        chosen, normalised = _normalise(raw, path, fmt, mapping, earliest_year=settings.earliest_year)
+        chosen, normalised = _normalise(raw, path, fmt, mapping, rules)
         file_index = run.add_file(raw.frame, chosen, len(run.rejects) - before)
         frames.append(_checked(normalised, raw, file_index, study_area, run))
         accounts.append(FileAccount(str(path), chosen, raw.encoding, raw.rows_read))
@@ -201,7 +212,8 @@ def ingest(
     accepted = np.bincount(frame["_file"].to_numpy(dtype=np.int64), minlength=len(accounts))
     incidents = conform(frame.drop(columns=["_file", "_row"]).reset_index(drop=True))
     incidents["incident_id"] = _incident_ids(incidents)
-    joined = join_incidents(incidents, JoinLayers.load(boundaries_dir))
+    joined = join_incidents(incidents, JoinLayers.load(boundaries_dir), settings.source_admin_edge_km,
+                            settings.equal_area_crs)
     timings["join_s"] = time.perf_counter() - started
 
     started = time.perf_counter()

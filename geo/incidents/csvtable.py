@@ -46,6 +46,16 @@ class InputFileError(GeoError, ValueError):
     """An input file cannot be read at all (missing, empty, binary, not a table)."""
 
 
+def fold_column_name(name: str) -> str:
+    """A column name with case, surrounding spaces and runs of spaces or
+    underscores folded, as headers are matched (``" Event Date"`` → ``"event_date"``).
+
+    >>> fold_column_name(" Event  Date ")
+    'event_date'
+    """
+    return re.sub(r"[\s_]+", "_", name.strip().casefold())
+
+
 @dataclasses.dataclass
 class RawTable:
     """The rows of one input file as strings, with provenance."""
@@ -54,6 +64,20 @@ class RawTable:
     columns: list[str]
     encoding: str  # "utf-8", "utf-16" or "cp1252"
     rows_read: int  # data rows in the file (accepted here + rejected here)
+
+    def column(self, name: str) -> str | None:
+        """The header's own spelling of column ``name``: exact, else the one
+        column equal to it once folded (:func:`fold_column_name`); None when
+        there is none, or several."""
+        if name in self.frame.columns:
+            return name
+        folded = fold_column_name(name)
+        matches = [c for c in self.columns if fold_column_name(c) == folded]
+        return matches[0] if len(matches) == 1 else None
+
+    def folded_columns(self) -> set[str]:
+        """The header's names, folded (for format detection)."""
+        return {fold_column_name(c) for c in self.columns}
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:

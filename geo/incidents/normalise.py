@@ -7,7 +7,9 @@ rejects with a reason. Nothing here loops over rows in Python.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import re
 
 import numpy as np
 import pandas as pd
@@ -32,9 +34,15 @@ def _to_number(text: pd.Series, empty: pd.Series) -> pd.Series:
 def parse_count(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Whole non-negative numbers; empty cells are unknown (NA), not zero.
 
+    ``6.0`` and ``1,234`` are counts; ``-1``, ``2.5`` and ``1,23`` are not.
+
     Returns the counts (``Int32``) and the mask of cells that are not counts.
     """
     text = values.astype("string").str.strip()
+    # "1,234" as spreadsheets write thousands; "6.0" as pandas writes counts.
+    grouped = text.str.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.0*)?").fillna(False).to_numpy(dtype=bool)
+    if grouped.any():
+        text = text.where(~grouped, text.str.replace(",", "", regex=False))
     empty = (text.isna() | (text == "")).fillna(True)
     number = _to_number(text, empty)
     bad = (~empty & (number.isna() | (number < 0) | (number % 1 != 0) | (number > 1e6))).to_numpy(dtype=bool)
@@ -83,42 +91,164 @@ def check_coordinates(
 # Date layouts read, in order; each is a regular expression with named groups:
 # y (4-digit year), yy (2-digit year), m (month number), b (month name), d (day).
 # ISO dates may carry a time part (UCDP writes "1990-10-04 00:00:00.000"): the day is kept.
+_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)?)?"
 _DATE_PATTERNS = (
-    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
-    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)?)?$",
+    rf"^(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}}){_TIME}$",
     r"^(?P<d>\d{1,2})[ -](?P<b>[A-Za-z]{3,9})\.?,?[ -](?P<y>\d{4})$",  # 28 February 2025, 28-Feb-2025
     r"^(?P<d>\d{1,2})-(?P<b>[A-Za-z]{3,9})-(?P<yy>\d{2})$",  # 28-Feb-25
-    r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$",  # 28/02/2025 (day first)
-    r"^(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})$",  # 2025/02/28
+    r"^(?P<b>[A-Za-z]{3,9})\.? (?P<d>\d{1,2}),? (?P<y>\d{4})$",  # February 28, 2025
+    rf"^(?P<y>\d{{4}})/(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}}){_TIME}$",  # 2025/02/28
 )
+# Numeric dates with the year last (03/04/2025, 03.04.25): day-first or
+# month-first, decided once per column from its values (see slashed_date_order).
+# RE2 (Arrow's engine) has no back-references, so the separators are not tied.
+_YEAR_LAST = r"^(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?:\d{4}|\d{2})" + _TIME + "$"
+_YEAR_LAST_PATTERNS = {
+    "day-first": rf"^(?P<d>\d{{1,2}})[/.-](?P<m>\d{{1,2}})[/.-](?:(?P<y>\d{{4}})|(?P<yy>\d{{2}})){_TIME}$",
+    "month-first": rf"^(?P<m>\d{{1,2}})[/.-](?P<d>\d{{1,2}})[/.-](?:(?P<y>\d{{4}})|(?P<yy>\d{{2}})){_TIME}$",
+}
+# strptime directives a --date-format may use, as regular expressions.
+_FORMAT_DIRECTIVES = {
+    "%Y": r"(?P<y>\d{4})", "%y": r"(?P<yy>\d{2})", "%m": r"(?P<m>\d{1,2})", "%d": r"(?P<d>\d{1,2})",
+    "%b": r"(?P<b>[A-Za-z]{3,9})\.?", "%B": r"(?P<b>[A-Za-z]{3,9})", "%H": r"\d{1,2}", "%I": r"\d{1,2}",
+    "%M": r"\d{2}", "%S": r"\d{2}", "%f": r"\d{1,9}", "%p": r"(?:AM|PM|am|pm)", "%z": r"(?:Z|[+-]\d{2}:?\d{2})",
+    "%%": "%",
+}
 _MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
                 "october", "november", "december")
 _MONTH_KEYS = pa.array([*_MONTH_NAMES, *(n[:3] for n in _MONTH_NAMES), "sept"])
 _MONTH_NUMBERS = np.array([*range(1, 13), *range(1, 13), 9], dtype=np.int64)
 
 
-def parse_dates(values: pd.Series, earliest_year: int = 1900) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+class DateFormatError(ValueError):
+    """A date column cannot be read without a ``--date-format``: its numeric
+    dates could be day-first or month-first, or the given format is not usable.
+    The reader turns it into an :class:`~geo.incidents.csvtable.InputFileError`
+    naming the file."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DateRules:
+    """How dates are read in a run.
+
+    Attributes
+    ----------
+    earliest_year
+        Dates before 1 January of this year (or after today) are implausible.
+    date_format
+        A strptime-style format (``%d/%m/%Y``, ``%m/%d/%y %H:%M``…) tried before
+        the built-in layouts, for files whose numeric dates are ambiguous; None
+        decides day-first or month-first from each column's values.
+    """
+
+    earliest_year: int = 1900
+    date_format: str | None = None
+
+
+def date_format_pattern(date_format: str) -> str:
+    """The regular expression (with the named groups of ``_DATE_PATTERNS``) of a
+    strptime-style format.
+
+    >>> import re; bool(re.match(date_format_pattern("%d/%m/%Y"), "03/04/2025"))
+    True
+
+    Raises
+    ------
+    DateFormatError
+        The format uses a directive not listed in ``_FORMAT_DIRECTIVES``, or
+        names no year, month and day.
+    """
+    pieces, position = [], 0
+    for match in re.finditer(r"%.", date_format):
+        pieces.append(re.escape(date_format[position:match.start()]))
+        directive = match.group()
+        if directive not in _FORMAT_DIRECTIVES:
+            msg = (f"date format {date_format!r}: {directive} is not supported "
+                   f"(use {' '.join(d for d in _FORMAT_DIRECTIVES if d != '%%')})")
+            raise DateFormatError(msg)
+        pieces.append(_FORMAT_DIRECTIVES[directive])
+        position = match.end()
+    pieces.append(re.escape(date_format[position:]))
+    pattern = "^" + "".join(pieces) + "$"
+    has = {name for name in ("y", "yy", "m", "b", "d") if f"(?P<{name}>" in pattern}
+    if not (has & {"y", "yy"} and has & {"m", "b"} and "d" in has) or len(has & {"y", "yy"}) > 1:
+        msg = f"date format {date_format!r} must name one year (%Y or %y), the month (%m, %b or %B) and the day (%d)"
+        raise DateFormatError(msg)
+    return pattern
+
+
+def slashed_date_order(values: pd.Series, column: str) -> str | None:
+    """Whether the column's numeric year-last dates (``03/04/2025``) are
+    ``"day-first"`` or ``"month-first"``, judged from all its values at once.
+
+    None when the column has no such dates, or when every one reads the same
+    both ways (``05/05/2024``).
+
+    Raises
+    ------
+    DateFormatError
+        Some values fit only day-first and others only month-first, or none
+        tells (every one could be either): ``--date-format`` must say.
+    """
+    found = pc.extract_regex(pa.array(values.astype("string").str.strip(), type=pa.large_string()), _YEAR_LAST)
+    matched = np.asarray(found.is_valid(), dtype=bool)
+    if not matched.any():
+        return None
+    a, b = _ints(found.field("a"))[matched], _ints(found.field("b"))[matched]
+    day_first, month_first = bool((a > 12).any()), bool((b > 12).any())
+    example = values.astype("string").str.strip()[matched]
+    if day_first and month_first:
+        msg = (f"column {column!r} mixes day-first dates ({example[a > 12].iloc[0]}) and month-first dates "
+               f"({example[b > 12].iloc[0]}); give --date-format (e.g. %d/%m/%Y)")
+        raise DateFormatError(msg)
+    if day_first or month_first:
+        return "day-first" if day_first else "month-first"
+    if (a == b).all():
+        return None
+    msg = (f"column {column!r} has dates such as {example[a != b].iloc[0]} that read as day-first or month-first "
+           "and no value tells which; give --date-format %d/%m/%Y (day first) or %m/%d/%Y (month first)")
+    raise DateFormatError(msg)
+
+
+def parse_dates(values: pd.Series, rules: DateRules = DateRules(),
+                column: str = "date") -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """ISO dates (YYYY-MM-DD) from the first layout that reads each cell.
 
-    Layouts: ``YYYY-MM-DD`` (with or without a time part, which is dropped),
-    ``28 February 2025``, ``28-Feb-2025``, ``28-Feb-25``, ``28/02/2025`` and
-    ``2025/02/28``. Dates are read as calendar days, never as nanosecond
-    timestamps, so no year overflows.
+    Layouts: ``rules.date_format`` when given, then ``YYYY-MM-DD`` and
+    ``YYYY/MM/DD`` (with or without a time part, which is dropped),
+    ``28 February 2025``, ``28-Feb-2025``, ``28-Feb-25``, ``February 28, 2025``,
+    and numeric dates with the year last (``03/04/2025``, ``3.4.25``), day-first
+    or month-first as the column's values show (:func:`slashed_date_order`).
+    Dates are read as calendar days, never as nanosecond timestamps, so no year
+    overflows.
 
     Parameters
     ----------
     values
         The source column.
-    earliest_year
-        Dates before 1 January of this year are implausible.
+    rules
+        The run's date format and earliest plausible year.
+    column
+        The column's name, for errors.
 
     Returns
     -------
     dates, bad, implausible
         The ISO strings (NA where unread); the mask of cells no layout reads (or
         that name no real day, e.g. 31 February); the mask of read dates after
-        today or before ``earliest_year``.
+        today or before ``rules.earliest_year``.
+
+    Raises
+    ------
+    DateFormatError
+        See :func:`slashed_date_order` and :func:`date_format_pattern`.
     """
+    patterns = list(_DATE_PATTERNS)
+    if rules.date_format:
+        patterns.insert(0, date_format_pattern(rules.date_format))
+    else:
+        order = slashed_date_order(values, column)
+        patterns.append(_YEAR_LAST_PATTERNS[order or "day-first"])
     text = pa.array(values.astype("string").str.strip(), type=pa.large_string())
     if isinstance(text, pa.ChunkedArray):  # big columns read by Arrow come in chunks
         text = text.combine_chunks()
@@ -126,7 +256,7 @@ def parse_dates(values: pd.Series, earliest_year: int = 1900) -> tuple[pd.Series
     y, m, d = (np.zeros(n, dtype=np.int64) for _ in range(3))
     present = np.asarray(pc.is_valid(text), dtype=bool) & (np.asarray(pc.utf8_length(text).fill_null(0)) > 0)
     todo = present.copy()
-    for pattern in _DATE_PATTERNS:
+    for pattern in patterns:
         if not todo.any():
             break
         rows = np.flatnonzero(todo)
@@ -134,15 +264,19 @@ def parse_dates(values: pd.Series, earliest_year: int = 1900) -> tuple[pd.Series
         matched = np.asarray(found.is_valid(), dtype=bool)
         if not matched.any():
             continue
-        parts = {name: found.field(name) for name in ("y", "yy", "m", "b", "d") if f"(?P<{name}>" in pattern}
-        year = _ints(parts["y"]) if "y" in parts else _two_digit_year(_ints(parts["yy"]))
-        month = _ints(parts["m"]) if "m" in parts else _month_number(parts["b"])
+        names = {name for name in ("y", "yy", "m", "b", "d") if f"(?P<{name}>" in pattern}
+        if "y" in names and "yy" in names:  # either a 4- or a 2-digit year
+            four = _ints(found.field("y"))
+            year = np.where(four > 0, four, _two_digit_year(_ints(found.field("yy"))))
+        else:
+            year = _ints(found.field("y")) if "y" in names else _two_digit_year(_ints(found.field("yy")))
+        month = _ints(found.field("m")) if "m" in names else _month_number(found.field("b"))
         hit = rows[matched]
-        y[hit], m[hit], d[hit] = year[matched], month[matched], _ints(parts["d"])[matched]
+        y[hit], m[hit], d[hit] = year[matched], month[matched], _ints(found.field("d"))[matched]
         todo[hit] = False
     days, real = _calendar_days(y, m, d)
     parsed = present & ~todo & real
-    return _iso(days, parsed, values.index), ~parsed, parsed & _implausible(days, earliest_year)
+    return _iso(days, parsed, values.index), ~parsed, parsed & _implausible(days, rules.earliest_year)
 
 
 def _ints(digits: pa.Array) -> np.ndarray:

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from geo.config import INCIDENT_FIELDS
-from geo.incidents.csvtable import InputFileError, RawTable
-from geo.incidents.normalise import dates_from_parts, parse_coordinate, parse_count, parse_dates
+from geo.incidents.csvtable import InputFileError, RawTable, fold_column_name
+from geo.incidents.normalise import DateRules, dates_from_parts, parse_coordinate, parse_count, parse_dates
 from geo.incidents.schema import DATE_PRECISIONS, TARGET_CATEGORIES
 
 
@@ -32,11 +32,33 @@ class Normalised:
 
 
 def _text(raw: RawTable, column: str) -> pd.Series:
+    """The stripped text of ``column`` (matched as :meth:`RawTable.column` does;
+    all NA when the file lacks it), empty cells as NA."""
     frame = raw.frame
-    if column not in frame:
+    found = raw.column(column)
+    if found is None:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
-    values = frame[column].astype("string").str.strip()
+    values = frame[found].astype("string").str.strip()
     return values.where(values != "")
+
+
+def _dates(raw: RawTable, column: str, rules: DateRules, problems: dict[str, np.ndarray],
+           details: dict[str, pd.Series]) -> pd.Series:
+    """ISO dates of ``column``, flagging unreadable and implausible ones."""
+    dates, bad, implausible = parse_dates(_text(raw, column), rules, column=raw.column(column) or column)
+    _flag(raw, problems, details, "unparseable_date", bad, column)
+    _flag(raw, problems, details, "implausible_date", implausible, column)
+    return dates
+
+
+def _dates_from_parts(raw: RawTable, columns: tuple[str, str, str], rules: DateRules,
+                      problems: dict[str, np.ndarray], details: dict[str, pd.Series]) -> tuple[pd.Series, pd.Series]:
+    """ISO dates and precisions from year, month and day columns (0 or empty: unknown)."""
+    dates, precision, bad, implausible = dates_from_parts(*(_text(raw, c) for c in columns), rules.earliest_year)
+    for reason, mask in (("unparseable_date", bad), ("implausible_date", implausible)):
+        for part in columns:
+            _flag(raw, problems, details, reason, mask, part)
+    return dates, precision
 
 
 def _flag(raw: RawTable, problems: dict[str, np.ndarray], details: dict[str, pd.Series], reason: str,
@@ -78,29 +100,35 @@ ACLED_COLUMNS = (
     "iso", "region", "country", "admin1", "admin2", "admin3", "location", "latitude", "longitude",
     "geo_precision", "source", "source_scale", "notes", "fatalities", "tags", "timestamp",
 )
-ACLED_REQUIRED = {"event_id_cnty", "event_date", "latitude", "longitude", "fatalities"}
+# Core columns: with one characteristic other (FORMAT_SIGNATURES) they tell an ACLED file.
+ACLED_REQUIRED = {"event_date", "fatalities"}
 _ACLED_TIME_PRECISION = {"1": "day", "2": "week", "3": "month"}
-# ACLED interaction codes of actor 2 (the side acted upon).
+# ACLED interaction codes of actor 2 (the side acted upon), and the text labels
+# that exports since 2023-24 carry instead (matched lower-cased).
 _ACLED_INTER_TARGET = {"1": "security_forces", "2": "militants", "3": "militants", "4": "militants",
-                       "5": "civilians", "6": "civilians", "7": "civilians", "8": "security_forces"}
+                       "5": "civilians", "6": "civilians", "7": "civilians", "8": "security_forces",
+                       "state forces": "security_forces", "rebel group": "militants", "rebel groups": "militants",
+                       "political militia": "militants", "political militias": "militants",
+                       "identity militia": "militants", "identity militias": "militants",
+                       "rioters": "civilians", "protesters": "civilians", "civilians": "civilians",
+                       "external/other forces": "security_forces", "external/other force": "security_forces"}
 
 
-def normalise_acled(raw: RawTable, earliest_year: int = 1900) -> Normalised:
+def normalise_acled(raw: RawTable, rules: DateRules = DateRules()) -> Normalised:
     """ACLED export → canonical columns.
 
     ACLED reports one ``fatalities`` figure, not split by victim: it becomes
     ``killed``; the split columns stay empty. ``target_category`` follows the
-    type of actor 2 (``inter2``), or civilians where ``civilian_targeting`` is set.
+    type of actor 2 (``inter2``, a code 1–8 or its text label), or civilians
+    where ``civilian_targeting`` is set.
     """
     problems: dict[str, np.ndarray] = {}
     details: dict[str, pd.Series] = {}
-    dates, bad_date, implausible = parse_dates(_text(raw, "event_date"), earliest_year)
-    _flag(raw, problems, details, "unparseable_date", bad_date, "event_date")
-    _flag(raw, problems, details, "implausible_date", implausible, "event_date")
+    dates = _dates(raw, "event_date", rules, problems, details)
     lat, lon = _coordinates(raw, "latitude", "longitude", problems, details)
     (killed,) = _counts(raw, ["fatalities"], problems, details)
     geo_precision, _ = parse_count(_text(raw, "geo_precision"))
-    target = _text(raw, "inter2").map(_ACLED_INTER_TARGET, na_action="ignore").fillna("unknown")
+    target = _text(raw, "inter2").str.lower().map(_ACLED_INTER_TARGET, na_action="ignore").fillna("unknown")
     civilian_targeting = _text(raw, "civilian_targeting").fillna("").str.len() > 0
     target = target.mask(civilian_targeting, "civilians")
     event_type = _text(raw, "sub_event_type").fillna(_text(raw, "event_type"))
@@ -127,14 +155,14 @@ def normalise_acled(raw: RawTable, earliest_year: int = 1900) -> Normalised:
 
 # --- UCDP GED ----------------------------------------------------------------------------------
 
-UCDP_REQUIRED = {"id", "date_start", "latitude", "longitude", "best", "where_prec"}
+UCDP_REQUIRED = {"date_start", "best"}
 _UCDP_DATE_PRECISION = {"1": "day", "2": "week", "3": "month", "4": "year", "5": "year"}
 # where_prec: 1 exact, 2 within ~25 km → exact place; 3 ADM2 → tehsil/district level; 4-7 → province or vaguer.
 _UCDP_GEO_PRECISION = {"1": 1, "2": 1, "3": 2, "4": 3, "5": 3, "6": 3, "7": 3}
 _UCDP_VIOLENCE = {"1": "state-based conflict", "2": "non-state conflict", "3": "one-sided violence"}
 
 
-def normalise_ucdp(raw: RawTable, earliest_year: int = 1900) -> Normalised:
+def normalise_ucdp(raw: RawTable, rules: DateRules = DateRules()) -> Normalised:
     """UCDP GED → canonical columns.
 
     ``best`` is ``killed``; ``deaths_civilians`` the civilians. Where one side is
@@ -144,9 +172,7 @@ def normalise_ucdp(raw: RawTable, earliest_year: int = 1900) -> Normalised:
     """
     problems: dict[str, np.ndarray] = {}
     details: dict[str, pd.Series] = {}
-    dates, bad_date, implausible = parse_dates(_text(raw, "date_start"), earliest_year)
-    _flag(raw, problems, details, "unparseable_date", bad_date, "date_start")
-    _flag(raw, problems, details, "implausible_date", implausible, "date_start")
+    dates = _dates(raw, "date_start", rules, problems, details)
     lat, lon = _coordinates(raw, "latitude", "longitude", problems, details)
     best, deaths_a, deaths_b, civilians = _counts(raw, ["best", "deaths_a", "deaths_b", "deaths_civilians"], problems, details)
     side_a, side_b = _text(raw, "side_a").fillna(""), _text(raw, "side_b").fillna("")
@@ -184,7 +210,7 @@ def normalise_ucdp(raw: RawTable, earliest_year: int = 1900) -> Normalised:
 
 # --- GTD ---------------------------------------------------------------------------------------
 
-GTD_REQUIRED = {"eventid", "iyear", "imonth", "iday", "latitude", "longitude", "nkill"}
+GTD_REQUIRED = {"iyear", "imonth", "iday"}
 # specificity: 1 the place itself; 2-3 centroid of the smallest region named; 4-5 province or country.
 _GTD_GEO_PRECISION = {"1": 1, "2": 2, "3": 2, "4": 3, "5": 3}
 _GTD_TARGETS = {
@@ -197,7 +223,7 @@ _GTD_TARGETS = {
 }
 
 
-def normalise_gtd(raw: RawTable, earliest_year: int = 1900) -> Normalised:
+def normalise_gtd(raw: RawTable, rules: DateRules = DateRules()) -> Normalised:
     """GTD → canonical columns.
 
     ``nkill`` is ``killed``, ``nkillter`` (perpetrators killed) the militants;
@@ -206,12 +232,7 @@ def normalise_gtd(raw: RawTable, earliest_year: int = 1900) -> Normalised:
     """
     problems: dict[str, np.ndarray] = {}
     details: dict[str, pd.Series] = {}
-    dates, precision, bad_date, implausible = dates_from_parts(
-        _text(raw, "iyear"), _text(raw, "imonth"), _text(raw, "iday"), earliest_year)
-    for part in ("iyear", "imonth", "iday"):
-        _flag(raw, problems, details, "unparseable_date", bad_date, part)
-    for part in ("iyear", "imonth", "iday"):
-        _flag(raw, problems, details, "implausible_date", implausible, part)
+    dates, precision = _dates_from_parts(raw, ("iyear", "imonth", "iday"), rules, problems, details)
     lat, lon = _coordinates(raw, "latitude", "longitude", problems, details)
     killed, perpetrators, wounded = _counts(raw, ["nkill", "nkillter", "nwound"], problems, details)
     target = _text(raw, "targtype1_txt").map(_GTD_TARGETS, na_action="ignore").fillna("unknown")
@@ -244,19 +265,22 @@ PLAIN_FIELDS = INCIDENT_FIELDS
 _COUNT_FIELDS = ("killed", "killed_civilians", "killed_security", "killed_militants", "injured")
 
 
-def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str, synthetic: bool = False,
-                    earliest_year: int = 1900) -> Normalised:
+def normalise_plain(raw: RawTable, mapping: dict[str, str | tuple[str, str, str]], source: str,
+                    synthetic: bool = False, rules: DateRules = DateRules()) -> Normalised:
     """A CSV (or GeoJSON properties) table whose columns are named in ``mapping``
     (canonical field → source column); unmapped fields are read from columns
-    with the canonical name, if any. A ``source`` column overrides ``source``
-    and a ``synthetic`` column (true/1/yes) marks synthetic rows. Dates after
-    today or before ``earliest_year`` are implausible."""
+    with the canonical name, if any (matched ignoring case, surrounding spaces
+    and ``_``/space). ``date`` may map to three columns, year, month and day
+    (0 or empty: unknown, which sets the precision). A ``source`` column
+    overrides ``source`` and a ``synthetic`` column (true/1/yes) marks
+    synthetic rows."""
     problems: dict[str, np.ndarray] = {}
     details: dict[str, pd.Series] = {}
     column = {field: mapping.get(field, field) for field in PLAIN_FIELDS}
-    dates, bad_date, implausible = parse_dates(_text(raw, column["date"]), earliest_year)
-    _flag(raw, problems, details, "unparseable_date", bad_date, column["date"])
-    _flag(raw, problems, details, "implausible_date", implausible, column["date"])
+    if isinstance(column["date"], tuple):
+        dates, part_precision = _dates_from_parts(raw, column["date"], rules, problems, details)
+    else:
+        dates, part_precision = _dates(raw, column["date"], rules, problems, details), None
     lat, lon = _coordinates(raw, column["lat"], column["lon"], problems, details)
     counts = dict(zip(_COUNT_FIELDS, _counts(raw, [column[f] for f in _COUNT_FIELDS], problems, details), strict=True))
     geo_precision, bad_precision = parse_count(_text(raw, column["geo_precision"]))
@@ -271,7 +295,8 @@ def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str, synthet
         "synthetic": flag | synthetic,
         "source_id": _text(raw, column["source_id"]),
         "date": dates,
-        "date_precision": precision.where(precision.isin(DATE_PRECISIONS), "day"),
+        "date_precision": precision.where(precision.isin(DATE_PRECISIONS),
+                                          "day" if part_precision is None else part_precision),
         "lat": lat, "lon": lon,
         "geo_precision": geo_precision.astype("Int8"),
         "place": _text(raw, column["place"]),
@@ -286,10 +311,11 @@ def normalise_plain(raw: RawTable, mapping: dict[str, str], source: str, synthet
     return Normalised(frame, problems, details)
 
 
-# Each normaliser takes the raw table and, by keyword, ``earliest_year``.
-def resolve_columns(mapping: dict[str, str], header: list[str], path: Path) -> dict[str, str]:
-    """``mapping`` (canonical field → source column) with each column as the
-    header spells it, matched ignoring case and surrounding spaces.
+def resolve_columns(mapping: dict[str, str | tuple[str, ...]], raw: RawTable,
+                    path: Path) -> dict[str, str | tuple[str, ...]]:
+    """``mapping`` (canonical field → source column, or for ``date`` a tuple of
+    year, month and day columns) with each column as the header spells it,
+    matched as :meth:`RawTable.column` does.
 
     Raises
     ------
@@ -297,33 +323,50 @@ def resolve_columns(mapping: dict[str, str], header: list[str], path: Path) -> d
         A mapped column is not in the header (or matches several columns):
         otherwise every row would be rejected for the empty field.
     """
-    folded: dict[str, list[str]] = {}
-    for column in header:
-        folded.setdefault(column.strip().casefold(), []).append(column)
-    resolved = {}
-    for field, name in mapping.items():
-        matches = [name] if name in header else folded.get(name.strip().casefold(), [])
-        if len(matches) != 1:
-            problem = f"matches several columns ({', '.join(matches)})" if matches else "is not in the header"
-            shown = ", ".join(c for c in header if not c.startswith("__"))
+    def found(field: str, name: str) -> str:
+        column = raw.column(name)
+        if column is None:
+            folded = fold_column_name(name)
+            several = [c for c in raw.columns if fold_column_name(c) == folded]
+            problem = f"matches several columns ({', '.join(several)})" if several else "is not in the header"
+            shown = ", ".join(c for c in raw.columns if not c.startswith("__"))
             msg = (f"{path}: column {name!r} (mapped to {field} in [incidents.columns]) {problem}; "
                    f"the header has: {shown[:300]}")
             raise InputFileError(msg)
-        resolved[field] = matches[0]
-    return resolved
+        return column
+
+    return {field: tuple(found(field, n) for n in name) if isinstance(name, tuple) else found(field, name)
+            for field, name in mapping.items()}
 
 
+# Each normaliser takes the raw table and, by keyword, the run's DateRules.
 FORMATS: dict[str, tuple[set[str], Callable[..., Normalised]]] = {
     "acled": (ACLED_REQUIRED, normalise_acled),
     "ucdp": (UCDP_REQUIRED, normalise_ucdp),
     "gtd": (GTD_REQUIRED, normalise_gtd),
 }
+# A format is told by its core columns plus any one of its characteristic
+# others, not by one id column: shared subsets often drop ids and coordinates
+# (rows without coordinates are geocoded from their place names).
+FORMAT_SIGNATURES: dict[str, tuple[set[str], set[str]]] = {
+    "acled": (ACLED_REQUIRED, {"event_id_cnty", "sub_event_type", "actor1", "inter1", "inter2", "admin1",
+                               "civilian_targeting", "disorder_type", "time_precision"}),
+    "ucdp": (UCDP_REQUIRED, {"id", "where_prec", "where_coordinates", "side_a", "deaths_a", "type_of_violence",
+                             "adm_1", "dyad_name", "conflict_name", "date_prec"}),
+    "gtd": (GTD_REQUIRED, {"nkill", "nwound", "nkillter", "gname", "attacktype1_txt", "targtype1_txt"}),
+}
 
 
-def detect_format(columns: list[str]) -> str | None:
-    """The format whose required columns the header has, or None (plain table)."""
-    present = set(columns)
-    for name, (required, _) in FORMATS.items():
-        if required <= present:
+def detect_format(raw: RawTable) -> str | None:
+    """The format whose signature the header has (names folded), or None (a
+    plain table)."""
+    present = raw.folded_columns()
+    for name, (core, characteristic) in FORMAT_SIGNATURES.items():
+        if core <= present and characteristic & present:
             return name
     return None
+
+
+def missing_columns(raw: RawTable, fmt: str) -> list[str]:
+    """The core columns of ``fmt`` that the header lacks (names folded)."""
+    return sorted(FORMATS[fmt][0] - raw.folded_columns())
