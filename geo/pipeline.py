@@ -103,7 +103,7 @@ def run(
         files = [Path(p) for p in inputs] if inputs else _sample_inputs(staging, settings)
         result = ingest(files, settings=settings, progress=progress)
         run_settings = {
-            "format": "auto", "geocode_all": False, "incident_source": settings.incidents.source,
+            **_reading_settings(settings, "auto", geocode_all=False),
             "kde": {"kernel": settings.kde_kernel, "bandwidth_km": settings.kde_bandwidth_km,
                     "cell_km": settings.kde_cell_km},
             "border_band_edges_km": list(settings.border_band_edges_km)}
@@ -125,13 +125,24 @@ def run(
             write_maps(staging, settings.map_max_incidents)
         seal(staging, {"status": "complete" if period is not None else "no accepted incidents"})
     if period is None:
-        reasons = sorted(result.counts_by_reason.items(), key=lambda item: (-item[1], item[0]))
-        top = ", ".join(f"{reason} {count}" for reason, count in reasons[:3]) or "no data rows"
-        read = sum(f.read for f in result.files)
-        msg = (f"no incident accepted: read {read} = rejected {len(result.rejects)} ({top}); "
-               f"see {Path(out_dir) / 'rejected.csv'}")
-        raise NoIncidentsError(msg)
+        raise _nothing_accepted(result, Path(out_dir))
     return RunResult(Path(out_dir), result, period)
+
+
+def _reading_settings(settings: Settings, fmt: str, geocode_all: bool) -> dict[str, object]:
+    """The settings that decide how inputs were read and joined, for run.json."""
+    return {"format": fmt, "geocode_all": geocode_all, "incident_source": settings.incidents.source,
+            "date_format": settings.incidents.date_format, "earliest_year": settings.earliest_year,
+            "source_admin_edge_km": settings.source_admin_edge_km}
+
+
+def _nothing_accepted(result: IngestResult, out_dir: Path) -> NoIncidentsError:
+    """The one-line error of a run whose rows were all rejected, with the top reasons."""
+    reasons = sorted(result.counts_by_reason.items(), key=lambda item: (-item[1], item[0]))
+    top = ", ".join(f"{reason} {count}" for reason, count in reasons[:3]) or "no data rows"
+    read = sum(f.read for f in result.files)
+    msg = f"no incident accepted: read {read} = rejected {len(result.rejects)} ({top}); see {out_dir / 'rejected.csv'}"
+    return NoIncidentsError(msg)
 
 
 def ingest_files(
@@ -146,15 +157,23 @@ def ingest_files(
     """Read, geocode and join ``inputs`` into ``out_dir`` (incidents, rejects,
     run record), replacing it whole as :func:`run` does; nothing is measured.
 
-    Zero accepted rows are a result here, not an error: the rejects say why.
+    Raises
+    ------
+    NoIncidentsError
+        Rows were read but none was accepted; ``out_dir`` then holds the empty
+        incident layers, ``rejected.csv`` and ``run.json`` that say why.
+    GeoError
+        Any other error a user can act on; ``out_dir`` is left as it was.
     """
     settings = settings or default_settings()
     with staged_folder(out_dir) as staging:
         result = ingest(list(inputs), fmt=fmt, settings=settings, geocode_all=geocode_all, progress=progress)
         progress("writing outputs")
-        write_ingest(result, list(inputs), staging, {"format": fmt, "geocode_all": geocode_all,
-                                                     "incident_source": settings.incidents.source})
-        seal(staging, {"status": "complete"})
+        write_ingest(result, list(inputs), staging, _reading_settings(settings, fmt, geocode_all))
+        nothing = len(result.incidents) == 0 and len(result.rejects) > 0
+        seal(staging, {"status": "no accepted incidents" if nothing else "complete"})
+    if nothing:
+        raise _nothing_accepted(result, Path(out_dir))
     return result
 
 

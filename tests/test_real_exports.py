@@ -238,3 +238,16 @@ def test_a_forced_format_names_its_missing_core_columns(tmp_path):
     path = _write(tmp_path / "plain.csv", ["date", "lat", "lon"], [["2024-01-01", *BANNU]])
     with pytest.raises(InputFileError, match=r"not a gtd file, missing the column\(s\) iday, imonth, iyear"):
         ingest([path], fmt="gtd")
+
+
+def test_ingest_with_no_row_accepted_writes_its_record_then_one_error_line(tmp_path):
+    """As a real export misread would: every row rejected is not a success."""
+    path = _write(tmp_path / "dates.csv", ["date", "lat", "lon"], [["someday", *BANNU], ["", *QUETTA]])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["ingest", str(path), "--out", str(out), "-q"])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == (f"Error: no incident accepted: read 2 = rejected 2 (unparseable_date 2); "
+                                     f"see {out / 'rejected.csv'}")
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["status"] == "no accepted incidents" and record["complete"] is True
+    assert len(pd.read_csv(out / "rejected.csv")) == 2
