@@ -29,6 +29,7 @@ check-boundaries: install
 bench: install
 	$(BIN)/python bench/bench_boundaries.py --build
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_geocode_real.py
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_map.py
 

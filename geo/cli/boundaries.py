@@ -21,13 +21,14 @@ from geo.boundaries.build import (
     build_layers,
     write_layers,
 )
+from geo.boundaries.gazetteer_tables import TABLE_FILES
 from geo.cli.options import config_option, quiet_option, settings_from
 from geo.cli.progress import step_bar
 
 BUILD_STEPS = 7
 GENERATED_FILES = (
     *(f"{layer}.geojson" for layer in boundary_layers.LAYERS),
-    GEOPACKAGE, NATURAL_EARTH_FILE, PLACES_FILE, REPORT_FILE,
+    GEOPACKAGE, NATURAL_EARTH_FILE, PLACES_FILE, REPORT_FILE, *TABLE_FILES,
 )
 
 

@@ -18,7 +18,7 @@ import shapely
 from geo import boundaries
 from geo.boundaries.names import slug
 from geo.config import IncidentMapping, Settings, default_settings
-from geo.geocode import Gazetteer, geocode
+from geo.geocode import Gazetteer, geocode, parsed_places
 from geo.incidents.csvtable import InputFileError, RawTable, read_csv_table
 from geo.incidents.geojson import LAT, LON, read_geojson_table
 from geo.incidents.normalise import DateFormatError, DateRules, check_coordinates, first_error
@@ -262,6 +262,7 @@ def _geocode(frame: pd.DataFrame, run: _Run, gazetteer: Gazetteer | None, geocod
     """Coordinates for rows without them (or all rows), from the place name."""
     has_coordinates = (frame["lat"].notna() & frame["lon"].notna()).to_numpy()
     frame["geocode_method"] = pd.Series(np.where(has_coordinates, "source_coordinates", None), index=frame.index)
+    frame["place_parsed"] = parsed_places(frame["place"])
     nameless = (frame["place"].isna() & frame["source_admin2"].isna()).to_numpy()
     missing = ~has_coordinates & nameless
     run.reject(frame, missing, "missing_location")
@@ -277,7 +278,7 @@ def _geocode(frame: pd.DataFrame, run: _Run, gazetteer: Gazetteer | None, geocod
         # with geocode_all, rows with their own coordinates keep them when the name fails
         run.reject(frame, (reason == name).to_numpy() & ~has_coordinates, name, detail=detail)
     ok = found[found["reason"] == ""]
-    for column in ("lat", "lon", "geocode_method", "geocode_score", "geo_precision"):
+    for column in ("lat", "lon", "geocode_method", "geocode_score", "geo_precision", "place_parsed"):
         frame.loc[ok.index, column] = ok[column].to_numpy()
     failed = (reason != "").to_numpy() & ~has_coordinates
     return frame.loc[~(failed | missing)]

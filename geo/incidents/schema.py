@@ -25,6 +25,7 @@ INCIDENT_COLUMNS: dict[str, str] = {
     "place": "string",
     "source_admin1": "string",
     "source_admin2": "string",
+    "place_parsed": "string",  # the parts of the place string the geocoder read (geo.placenames)
     "event_type": "string",
     "perpetrator": "string",
     "target_category": "string",  # civilians | security_forces | militants | mixed | unknown
