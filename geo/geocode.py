@@ -82,7 +82,11 @@ class Gazetteer:
         places = pd.read_csv(folder / "geonames_places.csv", keep_default_na=False)
         places = places[places["country"] == "Pakistan"].reset_index(drop=True)
         tehsils = boundaries.load("tehsils", boundaries_dir=folder)
-        districts = boundaries.load("districts", boundaries_dir=folder)
+        # Names of every vintage (South Waziristan and Lower South Waziristan), so
+        # geocoding does not depend on the vintage; a name in several keeps today's.
+        districts = pd.concat([boundaries.load(layer, boundaries_dir=folder)
+                               for layer in boundaries.DISTRICT_LAYERS.values()], ignore_index=True)
+        districts = districts.drop_duplicates("district_id").reset_index(drop=True)
         tehsil_points = shapely.point_on_surface(tehsils.geometry.values)
         district_points = shapely.point_on_surface(districts.geometry.values)
         # GeoNames places carry GeoNames' province; place them in our districts by position.

@@ -106,7 +106,8 @@ def run(
             "format": "auto", "geocode_all": False, "incident_source": settings.incidents.source,
             "kde": {"kernel": settings.kde_kernel, "bandwidth_km": settings.kde_bandwidth_km,
                     "cell_km": settings.kde_cell_km},
-            "border_band_edges_km": list(settings.border_band_edges_km)}
+            "border_band_edges_km": list(settings.border_band_edges_km),
+            "district_vintage": settings.district_vintage}
         period = None
         if len(result.incidents):
             progress("district and tehsil metrics, hotspots and risk")
@@ -153,7 +154,8 @@ def ingest_files(
         result = ingest(list(inputs), fmt=fmt, settings=settings, geocode_all=geocode_all, progress=progress)
         progress("writing outputs")
         write_ingest(result, list(inputs), staging, {"format": fmt, "geocode_all": geocode_all,
-                                                     "incident_source": settings.incidents.source})
+                                                     "incident_source": settings.incidents.source,
+                                                     "district_vintage": settings.district_vintage})
         seal(staging, {"status": "complete"})
     return result
 

@@ -201,7 +201,7 @@ def ingest(
     accepted = np.bincount(frame["_file"].to_numpy(dtype=np.int64), minlength=len(accounts))
     incidents = conform(frame.drop(columns=["_file", "_row"]).reset_index(drop=True))
     incidents["incident_id"] = _incident_ids(incidents)
-    joined = join_incidents(incidents, JoinLayers.load(boundaries_dir))
+    joined = join_incidents(incidents, JoinLayers.load(boundaries_dir, settings.district_vintage))
     timings["join_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
