@@ -26,6 +26,10 @@ STUDY_AREA_EQUAL_AREA_CRS = (
 )
 
 
+# District sets the boundary build derives (boundaries/district_vintages.csv):
+# today's, and the one before the 2022 splits and new districts.
+DISTRICT_VINTAGES = ("current", "pre2022")
+
 # Metrics read dates as pandas timestamps (nanoseconds), which start in 1677.
 EARLIEST_YEAR_FLOOR = 1678
 
@@ -211,6 +215,11 @@ class Settings:
         Conditional permutations of the unit Gi* hotspots (9,999 by default; the
         monthly Gi* runs of the emerging hotspots use at most 999). Fewer make
         a faster but coarser test (the smallest p-value is 1 / (permutations + 1)).
+    district_vintage
+        Which districts incidents, metrics, risk layers and maps use:
+        ``current`` (today's, the default) or ``pre2022`` (South Waziristan
+        undivided, Hub in Lasbela, Usta Muhammad in Jaffarabad); see
+        ``boundaries/SOURCES.md``, "District vintages".
     """
 
     boundaries_dir: Path = PROJECT_ROOT / "boundaries"
@@ -229,6 +238,7 @@ class Settings:
     earliest_year: int = 1900
     hotspot_permutations: int = 9999
     source_admin_edge_km: float = 2.0
+    district_vintage: str = DISTRICT_VINTAGES[0]
 
     def __post_init__(self) -> None:
         edges = self.border_band_edges_km
@@ -254,6 +264,10 @@ class Settings:
         if (not isinstance(self.earliest_year, int) or isinstance(self.earliest_year, bool)
                 or not EARLIEST_YEAR_FLOOR <= self.earliest_year <= this_year):
             msg = f"earliest_year must be a year from {EARLIEST_YEAR_FLOOR} to {this_year}, got {self.earliest_year!r}"
+            raise SettingsError(msg)
+        if self.district_vintage not in DISTRICT_VINTAGES:
+            msg = (f"district_vintage must be one of {', '.join(DISTRICT_VINTAGES)}, "
+                   f"got {_shown(self.district_vintage)}")
             raise SettingsError(msg)
 
 

@@ -130,7 +130,11 @@ class Gazetteer:
         if alternates_path.exists():
             alternates = pd.read_csv(alternates_path, keep_default_na=False, dtype={"geonames_id": int, "name": str})
         tehsils = boundaries.load("tehsils", boundaries_dir=folder)
-        districts = boundaries.load("districts", boundaries_dir=folder)
+        # Names of every vintage (South Waziristan and Lower South Waziristan), so
+        # geocoding does not depend on the vintage; a name in several keeps today's.
+        districts = pd.concat([boundaries.load(layer, boundaries_dir=folder)
+                               for layer in boundaries.DISTRICT_LAYERS.values()], ignore_index=True)
+        districts = districts.drop_duplicates("district_id").reset_index(drop=True)
         entries = _entries(places, alternates, tehsils, districts)
         entries["key"] = [name_key(str(n)) for n in entries["name"]]
         self.entries = entries[entries["key"] != ""].reset_index(drop=True)

@@ -43,12 +43,15 @@ class JoinLayers:
     districts: gpd.GeoDataFrame
 
     @classmethod
-    def load(cls, boundaries_dir=None) -> JoinLayers:
+    def load(cls, boundaries_dir=None, district_vintage: str = "current") -> JoinLayers:
+        """The layers from ``boundaries_dir``, with the districts of ``district_vintage``."""
         return cls(
-            tehsils=boundaries.load("tehsils", boundaries_dir=boundaries_dir),
+            tehsils=boundaries.load("tehsils", boundaries_dir=boundaries_dir,
+                                    district_vintage=district_vintage),
             afghan_districts=boundaries.load("afghan_districts", boundaries_dir=boundaries_dir),
             countries=boundaries.load("countries", boundaries_dir=boundaries_dir),
-            districts=boundaries.load("districts", boundaries_dir=boundaries_dir),
+            districts=boundaries.load("districts", boundaries_dir=boundaries_dir,
+                                      district_vintage=district_vintage),
         )
 
 

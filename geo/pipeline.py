@@ -106,7 +106,8 @@ def run(
             **_reading_settings(settings, "auto", geocode_all=False),
             "kde": {"kernel": settings.kde_kernel, "bandwidth_km": settings.kde_bandwidth_km,
                     "cell_km": settings.kde_cell_km},
-            "border_band_edges_km": list(settings.border_band_edges_km)}
+            "border_band_edges_km": list(settings.border_band_edges_km),
+            "district_vintage": settings.district_vintage}
         period = None
         if len(result.incidents):
             progress("district and tehsil metrics, hotspots and risk")
@@ -133,7 +134,7 @@ def _reading_settings(settings: Settings, fmt: str, geocode_all: bool) -> dict[s
     """The settings that decide how inputs were read and joined, for run.json."""
     return {"format": fmt, "geocode_all": geocode_all, "incident_source": settings.incidents.source,
             "date_format": settings.incidents.date_format, "earliest_year": settings.earliest_year,
-            "source_admin_edge_km": settings.source_admin_edge_km}
+            "source_admin_edge_km": settings.source_admin_edge_km, "district_vintage": settings.district_vintage}
 
 
 def _nothing_accepted(result: IngestResult, out_dir: Path) -> NoIncidentsError:

@@ -29,7 +29,8 @@ def test_help_and_version(runner):
 def test_boundaries_info_reports_the_layers(runner):
     result = runner.invoke(cli, ["boundaries", "info"])
     assert result.exit_code == 0, result.output
-    assert re.search(r"districts\s+70 features", result.output)
+    assert re.search(r"districts\s+72 features", result.output)
+    assert re.search(r"districts_pre2022\s+69 features", result.output)
     assert "loading all layers took" in result.output
 
 

@@ -181,9 +181,10 @@ def test_loads_offline_without_errors_and_lists_every_layer(opened, hostile_run)
     labels = {text.strip() for text in page.page.locator(".leaflet-control-layers-overlays label").all_text_contents()}
     density = {label for label in labels if label.startswith("Incident density (quartic kernel, 10.0 km")}
     assert labels == LAYER_NAMES | density and len(density) == 1
-    # the data layers drew: 70 district polygons on the canvas, incident symbols, the legend
+    # the data layers drew: 72 district polygons (today's) on the canvas, incident symbols, the legend
     assert page.evaluate("Object.values(geoRisk.map._layers).filter(l => l.feature && l.feature.properties"
-                         " && l.feature.properties.district_id && !l.feature.properties.tehsil_id).length") == 70
+                         " && l.feature.properties.district_id"
+                         " && !l.feature.properties.tehsil_id).length") == 72
     assert page.evaluate("geoRisk.incidents.drawnSymbols().length") > 0
     assert "Risk index" in page.page.text_content("#geo-legend")
     assert "Risk period 2024-01-01 to 2024-12-31" in page.page.text_content("#geo-heading")

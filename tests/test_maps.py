@@ -88,7 +88,7 @@ def test_hostile_text_never_reaches_the_page_as_markup(sample_run_dir, tmp_path)
 
 def test_unit_layers_keep_their_shared_edges(content, layers):
     districts = content.units["districts_risk"]
-    assert len(districts) == 70 and len(content.units["tehsils_risk"]) == 252
+    assert len(districts) == 72 and len(content.units["tehsils_risk"]) == 252  # today's districts
     assert shapely.coverage_is_valid(districts.geometry.values)  # no overlaps, no slivers between neighbours
     before = layers["districts"].to_crs("EPSG:6933").area.sum()
     after = districts.to_crs("EPSG:6933").area.sum()
@@ -133,8 +133,14 @@ def test_density_overlay_puts_the_peak_where_the_geotiff_has_it(sample_run_dir):
     assert alpha_at(63.0, 25.0) == 0
     with rasterio.open(path) as surface:
         x, y = Transformer.from_crs("EPSG:4326", surface.crs, always_xy=True).transform(peak_lon - 1.0, peak_lat)
-        west_value = next(surface.sample([(x, y)]))[0]
-    assert (alpha_at(peak_lon - 1.0, peak_lat) == 0) == (west_value < 0.01 * overlay.max_value)
+        row, col = surface.index(x, y)
+    # An image pixel spans about two GeoTIFF cells, and bilinear warping can move
+    # the 1 % edge by that much: compare with the cells around the point.
+    near = values[row - 2:row + 3, col - 2:col + 3] / overlay.max_value
+    if alpha_at(peak_lon - 1.0, peak_lat) == 0:
+        assert near.min() < 0.01
+    else:
+        assert near.max() > 0.01
 
 
 def test_big_runs_draw_the_deadliest_and_a_seeded_sample():

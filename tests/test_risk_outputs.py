@@ -63,7 +63,7 @@ def test_summaries_and_monthly_table(run_dir):
     import pandas as pd
 
     districts = pd.read_csv(run_dir / "summary_districts.csv")
-    assert len(districts) == 70 and districts["risk_score"].between(0, 10).all()
+    assert len(districts) == 72 and districts["risk_score"].between(0, 10).all()
     top = districts.sort_values("risk_score", ascending=False)["district"].head(5).tolist()
     assert {"North Waziristan", "Bannu"} & set(top)
     monthly = pd.read_csv(run_dir / "monthly_killed_by_province.csv")
@@ -91,7 +91,7 @@ def test_per_band_counts_and_monthly_series(run_dir):
                      "incidents_band_50_100", "incidents_band_over_100"]
     assert (districts[bands].sum(axis=1) == districts["incidents"]).all()
     monthly = pd.read_csv(run_dir / "monthly_districts.csv")
-    assert len(monthly) == 70 * 12
+    assert len(monthly) == 72 * 12
     assert monthly.groupby("district_id")["incidents"].sum().sum() == districts["incidents"].sum()
 
 

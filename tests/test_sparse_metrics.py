@@ -60,7 +60,7 @@ def _write(incidents: pd.DataFrame, out: Path, period=YEAR) -> dict[str, pd.Data
     written, parameters = write_risk_outputs(incidents, SETTINGS, out, period)
     assert all(path.exists() for path in written)
     tables = {}
-    for name, count in (("districts_risk", 70), ("tehsils_risk", 252)):
+    for name, count in (("districts_risk", 72), ("tehsils_risk", 252)):  # today's districts
         text = (out / f"{name}.geojson").read_text(encoding="utf-8")
         assert "NaN" not in text
         table = pd.DataFrame([f["properties"] for f in json.loads(text)["features"]])

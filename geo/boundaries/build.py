@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from geo._errors import BoundaryBuildError
-from geo.boundaries import GEOPACKAGE, LAYERS, gazetteer_tables
+from geo.boundaries import DISTRICT_LAYERS, GEOPACKAGE, LAYERS, district_columns, gazetteer_tables
 from geo.boundaries import border as border_mod
 from geo.boundaries.assign import STUDY_PROVINCES, assign_tehsils
 from geo.boundaries.names import ascii_name, display_name, slug
@@ -40,7 +40,14 @@ from geo.boundaries.sources import (
     PACKAGES,
     fetch,
 )
-from geo.config import Settings
+from geo.boundaries.vintages import (
+    CROSSWALK_FILE,
+    VINTAGES_FILE,
+    district_crosswalk,
+    district_names_by_vintage,
+    read_vintage_table,
+)
+from geo.config import DISTRICT_VINTAGES, Settings
 from geo.export.vector import atomic_path, write_geojson, write_geopackage
 
 PROVINCE_CODES = {"Khyber Pakhtunkhwa": "PK-KP", "Balochistan": "PK-BA"}
@@ -67,7 +74,7 @@ class BuildResult:
     places: pd.DataFrame
     natural_earth_border: gpd.GeoDataFrame
     report: dict[str, object]
-    # file name → table of the gazetteer (alternate names, coverage per district)
+    # file name → side table (gazetteer alternate names and coverage per district, district crosswalk)
     tables: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
 
@@ -96,6 +103,7 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
     places = read_geonames_places(archives[GEONAMES.key])
     natural_earth = read_natural_earth_border(archives[NATURAL_EARTH.key])
     overrides = read_overrides(settings.boundaries_dir / OVERRIDES_FILE)
+    vintage_table = read_vintage_table(settings.boundaries_dir / VINTAGES_FILE)
 
     progress("cleaning topology")
     is_pakistan = shapes["country"] == "Pakistan"
@@ -113,8 +121,8 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
     border_line = border_mod.extract_border(
         pakistan_outline, afghan_outline, settings.border_match_km, settings.equal_area_crs)
 
-    tehsils = _tehsil_layer(pakistan[pakistan["province"].isin(STUDY_PROVINCES)])
-    districts = _district_layer(tehsils)
+    tehsils = _tehsil_layer(pakistan[pakistan["province"].isin(STUDY_PROVINCES)], vintage_table)
+    districts = {DISTRICT_LAYERS[v]: _district_layer(tehsils, v) for v in DISTRICT_VINTAGES}
     provinces = _province_layer(tehsils)
     study_area = shapely.coverage_union_all(provinces.geometry.values)
 
@@ -160,13 +168,16 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
         crs="EPSG:4326",
     )
     layers = {
-        "tehsils": tehsils, "districts": districts, "provinces": provinces, "border": border_layer,
+        "tehsils": tehsils, **districts, "provinces": provinces, "border": border_layer,
         "border_bands": bands, "afghan_border_districts": afghan_layer, "afghan_districts": afghan_districts,
         "countries": countries,
     }
     report = {
         "tehsils_per_province": tehsils.groupby("province").size().to_dict(),
-        "districts_per_province": districts.groupby("province").size().to_dict(),
+        **{f"{name}_per_province": layer.groupby("province").size().to_dict()
+           for name, layer in districts.items()},
+        "district_vintages": {"vintages": list(DISTRICT_VINTAGES),
+                              "tehsils_changed": len(vintage_table)},
         "assignment_methods": tehsils["assignment"].value_counts().sort_index().to_dict(),
         "override_rows": len(overrides),
         "overrides_in_study_area": int((tehsils["assignment"] == "override").sum()),
@@ -196,7 +207,8 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
     tables = {
         gazetteer_tables.ALTERNATES_FILE: alternates,
         gazetteer_tables.COVERAGE_FILE: gazetteer_tables.coverage(
-            places_table, alternates, tehsils, districts),
+            places_table, alternates, tehsils, districts[DISTRICT_LAYERS[DISTRICT_VINTAGES[0]]]),
+        CROSSWALK_FILE: district_crosswalk(tehsils),
     }
     return BuildResult(layers=layers, places=places_table, natural_earth_border=reference, report=report,
                        tables=tables)
@@ -238,21 +250,28 @@ def _count_holes(geometries: np.ndarray) -> int:
     return int(sum(len(p.interiors) for p in shapely.get_parts(union)))
 
 
-def _tehsil_layer(pakistan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _tehsil_layer(pakistan: gpd.GeoDataFrame, vintage_table: pd.DataFrame) -> gpd.GeoDataFrame:
     names = [display_name(n) for n in pakistan["name"]]
-    district_ids = [_district_id(p, d) for p, d in zip(pakistan["province"], pakistan["district"], strict=True)]
-    tehsil_ids = [f"{d}-{slug(n)}" for d, n in zip(district_ids, names, strict=True)]
+    provinces = pakistan["province"].tolist()
+    assigned = pakistan["district"].tolist()
+    # Tehsil ids keep the district the build assigns from its sources, whatever
+    # the vintage, so that they never change.
+    tehsil_ids = [f"{_district_id(p, d)}-{slug(n)}"
+                  for p, d, n in zip(provinces, assigned, names, strict=True)]
     if len(set(tehsil_ids)) != len(tehsil_ids):
         dupes = sorted({t for t in tehsil_ids if tehsil_ids.count(t) > 1})
         msg = f"tehsil ids are not unique: {dupes}"
         raise BoundaryBuildError(msg)
+    by_vintage = district_names_by_vintage(tehsil_ids, names, assigned, vintage_table)
+    columns: dict[str, object] = {"tehsil_id": tehsil_ids, "tehsil": names}
+    for vintage in DISTRICT_VINTAGES:
+        id_column, name_column = district_columns(vintage)
+        columns[id_column] = [_district_id(p, d) for p, d in zip(provinces, by_vintage[vintage], strict=True)]
+        columns[name_column] = by_vintage[vintage]
     layer = gpd.GeoDataFrame(
         {
-            "tehsil_id": tehsil_ids,
-            "tehsil": names,
-            "district_id": district_ids,
-            "district": pakistan["district"].to_numpy(),
-            "province": pakistan["province"].to_numpy(),
+            **columns,
+            "province": provinces,
             "area_km2": [round(border_mod.geodesic_area_km2(g), 3) for g in pakistan.geometry.values],
             "source_shape_id": pakistan["source_shape_id"].to_numpy(),
             "source_name": pakistan["name"].to_numpy(),
@@ -268,10 +287,11 @@ def _district_id(province: str, district: str) -> str:
     return f"{PROVINCE_CODES[province]}-{slug(district)}"
 
 
-def _district_layer(tehsils: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _district_layer(tehsils: gpd.GeoDataFrame, vintage: str) -> gpd.GeoDataFrame:
+    id_column, name_column = district_columns(vintage)
     rows = []
     for (district_id, district, province), group in tehsils.groupby(
-        ["district_id", "district", "province"], sort=True
+        [id_column, name_column, "province"], sort=True
     ):
         geometry = shapely.coverage_union_all(group.geometry.values)
         rows.append({
@@ -287,10 +307,12 @@ def _province_layer(tehsils: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for province in STUDY_PROVINCES:
         group = tehsils[tehsils["province"] == province]
         geometry = shapely.coverage_union_all(group.geometry.values)
+        counts = {f"n_{DISTRICT_LAYERS[v]}": group[district_columns(v)[0]].nunique()
+                  for v in DISTRICT_VINTAGES}
         rows.append({
             "province_id": PROVINCE_CODES[province], "province": province,
             "area_km2": round(border_mod.geodesic_area_km2(geometry), 3),
-            "n_districts": group["district_id"].nunique(), "n_tehsils": len(group),
+            **counts, "n_tehsils": len(group),
             "geometry": geometry,
         })
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
@@ -332,7 +354,7 @@ def layer_metadata(name: str) -> dict[str, object]:
 
 def write_layers(result: BuildResult, out_dir: Path) -> list[Path]:
     """Write every layer as GeoJSON, all of them into one GeoPackage, plus the
-    places table and the build report. Returns the paths written."""
+    places table, the district crosswalk and the build report. Returns the paths written."""
     out_dir = Path(out_dir)
     written = []
     for name in LAYERS:

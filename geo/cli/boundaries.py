@@ -22,13 +22,14 @@ from geo.boundaries.build import (
     write_layers,
 )
 from geo.boundaries.gazetteer_tables import TABLE_FILES
+from geo.boundaries.vintages import CROSSWALK_FILE
 from geo.cli.options import config_option, quiet_option, settings_from
 from geo.cli.progress import step_bar
 
 BUILD_STEPS = 7
 GENERATED_FILES = (
     *(f"{layer}.geojson" for layer in boundary_layers.LAYERS),
-    GEOPACKAGE, NATURAL_EARTH_FILE, PLACES_FILE, REPORT_FILE, *TABLE_FILES,
+    GEOPACKAGE, NATURAL_EARTH_FILE, PLACES_FILE, CROSSWALK_FILE, REPORT_FILE, *TABLE_FILES,
 )
 
 
@@ -57,7 +58,8 @@ def build_command(out_dir: Path | None, config_path: Path | None, quiet: bool) -
         report = result.report
         click.echo(
             f"wrote {len(written)} files to {target} in {time.perf_counter() - started:.1f} s: "
-            f"tehsils {report['tehsils_per_province']}, districts {report['districts_per_province']}, "
+            f"tehsils {report['tehsils_per_province']}, districts {report['districts_per_province']} "
+            f"(pre2022 {report['districts_pre2022_per_province']}), "
             f"border {report['border_length_km']} km", err=True)
 
 

@@ -72,7 +72,8 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
     months = trend_months(start, end)
     result = UnitLayers({}, {}, {"period": [start.date().isoformat(), end.date().isoformat()]})
     for layer, id_column, names, out_name in LEVELS:
-        units = boundaries.load(layer, boundaries_dir=settings.boundaries_dir)
+        units = boundaries.load(layer, boundaries_dir=settings.boundaries_dir,
+                                district_vintage=settings.district_vintage)
         summary = unit_summary(chosen, units, id_column, start, end).merge(
             unit_proximity(units, id_column, distances, bands), on=id_column)
         summary["diffusion_share"] = summary[id_column].map(
@@ -111,7 +112,8 @@ def write_risk_outputs(incidents: pd.DataFrame, settings: Settings, out_dir: Pat
     bands = boundaries.load("border_bands", boundaries_dir=settings.boundaries_dir)
     units = unit_layers(incidents, settings, border.geometry.iloc[0], bands, period)
     synthetic = has_synthetic(incidents)
-    metadata = {"attribution": ATTRIBUTION, "risk_parameters": units.parameters, "synthetic_data": synthetic}
+    metadata = {"attribution": ATTRIBUTION, "district_vintage": settings.district_vintage,
+                "risk_parameters": units.parameters, "synthetic_data": synthetic}
     layer_styles = styles(event_types_by_count(incidents["event_type"]))
     written = []
     for name, layer in units.layers.items():

@@ -212,8 +212,8 @@ def ingest(
     accepted = np.bincount(frame["_file"].to_numpy(dtype=np.int64), minlength=len(accounts))
     incidents = conform(frame.drop(columns=["_file", "_row"]).reset_index(drop=True))
     incidents["incident_id"] = _incident_ids(incidents)
-    joined = join_incidents(incidents, JoinLayers.load(boundaries_dir), settings.source_admin_edge_km,
-                            settings.equal_area_crs)
+    joined = join_incidents(incidents, JoinLayers.load(boundaries_dir, settings.district_vintage),
+                            settings.source_admin_edge_km, settings.equal_area_crs)
     timings["join_s"] = time.perf_counter() - started
 
     started = time.perf_counter()

@@ -6,7 +6,7 @@ event: clusters in the former FATA districts, Bannu, Lakki Marwat, D.I. Khan,
 Quetta, Kech and along the border, fewer elsewhere; about 1.1 killed per event
 split by victim category, so that 2,000 events over Jan 2024–Mar 2025 give
 monthly totals of the order of the real ones (with the seed of ``geo run``:
-1,645 killed in 2024, at least 109 a month). It writes canonical columns or
+1,658 killed in 2024, at least 106 a month). It writes canonical columns or
 an ACLED-format file (for benchmarks with a million rows).
 """
 
@@ -22,9 +22,10 @@ from geo import boundaries
 
 SYNTHETIC_SOURCE = "SYNTHETIC (geo generator, not real data)"
 SYNTHETIC_TAG = "synthetic"
-# Relative weight of each district; districts not listed get OTHER_WEIGHT.
+# Relative weight of each of today's districts; districts not listed get OTHER_WEIGHT.
 DISTRICT_WEIGHTS = {
-    "North Waziristan": 14.0, "South Waziristan": 8.0, "Khyber": 7.0, "Bajaur": 5.0, "Kurram": 5.0,
+    "North Waziristan": 14.0, "Upper South Waziristan": 4.0, "Lower South Waziristan": 4.0,
+    "Khyber": 7.0, "Bajaur": 5.0, "Kurram": 5.0,
     "Mohmand": 3.0, "Orakzai": 3.0, "Bannu": 9.0, "Lakki Marwat": 7.0, "Dera Ismail Khan": 8.0, "Tank": 4.0,
     "Peshawar": 5.0, "Kohat": 2.0, "Quetta": 6.0, "Kech": 5.0, "Gwadar": 2.0, "Panjgur": 2.0, "Mastung": 2.0,
     "Kalat": 2.0, "Killa Abdullah": 2.0, "Chaman": 2.0, "Zhob": 2.0, "Khuzdar": 2.0, "Pishin": 1.5,

@@ -32,7 +32,7 @@ from geo.export.raster import NODATA
 from geo.export.styles import BAND_COLOURS, OTHER_COLOUR, RISK_COLOURS, TYPE_PALETTE
 
 # About 10 m: finer than a screen pixel up to zoom 13. The boundary layers are
-# already generalised (6,683 vertices for the 70 districts), so no simplification.
+# already generalised (6,771 vertices for the 72 districts of today), so no simplification.
 COORDINATE_DECIMALS = 4
 BANDS_SIMPLIFY_DEG = 0.002  # about 200 m, together so that the bands still tile
 NOTES_MAX_CHARS = 200  # longer notes are cut in the map (the full text is in incidents.geojson)
