@@ -32,6 +32,12 @@ DISTRICT_VINTAGES = ("current", "pre2022")
 
 # Metrics read dates as pandas timestamps (nanoseconds), which start in 1677.
 EARLIEST_YEAR_FLOOR = 1678
+# Bounds that keep a density grid in memory on an analyst's laptop: the study
+# area is about 1,300 × 1,200 km, so 0.5 km cells make a 2,600 × 2,400 grid.
+KDE_MIN_CELL_KM = 0.5
+KDE_MAX_BANDWIDTH_KM = 100.0
+# Gi*'s 99 % class needs p ≤ 0.01, so at least 99 permutations.
+MIN_PERMUTATIONS, MAX_PERMUTATIONS = 99, 99_999
 
 
 class SettingsError(GeoError, ValueError):
@@ -183,7 +189,7 @@ class Settings:
         Where downloaded source packages are kept between builds
         (``$GEO_CACHE_DIR``, else ``$XDG_CACHE_HOME/geo``, else ``~/.cache/geo``).
     equal_area_crs
-        Projected CRS used for areas, grids and densities.
+        Projected CRS (in metres) used for areas, grids and densities.
     border_band_edges_km
         Edges of the distance bands from the Pakistan–Afghanistan border.
     afghan_context_km
@@ -195,7 +201,8 @@ class Settings:
         Spacing of the points along the border whose geodesic circles make the bands.
     kde_kernel, kde_bandwidth_km, kde_cell_km
         Kernel density surfaces: ``quartic`` (as QGIS) or ``gaussian``, the
-        bandwidth (the Gaussian's standard deviation) and the grid cell, in km.
+        bandwidth (the Gaussian's standard deviation; at most 100 km) and the
+        grid cell (at least 0.5 km, no larger than the bandwidth), in km.
     risk_weights
         Weight of each risk component (the ``[risk_weights]`` TOML table; the
         index divides by their sum).
@@ -212,7 +219,7 @@ class Settings:
         ``source_admin2``) is joined to that district (``join_method``
         ``source_admin_near_edge``); 0 turns it off.
     hotspot_permutations
-        Conditional permutations of the unit Gi* hotspots (9,999 by default; the
+        Conditional permutations of the unit Gi* hotspots (99 to 99,999; 9,999 by default; the
         monthly Gi* runs of the emerging hotspots use at most 999). Fewer make
         a faster but coarser test (the smallest p-value is 1 / (permutations + 1)).
     district_vintage
@@ -254,9 +261,17 @@ class Settings:
         if self.kde_kernel not in ("quartic", "gaussian"):
             msg = f"kde_kernel must be quartic or gaussian, got {self.kde_kernel!r}"
             raise SettingsError(msg)
-        if self.kde_bandwidth_km <= 0 or self.kde_cell_km <= 0 or self.kde_cell_km > self.kde_bandwidth_km:
-            msg = "kde_bandwidth_km and kde_cell_km must be positive, the cell no larger than the bandwidth"
+        if not (KDE_MIN_CELL_KM <= self.kde_cell_km <= self.kde_bandwidth_km <= KDE_MAX_BANDWIDTH_KM):
+            msg = (f"kde_cell_km must be at least {KDE_MIN_CELL_KM} and no larger than kde_bandwidth_km, itself at "
+                   f"most {KDE_MAX_BANDWIDTH_KM:g}; got kde_cell_km = {self.kde_cell_km!r}, "
+                   f"kde_bandwidth_km = {self.kde_bandwidth_km!r}")
             raise SettingsError(msg)
+        if (not isinstance(self.hotspot_permutations, int) or isinstance(self.hotspot_permutations, bool)
+                or not MIN_PERMUTATIONS <= self.hotspot_permutations <= MAX_PERMUTATIONS):
+            msg = (f"hotspot_permutations must be a whole number from {MIN_PERMUTATIONS} to {MAX_PERMUTATIONS:,}, "
+                   f"got {self.hotspot_permutations!r}")
+            raise SettingsError(msg)
+        _check_equal_area_crs(self.equal_area_crs)
         if not _is_number(self.source_admin_edge_km) or self.source_admin_edge_km < 0:
             msg = f"source_admin_edge_km must be a number ≥ 0, got {self.source_admin_edge_km!r}"
             raise SettingsError(msg)
@@ -269,6 +284,24 @@ class Settings:
             msg = (f"district_vintage must be one of {', '.join(DISTRICT_VINTAGES)}, "
                    f"got {_shown(self.district_vintage)}")
             raise SettingsError(msg)
+
+
+def _check_equal_area_crs(crs: str) -> None:
+    """A SettingsError unless ``crs`` is a projected CRS in metres (areas, grids
+    and distances are measured in it)."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        parsed = CRS.from_user_input(crs)
+    except (CRSError, TypeError) as exc:
+        msg = f"equal_area_crs is not a CRS pyproj knows: {_shown(crs)}"
+        raise SettingsError(msg) from exc
+    metres = all(axis.unit_name in ("metre", "meter") for axis in parsed.axis_info)
+    if not parsed.is_projected or not metres:
+        msg = (f"equal_area_crs must be a projected CRS in metres (an equal-area one such as the default), "
+               f"got {_shown(crs)}")
+        raise SettingsError(msg)
 
 
 def default_settings() -> Settings:

@@ -96,6 +96,7 @@ def _xlsx_bytes() -> bytes:
     ("date,place\n2024-01-01,Bannu\n".encode("utf-16-le"), ("NUL",)),  # UTF-16 without a BOM
     (b"date,place\n2024-01-01,\x81\x8d\x8f\x90\n", ("cp1252",)),  # neither UTF-8 nor cp1252
     (b"\xff\xfe" + b"d\x00a\x00t", ("UTF-16",)),  # a BOM, then an odd number of bytes
+    ("date,place\n2024-01-01,Bannu\n".encode("utf-32"), ("UTF-32",)),
 ])
 def test_binary_or_undecodable_files_are_one_error_line(tmp_path, content, words):
     path = tmp_path / "weird.csv"
@@ -314,6 +315,52 @@ def test_ill_typed_settings_name_key_type_and_value(tmp_path, text, words):
     assert "\n" not in message and "geo.toml" in message
     for word in words:
         assert word in message, message
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    # found by a hostile sweep: each crashed with a traceback or exhausted memory
+    ("kde_cell_km = 0.0001", ("kde_cell_km", "at least 0.5", "0.0001")),
+    ("kde_bandwidth_km = 1e9", ("kde_bandwidth_km", "at most 100", "1000000000.0")),
+    ("hotspot_permutations = 0", ("hotspot_permutations", "99 to 99,999", "0")),
+    ("hotspot_permutations = -5", ("hotspot_permutations", "99 to 99,999", "-5")),
+    ('equal_area_crs = "garbage"', ("equal_area_crs", "not a CRS", "'garbage'")),
+    ('equal_area_crs = "EPSG:4326"', ("equal_area_crs", "projected CRS in metres", "'EPSG:4326'")),
+])
+def test_out_of_range_settings_are_one_line_through_the_cli(tmp_path, text, words):
+    config = tmp_path / "geo.toml"
+    config.write_text(text + "\n")
+    data = write_rows(tmp_path / "acled.csv", ACLED_HEADER, [acled_row("PAK1")])
+    result = CliRunner().invoke(cli, ["run", str(data), "--out", str(tmp_path / "out"), "-q",
+                                      "--config", str(config)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert all(word in lines[0] for word in words), lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_quote_never_closed_is_one_error_not_lost_rows(tmp_path):
+    """Arrow would read every line after the open quote into one note."""
+    lines = ["source,source_id,date,lat,lon,place,killed,notes",
+             *(f"t,{i},2024-03-0{1 + i},{BANNU[0]},{BANNU[1]},Bannu,1,ok" for i in range(6))]
+    path = tmp_path / "open_quote.csv"
+    path.write_text("\n".join([*lines[:4], 't,UQ,2024-03-03,32.99,70.6,Bannu,1,"never closed', *lines[4:]]) + "\n")
+    with pytest.raises(InputFileError, match=r"open_quote\.csv: the quoted field that opens on line 5 is never closed"):
+        ingest([path])
+    closed = tmp_path / "closed.csv"  # a quoted note over two lines, and a stray quote in a field, are fine
+    closed.write_text("\n".join([*lines[:4], 't,Q2,2024-03-03,32.99,70.6,Bannu,1,"two\nlines"',
+                                  't,Q3,2024-03-04,32.99,70.6,Bannu,1,a "quoted" word', *lines[4:]]) + "\n")
+    result = ingest([closed])
+    assert (result.files[0].read, len(result.incidents)) == (8, 8)
+    assert result.incidents.set_index("source_id").loc["Q2", "notes"] == "two\nlines"
+    assert result.incidents["line_no"].tolist() == [2, 3, 4, 5, 7, 8, 9, 10]
+
+
+def test_column_names_equal_but_for_case_are_refused(tmp_path):
+    path = tmp_path / "two_dates.csv"
+    path.write_text("Date,date,lat,lon\n2024-01-01,1999-01-01,32.99,70.6\n")
+    with pytest.raises(InputFileError, match="repeated column names"):
+        ingest([path])
 
 
 # --- 7. paths that are not readable files ---------------------------------------------------

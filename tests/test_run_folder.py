@@ -108,6 +108,7 @@ def test_an_output_folder_that_cannot_be_made_is_one_error_line(tmp_path, args, 
     lines = result.output.strip().splitlines()
     assert lines[-1].startswith("Error: ") and str(a_file) in lines[-1], result.output
     assert exit_code == 2 or len(lines) == 1
+    assert exit_code == 2 or f"{a_file} is a file, not a folder" in lines[0]
 
 
 def test_a_run_without_accepted_incidents_writes_its_record_and_says_why(tmp_path):

@@ -220,8 +220,8 @@ def test_hotspot_permutations_setting_reaches_the_unit_test(tmp_path, monkeypatc
     monkeypatch.setattr(risk_export, "Hotspots", Spy)
     from geo import boundaries
 
-    settings = dataclasses.replace(SETTINGS, hotspot_permutations=49)
+    settings = dataclasses.replace(SETTINGS, hotspot_permutations=199)
     unit_layers(_incidents(tmp_path, []), settings, boundaries.load("border").geometry.iloc[0],
                 boundaries.load("border_bands"), YEAR)
-    assert seen == [49, 49]
+    assert seen == [199, 199]
     assert Settings().hotspot_permutations == 9999

@@ -67,7 +67,9 @@ def staged_folder(out_dir: Path) -> Iterator[Path]:
         staging = parent / _STAGING.format(name=out_dir.name, pid=os.getpid(), token=secrets.token_hex(4))
         staging.mkdir()
     except OSError as exc:
-        msg = f"cannot write the output folder {out_dir}: {exc.strerror or exc}"
+        blocking = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), None)
+        reason = f"{blocking} is a file, not a folder" if blocking else exc.strerror or exc
+        msg = f"cannot write the output folder {out_dir}: {reason}"
         raise OutputFolderError(msg) from exc
     try:
         yield staging

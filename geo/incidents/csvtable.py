@@ -98,7 +98,10 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
     if data.startswith(b"PAR1") and data.endswith(b"PAR1"):
         msg = f"{path} is a Parquet file, not a text table"
         raise InputFileError(msg)
-    if data.startswith(_UTF16_BOMS) and not data.startswith(b"\xff\xfe\x00\x00"):  # not UTF-32 LE
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        msg = f"{path} is UTF-32 text; save it as UTF-8 (or UTF-16) CSV"
+        raise InputFileError(msg)
+    if data.startswith(_UTF16_BOMS):
         try:
             text = data.decode("utf-16")  # the BOM tells the byte order and is dropped
         except UnicodeDecodeError as exc:
@@ -168,7 +171,8 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
         msg = f"{path}: cannot read the header row ({exc})"
         raise InputFileError(msg) from exc
     columns = [c.strip() for c in header]
-    if len(set(columns)) != len(columns) or not all(columns):
+    # Columns are matched with case and spaces folded, so "Date" and "date" are one name.
+    if len({fold_column_name(c) for c in columns}) != len(columns) or not all(columns):
         msg = f"{path}: the header has empty or repeated column names: {header}"
         raise InputFileError(msg)
 
@@ -185,7 +189,7 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
     bad_numbers = np.array(sorted(n for n, _ in bad), dtype=np.int64)  # record numbers, header = 1
     all_numbers = np.arange(2, len(frame) + len(bad) + 2, dtype=np.int64)
     good_numbers = np.setdiff1d(all_numbers, bad_numbers, assume_unique=True)
-    to_line = _record_start_lines(text, payload, len(frame) + len(bad) + 1, delimiter)
+    to_line = _record_start_lines(text, payload, len(frame) + len(bad) + 1, delimiter, path)
     frame["input_file"] = path.name
     frame["line_no"] = to_line[good_numbers - 1] if to_line is not None else good_numbers
     if bad:
@@ -275,9 +279,17 @@ def _no_csv_field_limit() -> Iterator[None]:
         csv.field_size_limit(previous)
 
 
-def _record_start_lines(text: str, payload: bytes, n_records: int, delimiter: str = ",") -> np.ndarray | None:
+def _record_start_lines(text: str, payload: bytes, n_records: int, delimiter: str = ",",
+                        path: Path = Path("?")) -> np.ndarray | None:
     """Physical start line of each record (index 0 = header), or None when every
-    record is one line (the common, fast case)."""
+    record is one line (the common, fast case).
+
+    Raises
+    ------
+    InputFileError
+        A quote opens a field that is never closed: the records after it would
+        silently vanish into that field.
+    """
     # Lines end at \r\n, \n or a lone \r, as for Arrow's parser and the csv module.
     # (counted in the UTF-8 bytes, where line ends are single bytes)
     octets = np.frombuffer(payload, dtype=np.uint8)
@@ -288,13 +300,42 @@ def _record_start_lines(text: str, payload: bytes, n_records: int, delimiter: st
     physical_lines = newlines + (0 if payload.endswith((b"\n", b"\r")) else 1)
     if physical_lines == n_records:
         return None
-    starts = []
+    try:
+        return _padded(_csv_record_starts(text, delimiter, strict=True), n_records)
+    except _UnclosedQuote as exc:
+        # Arrow would read the rest of the file into one field: rows lost unseen.
+        msg = (f"{path}: the quoted field that opens on line {exc.line} is never closed, so every line "
+               "after it would be read as part of that field; close the quote")
+        raise InputFileError(msg) from exc
+    except csv.Error:  # a stray quote inside a field: read as Arrow reads it
+        return _padded(_csv_record_starts(text, delimiter, strict=False), n_records)
+
+
+class _UnclosedQuote(csv.Error):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"quote opened on line {line} never closed")
+        self.line = line
+
+
+def _csv_record_starts(text: str, delimiter: str, strict: bool) -> list[int]:
+    """Physical start line of each record, by the csv module (raising
+    :class:`_UnclosedQuote` when the text ends inside a quoted field)."""
+    starts: list[int] = []
     with _no_csv_field_limit():
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
         previous_end = 0
-        for _ in reader:
-            starts.append(previous_end + 1)
-            previous_end = reader.line_num
+        try:
+            for _ in reader:
+                starts.append(previous_end + 1)
+                previous_end = reader.line_num
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise _UnclosedQuote(previous_end + 1) from exc
+            raise
+    return starts
+
+
+def _padded(starts: list[int], n_records: int) -> np.ndarray:
     # Should the csv module ever split records unlike Arrow, number the rest on
     # from the last line rather than fail.
     while len(starts) < n_records:
