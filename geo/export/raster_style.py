@@ -14,7 +14,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from geo.export.styles import QGIS_DTD, QGIS_VERSION
+from geo.export.layer_metadata import QGIS_DTD
+from geo.export.styles import QGIS_VERSION
 
 # viridis at 0, 0.25, 0.5, 0.75 and 1
 RAMP = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")

@@ -20,10 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from geo.export.fields import field_aliases
+from geo.export.layer_metadata import QGIS_DTD
 from geo.metrics.risk import RISK_CLASSES
 
 QGIS_VERSION = "3.22"
-QGIS_DTD = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 # Sequential yellow–red ramp for the five risk classes (ColorBrewer YlOrRd).
 RISK_COLOURS = (("very low", "255,255,178,255"), ("low", "254,204,92,255"), ("medium", "253,141,60,255"),
                 ("high", "240,59,32,255"), ("very high", "189,0,38,255"))
@@ -41,9 +41,8 @@ INCIDENT_SIZE = '2 + 1.2 * sqrt(coalesce("killed", 0))'  # mm: area grows with t
 # Border bands by their outer edge (km).
 BAND_COLOURS = ((10.0, "179,0,0,140"), (25.0, "227,74,51,120"), (50.0, "252,141,89,100"),
                 (100.0, "253,204,138,90"))
-# Unit names are labelled from 1:5,000,000 (the two provinces) to 1:50,000 (a town).
-LABEL_SCALES = {"districts_risk": ("district", 5_000_000, 50_000), "tehsils_risk": ("tehsil", 1_500_000, 25_000),
-                "districts": ("district", 5_000_000, 50_000), "tehsils": ("tehsil", 1_500_000, 25_000)}
+# Unit names are labelled from 1:5,000,000 (the two provinces) to 1:50,000 (a town); tehsils closer in.
+LABEL_SCALES = {"districts_risk": ("district", 5_000_000, 50_000), "tehsils_risk": ("tehsil", 1_500_000, 25_000)}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyogrio
 import shapely
 
+from geo.export.fields import DATE_FIELDS
 from geo.export.folder import OutputFolderError
 
 COORDINATE_DECIMALS = 6
@@ -142,8 +143,6 @@ def geojson_field_types(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     64 bits) as 32-bit when every value fits, 64-bit otherwise, as OGR's
     GeoJSON reader decides. So a field has one type in every format geo writes.
     """
-    from geo.export.fields import DATE_FIELDS
-
     out = frame.copy()
     for column in out.columns:
         values = out[column]
