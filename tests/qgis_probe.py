@@ -228,6 +228,7 @@ def _probe(run_dir: Path, artifacts: Path) -> dict:
     sets = {
         "risk_gpkg": ["risk.gpkg:incidents", "risk.gpkg:border", "risk.gpkg:border_bands", "risk.gpkg:districts_risk"],
         "geojson": ["incidents.geojson", "border.geojson", "border_bands.geojson", "districts_risk.geojson"],
+        "districts": ["border.geojson", "districts_risk.geojson"],
         "tehsils": ["border.geojson", "tehsils_risk.geojson"],
         "density_incidents": ["border.geojson", "density_incidents.tif", "districts_risk.geojson"],
         "density_killed": ["border.geojson", "density_killed.tif"],

@@ -6,7 +6,8 @@ QGIS runs in the system python (Debian ``python3-qgis``), which cannot import
 the project's virtualenv, so ``tests/qgis_probe.py`` runs there once per session
 and answers in JSON. Skipped when that python has no PyQGIS, unless
 ``GEO_REQUIRE_QGIS=1`` (``.ci/run``), which makes it a failure. The probe's
-renderings go to ``tests/artifacts/qgis_*.png`` (git-ignored).
+renderings and answer go to ``tests/artifacts/qgis_*.png`` and
+``qgis_probe.json`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def qgis(sample_run_dir) -> dict:
     done = subprocess.run([str(SYSTEM_PYTHON), str(PROBE), str(sample_run_dir), str(ARTIFACTS)],
                           capture_output=True, text=True, env=_system_env(), timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "qgis_probe.json").write_text(done.stdout, encoding="utf-8")  # beside the PNGs, to read
     return json.loads(done.stdout)
 
 
@@ -157,6 +160,7 @@ def test_density_surfaces_are_coloured_with_transparent_zeros(qgis, sample_run_d
 
 
 def test_renderings_are_written(qgis):
-    assert set(qgis["images"]) == {"risk_gpkg", "geojson", "tehsils", "density_incidents", "density_killed"}
+    assert set(qgis["images"]) == {"risk_gpkg", "geojson", "districts", "tehsils", "density_incidents",
+                                   "density_killed"}
     for path in qgis["images"].values():
         assert Path(path).stat().st_size > 20_000, path  # a drawn map, not a blank image
