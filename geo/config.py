@@ -24,6 +24,8 @@ STUDY_AREA_EQUAL_AREA_CRS = (
     "+proj=aea +lat_0=30 +lon_0=68 +lat_1=26 +lat_2=36 +x_0=0 +y_0=0 "
     "+datum=WGS84 +units=m +no_defs"
 )
+# Its name in the GeoTIFFs (ASCII: GeoTIFF citations are ASCII text).
+STUDY_AREA_EQUAL_AREA_CRS_NAME = "KP-Balochistan Albers equal-area (geo)"
 
 
 # District sets the boundary build derives (boundaries/district_vintages.csv):

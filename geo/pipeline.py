@@ -26,7 +26,7 @@ from geo.export.vector import atomic_path
 from geo.incidents import IngestResult, ingest
 from geo.incidents.synthetic import generate
 from geo.maps import write_maps
-from geo.metrics.units import resolve_period
+from geo.metrics.units import resolve_period, within_period
 
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
 SYNTHETIC_FILE = "synthetic_incidents.csv"
@@ -112,6 +112,9 @@ def run(
         if len(result.incidents):
             progress("district and tehsil metrics, hotspots and risk")
             period = resolve_period(result.incidents["date"], start, end)
+            # once, so that incidents.geojson, incidents.parquet and risk.gpkg agree
+            result = dataclasses.replace(result, incidents=result.incidents.assign(
+                in_period=within_period(result.incidents["date"], *period)))
             _, risk_parameters = write_risk_outputs(result.incidents, settings, staging, period)
             run_settings["risk"] = risk_parameters
         progress("writing incident outputs")

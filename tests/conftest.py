@@ -14,6 +14,9 @@ from geo import boundaries
 from geo.cli import cli
 from geo.config import PROJECT_ROOT, STUDY_AREA_EQUAL_AREA_CRS
 
+# Runs in the system python, which has PyQGIS (tests/test_qgis.py calls it); not a test module.
+collect_ignore = ["qgis_probe.py"]
+
 BOUNDARIES_DIR = PROJECT_ROOT / "boundaries"
 EQUAL_AREA = STUDY_AREA_EQUAL_AREA_CRS
 

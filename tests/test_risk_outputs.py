@@ -45,6 +45,12 @@ def test_qml_styles_parse_and_sit_beside_their_layers(run_dir):
     risk = ET.fromstring((run_dir / "districts_risk.qml").read_text().split("\n", 1)[1]).find("renderer-v2")
     assert risk.get("attr") == "risk_class"
     assert [c.get("value") for c in risk.iter("category")] == ["very low", "low", "medium", "high", "very high"]
+    assert [c.get("label") for c in risk.iter("category")] == [
+        "very low (0–2)", "low (2–4)", "medium (4–6)", "high (6–8)", "very high (8–10)"]
+    bands = ET.fromstring((run_dir / "border_bands.qml").read_text().split("\n", 1)[1]).find("renderer-v2")
+    # QGIS prints the real 10.0 as "10" and matches categories on that text
+    assert [c.get("value") for c in bands.iter("category")] == ["10", "25", "50", "100"]
+    assert [c.get("label") for c in bands.iter("category")] == ["0–10 km", "10–25 km", "25–50 km", "50–100 km"]
     border = (run_dir / "border.qml").read_text()
     assert 'value="dash"' in border and 'name="line_width" value="1.2"' in border
 
@@ -54,9 +60,56 @@ def test_geopackage_opens_styled(run_dir):
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}
     assert {"districts_risk", "tehsils_risk", "incidents", "border", "border_bands"} <= layers
     with sqlite3.connect(gpkg) as con:
-        styles = con.execute("SELECT f_table_name, useAsDefault, styleQML FROM layer_styles").fetchall()
+        styles = con.execute("SELECT f_table_name, f_geometry_column, useAsDefault, styleQML FROM layer_styles"
+                             ).fetchall()
+        geometry = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+        metadata = con.execute("SELECT r.table_name, m.md_standard_uri, m.metadata FROM gpkg_metadata_reference r "
+                               "JOIN gpkg_metadata m ON m.id = r.md_file_id WHERE r.reference_scope = 'table'"
+                               ).fetchall()
     assert {row[0] for row in styles} == {"districts_risk", "tehsils_risk", "incidents", "border", "border_bands"}
-    assert all(row[1] == 1 and ET.fromstring(row[2].split("\n", 1)[1]).tag == "qgis" for row in styles)
+    # QGIS finds a default style by table and geometry column
+    assert all(row[1] == geometry[row[0]] for row in styles)
+    assert all(row[2] == 1 and ET.fromstring(row[3].split("\n", 1)[1]).tag == "qgis" for row in styles)
+    assert {row[0] for row in metadata} == {row[0] for row in styles}
+    for table, standard, document in metadata:
+        root = ET.fromstring(document.split("\n", 1)[1])
+        assert standard == "http://mrcc.com/qgis.dtd" and root.findtext("title") and root.findtext("rights"), table
+    dates = pyogrio.read_info(gpkg, layer="incidents")
+    assert dict(zip(dates["fields"], dates["dtypes"], strict=True))["date"] == "datetime64[D]"
+
+
+def test_field_types_agree_between_geopackage_and_geojson(run_dir):
+    for name in ("districts_risk", "tehsils_risk", "incidents", "border_bands"):
+        gpkg = pyogrio.read_info(run_dir / "risk.gpkg", layer=name)
+        geojson = pyogrio.read_info(run_dir / f"{name}.geojson")
+        assert dict(zip(gpkg["fields"], gpkg["dtypes"], strict=True)) == dict(
+            zip(geojson["fields"], geojson["dtypes"], strict=True)), name
+
+
+def test_incidents_say_whether_they_are_in_the_period(run_dir):
+    import pandas as pd
+
+    table = pd.read_parquet(run_dir / "incidents.parquet")
+    dates = pd.to_datetime(table["date"])
+    expected = (dates >= "2024-04-01") & (dates <= "2025-03-31")
+    assert table["in_period"].tolist() == expected.tolist() and 0 < expected.sum() < len(table)
+    features = json.loads((run_dir / "incidents.geojson").read_text(encoding="utf-8"))["features"]
+    assert [f["properties"]["in_period"] for f in features] == expected.tolist()
+    gpkg = pyogrio.read_dataframe(run_dir / "risk.gpkg", layer="incidents")
+    assert gpkg["in_period"].tolist() == expected.tolist()
+
+
+def test_every_layer_has_metadata_and_aliases_beside_it(run_dir):
+    for name in ("districts_risk", "tehsils_risk", "incidents", "border", "border_bands", "density_incidents",
+                 "density_killed"):
+        root = ET.fromstring((run_dir / f"{name}.qmd").read_text(encoding="utf-8").split("\n", 1)[1])
+        assert root.findtext("title") and root.findtext("rights") and root.findtext("license"), name
+    districts = ET.fromstring((run_dir / "districts_risk.qml").read_text(encoding="utf-8").split("\n", 1)[1])
+    aliases = {a.get("field"): a.get("name") for a in districts.iter("alias")}
+    assert aliases["eb_killed_per_1000_km2"] == "Killed per 1,000 km² (EB-smoothed)"
+    assert aliases["killed_band_0_10"] == "Killed 0–10 km from the border"
+    properties = json.loads((run_dir / "districts_risk.geojson").read_text(encoding="utf-8"))["features"][0]
+    assert set(properties["properties"]) <= set(aliases)
 
 
 def test_summaries_and_monthly_table(run_dir):
@@ -75,9 +128,12 @@ def test_summaries_and_monthly_table(run_dir):
 
 def test_incident_style_follows_the_event_types(run_dir):
     renderer = ET.fromstring((run_dir / "incidents.qml").read_text().split("\n", 1)[1]).find("renderer-v2")
-    assert renderer.get("attr") == "event_type"
+    # incidents outside the period measured are one grey class
+    assert renderer.get("attr") == 'if("in_period", "event_type", \'outside the period\')'
     values = [c.get("value") for c in renderer.iter("category")]
-    assert "armed clash" in values and values[-1] == ""  # the last is "all other values"
+    assert "armed clash" in values and values[-2:] == ["outside the period", ""]  # "" is "all other values"
+    labels = [c.get("label") for c in renderer.iter("category")]
+    assert labels[-2:] == ["outside the period (2024-04-01 – 2025-03-31)", "other event types"]
     expressions = [o.get("value") for o in renderer.iter("Option") if o.get("name") == "expression"]
     assert expressions and all('sqrt(coalesce("killed", 0))' in e for e in expressions)
 

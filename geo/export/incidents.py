@@ -13,7 +13,10 @@ from geo import __version__, boundaries
 from geo.boundaries.build import ATTRIBUTION
 from geo.boundaries.sources import sha256_of
 from geo.config import Settings
+from geo.export.layer_metadata import KEYWORDS, LayerMetadata, write_qmd
 from geo.export.raster import write_cog
+from geo.export.raster_style import density_style
+from geo.export.styles import write_qml
 from geo.export.tables import write_csv, write_json, write_parquet
 from geo.export.vector import write_points_geojson
 from geo.incidents import IngestResult
@@ -32,6 +35,11 @@ _VERSIONED = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "p
 
 def _versions() -> dict[str, str]:
     return {"geo": __version__, **{name: importlib.metadata.version(name) for name in _VERSIONED}}
+
+
+def incident_attribution(incidents: pd.DataFrame) -> str:
+    """The boundary sources' attribution and the incident sources' names."""
+    return ATTRIBUTION + "; incident data: " + ", ".join(sorted(set(incidents["source"].dropna().astype(str))))
 
 
 def run_record(result: IngestResult, inputs: list[Path], settings: dict[str, object]) -> dict[str, object]:
@@ -54,8 +62,7 @@ def run_record(result: IngestResult, inputs: list[Path], settings: dict[str, obj
         "synthetic_data": synthetic,
         "settings": settings,
         "versions": _versions(),
-        "attribution": ATTRIBUTION + "; incident data: " + ", ".join(
-            sorted(set(result.incidents["source"].dropna().astype(str)))),
+        "attribution": incident_attribution(result.incidents),
     }
     if epoch := os.environ.get("SOURCE_DATE_EPOCH"):
         record["created"] = pd.Timestamp(int(epoch), unit="s", tz="UTC").isoformat()
@@ -78,18 +85,40 @@ def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settin
 
 
 def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir: Path) -> list[Path]:
-    """Kernel density of incidents and of killed (per km²) over the study area, as COGs."""
+    """Kernel density of incidents and of killed (per km²) over the study area,
+    as COGs, each with its QGIS style (``.qml``) and metadata (``.qmd``)."""
     bounds = tuple(boundaries.load("provinces", boundaries_dir=settings.boundaries_dir).total_bounds)
     lon = incidents["lon"].to_numpy(dtype=float, na_value=np.nan)
     lat = incidents["lat"].to_numpy(dtype=float, na_value=np.nan)
     killed = incidents["killed"].to_numpy(dtype=float, na_value=0.0)
     common = {"bounds_lonlat": bounds, "crs": settings.equal_area_crs, "kernel": settings.kde_kernel,
               "bandwidth_km": settings.kde_bandwidth_km, "cell_km": settings.kde_cell_km}
-    tags = {"attribution": ATTRIBUTION, "synthetic_data": has_synthetic(incidents)}
-    return [
-        write_cog(density_surface(lon, lat, **common), Path(out_dir) / DENSITY_INCIDENTS,
-                  {**tags, "measure": "incidents per km2", "points": int(np.isfinite(lon).sum())}),
-        write_cog(density_surface(lon, lat, weights=killed, **common), Path(out_dir) / DENSITY_KILLED,
-                  {**tags, "measure": "killed per km2 (unknown counts as 0)", "points": int(np.isfinite(lon).sum())}),
-    ]
+    synthetic = has_synthetic(incidents)
+    tags = {"attribution": ATTRIBUTION, "synthetic_data": synthetic}
+    points = int(np.isfinite(lon).sum())
+    written = []
+    for name, weights, measure, units in (
+            (DENSITY_INCIDENTS, None, "incidents per km2", "incidents per km²"),
+            (DENSITY_KILLED, killed, "killed per km2 (unknown counts as 0)", "killed per km²")):
+        surface = density_surface(lon, lat, weights=weights, **common)
+        path = Path(out_dir) / name
+        written.append(write_cog(surface, path, {**tags, "measure": measure, "points": points}))
+        written.append(write_qml(density_style(surface.values, units), path.with_suffix(".qml")))
+        written.append(write_qmd(_density_metadata(name, units, settings, incidents, synthetic),
+                                 path.with_suffix(".qmd")))
+    return written
+
+
+def _density_metadata(name: str, units: str, settings: Settings, incidents: pd.DataFrame,
+                      synthetic: bool) -> LayerMetadata:
+    label = " Includes SYNTHETIC data." if synthetic else ""
+    return LayerMetadata(
+        identifier=f"geo:{Path(name).stem}",
+        title=f"Kernel density, {units}" + (" (includes SYNTHETIC data)" if synthetic else ""),
+        abstract=(f"Kernel density of every incident of the run, whatever its date ({settings.kde_kernel} kernel, "
+                  f"{settings.kde_bandwidth_km:g} km bandwidth, {settings.kde_cell_km:g} km cells, equal-area "
+                  f"projection), {units}; cells below 1 % of the maximum are drawn transparent.{label}"),
+        rights=(incident_attribution(incidents),),
+        keywords=KEYWORDS + ("kernel density",),
+    )
 

@@ -13,9 +13,12 @@ import shapely
 from geo import boundaries
 from geo.boundaries.build import ATTRIBUTION
 from geo.config import Settings
-from geo.export.styles import add_layer_styles, event_types_by_count, styles, write_qml
+from geo.export.geopackage import style_geopackage
+from geo.export.incidents import incident_attribution
+from geo.export.layer_metadata import KEYWORDS, LayerMetadata, write_qmd
+from geo.export.styles import event_types_by_count, styles, write_qml
 from geo.export.tables import write_csv
-from geo.export.vector import write_geojson, write_geopackage
+from geo.export.vector import geojson_field_types, write_geojson, write_geopackage
 from geo.incidents.schema import has_synthetic
 from geo.metrics.emerging import MONTHLY_PERMUTATIONS, emerging_hotspots
 from geo.metrics.hotspots import Hotspots
@@ -29,6 +32,7 @@ from geo.metrics.units import (
     monthly_by_unit,
     trend_months,
     unit_summary,
+    within_period,
 )
 
 LEVELS = (  # layer, id column, name columns, output base name
@@ -105,34 +109,85 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
 
 def write_risk_outputs(incidents: pd.DataFrame, settings: Settings, out_dir: Path,
                        period: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> tuple[list[Path], dict]:
-    """Write the risk layers (GeoJSON + .qml, GeoPackage with styles), the
-    summary tables and the monthly tables; return the paths and parameters."""
+    """Write the risk layers (GeoJSON + .qml + .qmd, GeoPackage with styles and
+    metadata), the summary tables and the monthly tables; return the paths and
+    parameters.
+
+    The incidents get an ``in_period`` column (unless they have one, as a
+    `geo run`'s do) so that their GeoPackage layer and style can tell the
+    incidents of the period from the rest.
+    """
     out_dir = Path(out_dir)
     border = boundaries.load("border", boundaries_dir=settings.boundaries_dir)
     bands = boundaries.load("border_bands", boundaries_dir=settings.boundaries_dir)
     units = unit_layers(incidents, settings, border.geometry.iloc[0], bands, period)
+    first, last = units.parameters["period"]
+    if "in_period" not in incidents:
+        incidents = incidents.assign(in_period=within_period(incidents["date"], first, last))
     synthetic = has_synthetic(incidents)
     metadata = {"attribution": ATTRIBUTION, "district_vintage": settings.district_vintage,
                 "risk_parameters": units.parameters, "synthetic_data": synthetic}
-    layer_styles = styles(event_types_by_count(incidents["event_type"]))
+    points = gpd.GeoDataFrame(incidents.drop(columns=["lon", "lat"]),
+                              geometry=gpd.points_from_xy(incidents["lon"], incidents["lat"]), crs="EPSG:4326")
+    gpkg_layers = {**units.layers, "incidents": points, "border": border, "border_bands": bands}
+    layer_styles = styles(
+        {name: [c for c in frame.columns if c != frame.geometry.name] for name, frame in gpkg_layers.items()},
+        event_types=event_types_by_count(incidents["event_type"]),
+        bands=zip(bands["band_km_min"], bands["band_km_max"], strict=True), period=(first, last))
+    about = layer_metadata(incidents, (first, last))
     written = []
     for name, layer in units.layers.items():
         level = name.split("_")[0]
         written += [
             write_geojson(layer, out_dir / f"{name}.geojson", {"name": name, **metadata}, feature_ids=True),
             write_qml(layer_styles[name], out_dir / f"{name}.qml"),
+            write_qmd(about[name], out_dir / f"{name}.qmd"),
             write_csv(layer.drop(columns="geometry"), out_dir / f"summary_{level}.csv"),
             write_csv(units.monthly[name].assign(synthetic_data=synthetic), out_dir / f"monthly_{level}.csv"),
         ]
     for name in ("incidents", "border", "border_bands"):
-        written.append(write_qml(layer_styles[name], out_dir / f"{name}.qml"))
+        written += [write_qml(layer_styles[name], out_dir / f"{name}.qml"),
+                    write_qmd(about[name], out_dir / f"{name}.qmd")]
     written.append(write_csv(monthly_by_province(incidents).assign(synthetic_data=synthetic),
                              out_dir / MONTHLY_BY_PROVINCE))
-    points = gpd.GeoDataFrame(incidents.drop(columns=["lon", "lat"]),
-                              geometry=gpd.points_from_xy(incidents["lon"], incidents["lat"]), crs="EPSG:4326")
-    gpkg_layers = {**units.layers, "incidents": points, "border": border, "border_bands": bands}
     label = " Includes SYNTHETIC data." if synthetic else ""
     written.append(write_geopackage(
-        gpkg_layers, out_dir / RISK_GPKG, {n: f"{n}: {ATTRIBUTION}.{label}" for n in gpkg_layers},
-        after_write=lambda path: add_layer_styles(path, {n: layer_styles[n] for n in gpkg_layers})))
+        {name: geojson_field_types(frame) for name, frame in gpkg_layers.items()}, out_dir / RISK_GPKG,
+        {n: f"{n}: {ATTRIBUTION}.{label}" for n in gpkg_layers},
+        after_write=lambda path: style_geopackage(path, layer_styles, about)))
     return written, units.parameters
+
+
+def layer_metadata(incidents: pd.DataFrame, period: tuple[str, str]) -> dict[str, LayerMetadata]:
+    """What each risk output layer says about itself in QGIS: title, abstract,
+    attribution and licence, keywords and the period measured."""
+    first, last = period
+    synthetic = has_synthetic(incidents)
+    flag = " (includes SYNTHETIC data)" if synthetic else ""
+    note = " Includes SYNTHETIC data." if synthetic else ""
+    rights = (incident_attribution(incidents),)
+    boundary_rights = (ATTRIBUTION,)
+    unit_abstract = (f"Incidents, killed, rates per 1,000 km² (raw and Empirical-Bayes), trend, diffusion, border "
+                     f"proximity, Gi* and emerging hotspots and the risk index (0–10, five classes) per {{unit}}, "
+                     f"over the period {first} to {last}.{note}")
+    return {
+        "districts_risk": LayerMetadata(
+            "geo:districts_risk", f"District risk index, {first} to {last}{flag}",
+            unit_abstract.format(unit="district"), rights, keywords=(*KEYWORDS, "risk index"), period=period),
+        "tehsils_risk": LayerMetadata(
+            "geo:tehsils_risk", f"Tehsil risk index, {first} to {last}{flag}",
+            unit_abstract.format(unit="tehsil"), rights, keywords=(*KEYWORDS, "risk index"), period=period),
+        "incidents": LayerMetadata(
+            "geo:incidents", f"Incidents, all dates; in_period marks {first} to {last}{flag}",
+            (f"Every accepted incident of the run, whatever its date. The risk layers cover only the period "
+             f"{first} to {last}: those incidents have in_period true, the others are drawn grey.{note}"),
+            rights, keywords=(*KEYWORDS, "incidents"), period=period),
+        "border": LayerMetadata(
+            "geo:border", "Pakistan–Afghanistan border",
+            "The Pakistan–Afghanistan border of the boundary layers (boundaries/SOURCES.md).", boundary_rights,
+            keywords=KEYWORDS),
+        "border_bands": LayerMetadata(
+            "geo:border_bands", "Distance bands from the Pakistan–Afghanistan border",
+            "The study area within 0–10, 10–25, 25–50 and 50–100 km of the border (geodesic distances).",
+            boundary_rights, keywords=KEYWORDS),
+    }

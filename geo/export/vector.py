@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyogrio
 import shapely
 
+from geo.export.fields import DATE_FIELDS
 from geo.export.folder import OutputFolderError
 
 COORDINATE_DECIMALS = 6
@@ -132,6 +133,32 @@ def write_geopackage(
     return Path(path)
 
 
+_INT32 = np.iinfo(np.int32)
+
+
+def geojson_field_types(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy of ``frame`` whose columns a GeoPackage stores with the field
+    types OGR reads from the same layer's GeoJSON: the ISO date columns of
+    :data:`geo.export.fields.DATE_FIELDS` as DATE, and integer columns (8 to
+    64 bits) as 32-bit when every value fits, 64-bit otherwise, as OGR's
+    GeoJSON reader decides. So a field has one type in every format geo writes.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if column == out.geometry.name:
+            continue
+        if column in DATE_FIELDS and not pd.api.types.is_datetime64_any_dtype(values):
+            parsed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+            days = pa.array(parsed.to_numpy().astype("datetime64[D]"), type=pa.date32(), from_pandas=True)
+            out[column] = pd.Series(pd.arrays.ArrowExtensionArray(days), index=values.index)
+        elif pd.api.types.is_integer_dtype(values.dtype) and values.dtype.itemsize != 4:
+            present = values.dropna()
+            if present.empty or (present.min() >= _INT32.min and present.max() <= _INT32.max):
+                out[column] = values.astype("Int32" if values.hasnans else "int32")
+    return out
+
+
 def _json_strings(text: pa.Array) -> pa.Array:
     """JSON string literals of an Arrow string array (Arrow kernels, no Python loop)."""
     escaped = text
@@ -162,6 +189,10 @@ def _json_values(values: pd.Series) -> pa.Array:
             text = pc.cast(pa.array(np.where(missing, 0, numbers).astype(np.int64)), pa.large_string())
         else:  # Arrow prints the shortest text that reads back to the same double
             text = pc.cast(pa.array(np.where(missing, 0.0, numbers)), pa.large_string())
+            # ... but 100.0 as "100", which OGR would read as an integer field
+            whole = pc.match_substring_regex(text, "^-?[0-9]+$")
+            text = pc.if_else(whole, pc.binary_join_element_wise(text, pa.scalar(".0", pa.large_string()),
+                                                                 pa.scalar("", pa.large_string())), text)
         return pc.if_else(pa.array(missing), null, text)
     text = pc.cast(pa.array(values.astype("string")), pa.large_string())
     return pc.fill_null(_json_strings(text), null)

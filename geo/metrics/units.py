@@ -71,6 +71,14 @@ def resolve_period(dates: pd.Series, start: pd.Timestamp | None = None, end: pd.
     return pd.Timestamp(start), pd.Timestamp(end)
 
 
+def within_period(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Whether each ISO date lies within [start, end] (False when missing): the
+    ``in_period`` column of a run's incidents."""
+    parsed = parse_dates(dates)
+    inside = (parsed >= pd.Timestamp(start)) & (parsed <= pd.Timestamp(end))
+    return pd.Series(inside.to_numpy(dtype=bool), index=dates.index, dtype="boolean", name="in_period")
+
+
 def in_period(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """The incidents dated within [start, end], with their dates parsed in ``_date``."""
     dates = parse_dates(incidents["date"])
