@@ -208,14 +208,14 @@ def main(run_dir: Path, artifacts: Path) -> dict:
 
 def _probe(run_dir: Path, artifacts: Path) -> dict:
     report = {"qgis_version": Qgis.version(), "layers": {}, "rasters": {}, "images": {}}
-    gpkg = run_dir / "risk.gpkg"
-    with sqlite3.connect(gpkg) as con:
-        tables = [t for (t,) in con.execute(
-            "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name")]
     opened = {}
-    for table in tables:
-        key = f"risk.gpkg:{table}"
-        report["layers"][key], opened[key] = probe_vector(f"{gpkg}|layername={table}", table, "gpkg", gpkg)
+    for gpkg in (run_dir / "risk.gpkg", run_dir / "boundaries.gpkg"):
+        with sqlite3.connect(gpkg) as con:
+            tables = [t for (t,) in con.execute(
+                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name")]
+        for table in tables:
+            key = f"{gpkg.name}:{table}"
+            report["layers"][key], opened[key] = probe_vector(f"{gpkg}|layername={table}", table, "gpkg", gpkg)
     for geojson in sorted(run_dir.glob("*.geojson")):
         if geojson.with_suffix(".qml").exists():
             key = geojson.name
@@ -232,6 +232,8 @@ def _probe(run_dir: Path, artifacts: Path) -> dict:
         "tehsils": ["border.geojson", "tehsils_risk.geojson"],
         "density_incidents": ["border.geojson", "density_incidents.tif", "districts_risk.geojson"],
         "density_killed": ["border.geojson", "density_killed.tif"],
+        "boundaries_gpkg": [f"boundaries.gpkg:{n}" for n in ("afghan_border_districts", "border_bands", "tehsils",
+                                                             "districts", "provinces", "border")],
     }
     for name, keys in sets.items():
         layers = [opened[k] for k in keys if k in opened]

@@ -270,7 +270,7 @@ def test_geojson_files_follow_rfc7946():
 def test_geopackage_holds_every_layer_with_attribution(layers):
     path = BOUNDARIES_DIR / "boundaries.gpkg"
     listed = {name for name, _ in pyogrio.list_layers(path)}
-    assert listed == set(boundaries.LAYERS)
+    assert listed == {*boundaries.LAYERS, "layer_styles"}  # QGIS's default styles, one per layer
     for name in boundaries.LAYERS:
         frame = pyogrio.read_dataframe(path, layer=name)
         assert len(frame) == len(layers[name])

@@ -24,6 +24,8 @@ SYSTEM_PYTHON = Path("/usr/bin/python3")
 PROBE = Path(__file__).with_name("qgis_probe.py")
 ARTIFACTS = Path(__file__).with_name("artifacts")
 GEOPACKAGE_LAYERS = ("districts_risk", "tehsils_risk", "incidents", "border", "border_bands")
+BOUNDARY_LAYERS = ("tehsils", "districts", "districts_pre2022", "provinces", "border", "border_bands",
+                   "afghan_border_districts", "afghan_districts", "countries")
 STYLED_GEOJSON = ("districts_risk", "tehsils_risk", "incidents", "border", "border_bands")
 RASTERS = ("density_incidents.tif", "density_killed.tif")
 
@@ -65,6 +67,7 @@ def _vector_layers(qgis: dict) -> dict[str, dict]:
 
 def test_every_output_is_probed(qgis):
     assert set(_vector_layers(qgis)) == ({f"risk.gpkg:{n}" for n in GEOPACKAGE_LAYERS}
+                                         | {f"boundaries.gpkg:{n}" for n in BOUNDARY_LAYERS}
                                          | {f"{n}.geojson" for n in STYLED_GEOJSON})
     assert set(qgis["rasters"]) == set(RASTERS)
 
@@ -80,10 +83,11 @@ def test_layers_open_with_their_own_style(qgis):
         assert layer["default_style"]["found"], key
         if layer["source"] == "gpkg":
             assert layer["default_style"]["message"] == "Loaded from Provider", key
-        expected = "singleSymbol" if _layer_name(key) == "border" else "categorizedSymbol"
-        assert layer["renderer"] == expected, key
+        name = _layer_name(key)
+        single = name == "border" or (key.startswith("boundaries.gpkg:") and name != "border_bands")
+        assert layer["renderer"] == ("singleSymbol" if single else "categorizedSymbol"), key
     # the border is a single symbol: ours (dark red), not QGIS's random colour
-    for key in ("risk.gpkg:border", "border.geojson"):
+    for key in ("risk.gpkg:border", "boundaries.gpkg:border", "border.geojson"):
         assert qgis["layers"][key]["first_symbol_colour"] == [200, 0, 0, 255]
 
 
@@ -161,6 +165,6 @@ def test_density_surfaces_are_coloured_with_transparent_zeros(qgis, sample_run_d
 
 def test_renderings_are_written(qgis):
     assert set(qgis["images"]) == {"risk_gpkg", "geojson", "districts", "tehsils", "density_incidents",
-                                   "density_killed"}
+                                   "density_killed", "boundaries_gpkg"}
     for path in qgis["images"].values():
         assert Path(path).stat().st_size > 20_000, path  # a drawn map, not a blank image

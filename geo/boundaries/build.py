@@ -48,6 +48,9 @@ from geo.boundaries.vintages import (
     read_vintage_table,
 )
 from geo.config import DISTRICT_VINTAGES, Settings
+from geo.export.geopackage import style_geopackage
+from geo.export.layer_metadata import KEYWORDS, LayerMetadata
+from geo.export.styles import boundary_styles
 from geo.export.vector import atomic_path, write_geojson, write_geopackage
 
 PROVINCE_CODES = {"Khyber Pakhtunkhwa": "PK-KP", "Balochistan": "PK-BA"}
@@ -342,6 +345,20 @@ def _places_table(places: pd.DataFrame, subdivisions: pd.DataFrame) -> pd.DataFr
     return out[["geonames_id", "name", "country", "adm1", "adm2", "population", "lat", "lon"]]
 
 
+# What each layer is, as QGIS shows it (layer metadata title).
+LAYER_TITLES = {
+    "tehsils": "Tehsils of Khyber Pakhtunkhwa and Balochistan",
+    "districts": "Districts of Khyber Pakhtunkhwa and Balochistan (today's)",
+    "districts_pre2022": "Districts of Khyber Pakhtunkhwa and Balochistan before the 2022 splits",
+    "provinces": "Khyber Pakhtunkhwa and Balochistan",
+    "border": "Pakistan–Afghanistan border",
+    "border_bands": "Distance bands from the Pakistan–Afghanistan border (geodesic)",
+    "afghan_border_districts": "Afghan districts near the border (context)",
+    "afghan_districts": "Afghan districts (to name the district of incidents in Afghanistan)",
+    "countries": "Outlines of the two source boundary sets",
+}
+
+
 def layer_metadata(name: str) -> dict[str, object]:
     """Foreign members written into each GeoJSON layer (and GeoPackage description)."""
     return {
@@ -361,7 +378,17 @@ def write_layers(result: BuildResult, out_dir: Path) -> list[Path]:
         written.append(write_geojson(result.layers[name], out_dir / f"{name}.geojson", layer_metadata(name),
                                      feature_ids=True))
     descriptions = {name: f"{name}: {ATTRIBUTION}" for name in LAYERS}
-    written.append(write_geopackage({n: result.layers[n] for n in LAYERS}, out_dir / GEOPACKAGE, descriptions))
+    layers = {n: result.layers[n] for n in LAYERS}
+    bands = result.layers["border_bands"]
+    layer_styles = boundary_styles({n: [c for c in f.columns if c != f.geometry.name] for n, f in layers.items()},
+                                   zip(bands["band_km_min"], bands["band_km_max"], strict=True))
+    about = {name: LayerMetadata(f"geo:boundaries:{name}", LAYER_TITLES[name],
+                                 f"{LAYER_TITLES[name]}. How it was derived: boundaries/SOURCES.md.",
+                                 (ATTRIBUTION,), keywords=(*KEYWORDS, "boundaries"))
+             for name in LAYERS}
+    # QGIS opens each layer with its default style and metadata (layer_styles, gpkg_metadata).
+    written.append(write_geopackage(layers, out_dir / GEOPACKAGE, descriptions,
+                                    after_write=lambda path: style_geopackage(path, layer_styles, about)))
 
     written.append(write_geojson(result.natural_earth_border, out_dir / NATURAL_EARTH_FILE, {
         "name": "natural_earth_border", "attribution": NATURAL_EARTH.attribution,

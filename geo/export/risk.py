@@ -167,16 +167,18 @@ def layer_metadata(incidents: pd.DataFrame, period: tuple[str, str]) -> dict[str
     note = " Includes SYNTHETIC data." if synthetic else ""
     rights = (incident_attribution(incidents),)
     boundary_rights = (ATTRIBUTION,)
-    unit_abstract = (f"Incidents, killed, rates per 1,000 km² (raw and Empirical-Bayes), trend, diffusion, border "
-                     f"proximity, Gi* and emerging hotspots and the risk index (0–10, five classes) per {{unit}}, "
-                     f"over the period {first} to {last}.{note}")
+    def unit_abstract(unit: str) -> str:
+        return (f"Incidents, killed, rates per 1,000 km² (raw and Empirical-Bayes), trend, diffusion, border "
+                f"proximity, Gi* and emerging hotspots and the risk index (0–10, five classes) per {unit}, "
+                f"over the period {first} to {last}.{note}")
+
     return {
         "districts_risk": LayerMetadata(
             "geo:districts_risk", f"District risk index, {first} to {last}{flag}",
-            unit_abstract.format(unit="district"), rights, keywords=(*KEYWORDS, "risk index"), period=period),
+            unit_abstract("district"), rights, keywords=(*KEYWORDS, "risk index"), period=period),
         "tehsils_risk": LayerMetadata(
             "geo:tehsils_risk", f"Tehsil risk index, {first} to {last}{flag}",
-            unit_abstract.format(unit="tehsil"), rights, keywords=(*KEYWORDS, "risk index"), period=period),
+            unit_abstract("tehsil"), rights, keywords=(*KEYWORDS, "risk index"), period=period),
         "incidents": LayerMetadata(
             "geo:incidents", f"Incidents, all dates; in_period marks {first} to {last}{flag}",
             (f"Every accepted incident of the run, whatever its date. The risk layers cover only the period "

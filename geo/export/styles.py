@@ -42,7 +42,20 @@ INCIDENT_SIZE = '2 + 1.2 * sqrt(coalesce("killed", 0))'  # mm: area grows with t
 BAND_COLOURS = ((10.0, "179,0,0,140"), (25.0, "227,74,51,120"), (50.0, "252,141,89,100"),
                 (100.0, "253,204,138,90"))
 # Unit names are labelled from 1:5,000,000 (the two provinces) to 1:50,000 (a town); tehsils closer in.
-LABEL_SCALES = {"districts_risk": ("district", 5_000_000, 50_000), "tehsils_risk": ("tehsil", 1_500_000, 25_000)}
+LABEL_SCALES = {"districts_risk": ("district", 5_000_000, 50_000), "tehsils_risk": ("tehsil", 1_500_000, 25_000),
+                "districts": ("district", 5_000_000, 50_000), "districts_pre2022": ("district", 5_000_000, 50_000),
+                "tehsils": ("tehsil", 1_500_000, 25_000)}
+# Boundary layers (boundaries.gpkg): outlines over whatever lies below, Afghan
+# districts in grey as context (fill, outline, outline width in mm).
+BOUNDARY_FILLS = {
+    "tehsils": ("0,0,0,0", "120,120,120,255", "0.2"),
+    "districts": ("0,0,0,0", "60,60,60,255", "0.45"),
+    "districts_pre2022": ("0,0,0,0", "60,60,60,255", "0.45"),
+    "provinces": ("0,0,0,0", "20,20,20,255", "0.9"),
+    "afghan_border_districts": ("227,227,227,255", "158,158,158,255", "0.2"),
+    "afghan_districts": ("227,227,227,255", "158,158,158,255", "0.2"),
+    "countries": ("0,0,0,0", "110,110,110,255", "0.5"),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +144,16 @@ def line(colour: str, width_mm: str, dashed: bool) -> ET.Element:
     _symbol(symbols, "0", "line", "SimpleLine",
             {"line_color": colour, "line_width": width_mm, "line_width_unit": "MM",
              "line_style": "dash" if dashed else "solid", "capstyle": "round"})
+    return renderer
+
+
+def fill(colour: str, outline_colour: str, outline_width_mm: str) -> ET.Element:
+    """A single-symbol fill renderer (a transparent ``colour`` draws outlines only)."""
+    renderer = ET.Element("renderer-v2", type="singleSymbol", symbollevels="0", enableorderby="0", forceraster="0")
+    symbols = ET.SubElement(renderer, "symbols")
+    _symbol(symbols, "0", "fill", "SimpleFill",
+            {"color": colour, "outline_color": outline_colour, "outline_width": outline_width_mm,
+             "outline_width_unit": "MM", "style": "solid" if not colour.endswith(",0") else "no"})
     return renderer
 
 
@@ -241,6 +264,23 @@ def styles(fields: Mapping[str, Sequence[str]], *, event_types: Sequence[str] = 
         msg = f"no style for layer(s) {', '.join(unknown)}; styled layers: {', '.join(renderers)}"
         raise ValueError(msg)
     return {name: style_document(renderers[name](), columns, _labels_for(name)) for name, columns in fields.items()}
+
+
+def boundary_styles(fields: Mapping[str, Sequence[str]], bands: Iterable[tuple[float, float]] = ()) -> dict[str, str]:
+    """The default QGIS style of every layer of ``boundaries.gpkg`` named in
+    ``fields`` (layer → its fields): outlines, names as labels, the border and
+    its bands as in the risk outputs."""
+    def renderer(name: str) -> ET.Element:
+        if name == "border":
+            return line("200,0,0,255", "1.2", dashed=True)
+        if name == "border_bands":
+            return categorized("band_km_max", band_categories(bands), "fill")
+        if name in BOUNDARY_FILLS:
+            return fill(*BOUNDARY_FILLS[name])
+        msg = f"no style for boundary layer {name}"
+        raise ValueError(msg)
+
+    return {name: style_document(renderer(name), columns, _labels_for(name)) for name, columns in fields.items()}
 
 
 def write_qml(style: str, path: Path) -> Path:
