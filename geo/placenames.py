@@ -22,6 +22,10 @@ import unicodedata
 
 from geo.boundaries.names import compact
 
+# Longer strings are no place names (real ones stay under 150 characters) and
+# are not parsed: some patterns below backtrack quadratically on long runs.
+MAX_PARSED_CHARS = 300
+
 # Kinds of feature word: what the string names, which decides how precise a
 # match can be (a valley is a region, not a point) and which gazetteer entries
 # to prefer (an "agency" is a district, not the town of the same name).
@@ -225,7 +229,10 @@ def parse_unit(text: str) -> list[Unit]:
     ['FR Tank', 'Jandola']
     """
     units = []
-    for part in _UNIT_PARTS.split(clean(text)):
+    text = clean(text)
+    if len(text) > MAX_PARSED_CHARS:
+        return [Unit(text, None, text)]
+    for part in _UNIT_PARTS.split(text):
         part = clean(_ARTICLE.sub("", clean(part)))
         if part:
             name, _, kind = strip_feature(part)
@@ -255,6 +262,8 @@ def parse_place(text: str) -> ParsedPlace:
     'name: Abbaspur; unit: Rawalakot (district)'
     """
     raw = clean(text)
+    if len(raw) > MAX_PARSED_CHARS:  # not a place string: looked up as it is, never parsed
+        return ParsedPlace(raw, raw)
     rest, units, alternatives = raw, [], []
     # "X (Y)": Y is another name of X or a unit it lies in; the geocoder tells which.
     inner = [clean(m) for m in _PARENTHESES.findall(rest)]

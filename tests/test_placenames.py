@@ -6,10 +6,12 @@ import pytest
 
 from geo.placenames import (
     DISTRICT,
+    MAX_PARSED_CHARS,
     PROVINCE,
     REGION,
     SETTLEMENT,
     TEHSIL,
+    Unit,
     clean,
     name_key,
     parse_place,
@@ -187,3 +189,14 @@ def test_name_keys_fold_latin_and_arabic_script():
     assert name_key("ميران شاه") == name_key("میران شاہ")  # Arabic and Urdu letters of one name
     assert name_key("پشاور") != name_key("کراچی")
     assert name_key("!!!") == ""
+
+
+def test_strings_too_long_to_be_place_names_are_not_parsed():
+    """A run of 100,000 hyphens made the suffix patterns backtrack for minutes;
+    past MAX_PARSED_CHARS a string is looked up as it is."""
+    hostile = "a" + "-" * 100_000 + "b"
+    parsed = parse_place(hostile)
+    assert (parsed.name, parsed.feature, parsed.units) == (hostile, None, ())
+    assert parse_unit(hostile) == [Unit(hostile, None, hostile)]
+    longest = "Mir Ali area of North Waziristan".ljust(MAX_PARSED_CHARS)
+    assert parse_place(longest).name == "Mir Ali"  # up to the limit, parsed as usual
