@@ -53,6 +53,8 @@ def test_the_real_ucdp_excerpt_is_read_whole(tmp_path):
     assert record["counts"] == {"read": 589, "accepted": 588, "rejected": 1,
                                 "rejected_by_reason": {"hxl_tag_row": 1}}
     assert record["inputs"][0]["format"] == "ucdp"
+    # CC BY 4.0: the credit UCDP asks for travels with the data
+    assert "UCDP Georeferenced Event Dataset (GED), Uppsala Conflict Data Program" in record["attribution"]
     incidents = pd.read_parquet(tmp_path / "out" / "incidents.parquet")
     raw = pd.read_csv(path, skiprows=[1], dtype=str, keep_default_na=False)
     assert incidents["date"].tolist() == raw["date_start"].str.slice(0, 10).tolist()
