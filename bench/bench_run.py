@@ -22,16 +22,19 @@ def _run(path: str) -> dict:
     from geo.export.incidents import write_density_surfaces, write_ingest
     from geo.export.risk import write_risk_outputs
     from geo.incidents import ingest
+    from geo.metrics.units import resolve_period
 
     settings = default_settings()
     stages: dict[str, float] = {}
     started = time.perf_counter()
     result = ingest([Path(path)], settings=settings)
     stages.update({f"ingest.{k}": v for k, v in result.timings_s.items()})
+    period = resolve_period(result.incidents["date"])
     with tempfile.TemporaryDirectory() as tmp:
         for name, step in (
             ("metrics, hotspots, risk, styled layers", lambda: write_risk_outputs(result.incidents, settings, Path(tmp))),
-            ("density surfaces (2 COGs)", lambda: write_density_surfaces(result.incidents, settings, Path(tmp))),
+            ("density surfaces (2 COGs)",
+             lambda: write_density_surfaces(result.incidents, settings, Path(tmp), period)),
             ("incident outputs (GeoJSON, Parquet, run.json)",
              lambda: write_ingest(result, [Path(path)], Path(tmp), {})),
         ):

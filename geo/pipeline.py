@@ -121,7 +121,7 @@ def run(
         write_ingest(result, files, staging, run_settings)
         if period is not None:
             progress("kernel density surfaces")
-            write_density_surfaces(result.incidents, settings, staging)
+            write_density_surfaces(result.incidents, settings, staging, period)
         progress("copying boundary layers")
         _copy_boundary_layers(settings, staging)
         if period is not None:

@@ -298,3 +298,20 @@ def test_incidents_are_grouped_at_low_zoom_and_a_click_zooms_in(opened):
     page.page.mouse.click(x, y)
     page.page.wait_for_function(f"geoRisk.map.getZoom() > {zoom}", timeout=5000)
     assert page.page_errors == []
+
+
+def test_time_control_opens_on_the_period(opened, two_year_run_dir):
+    page = opened(two_year_run_dir)
+    # the sliders reach every month of the data (2023-01 … 2024-12) but open on the period's
+    assert page.page.get_attribute("#geo-time-from", "max") == "23"
+    assert (page.page.input_value("#geo-time-from"), page.page.input_value("#geo-time-to")) == ("12", "17")
+    months = page.page.locator("#geo-time .geo-time-month").all_text_contents()
+    assert months == ["2024-01", "2024-06"]
+    # six places (two across the border) × six months
+    assert _visible_count(page.count_text()) == (36, 144)
+    assert page.evaluate("geoRisk.incidents.visibleCount()") == 36
+    heading = page.page.text_content("#geo-heading")
+    assert "Risk period 2024-01-01 to 2024-06-30" in heading and "2024-01 to 2024-06" in heading
+    page.page.click("#geo-time-all")
+    assert _visible_count(page.count_text()) == (144, 144)
+    assert page.page_errors == []

@@ -22,6 +22,7 @@ from geo.cli import cli
 from geo.maps import MAP_HTML, MAP_PNG, load_map_content, write_maps
 from geo.maps.content import density_overlay, round_coordinates, select_incidents
 from geo.maps.page import script_json
+from geo.maps.static import overview_figure
 
 HOSTILE = '<img src=x onerror="alert(1)"></script><script>alert(2)</script>`${x}`\'"'
 GEOD = Geod(ellps="WGS84")
@@ -208,3 +209,28 @@ def test_max_incidents_option_draws_a_documented_selection(sample_run_dir, tmp_p
     config = _json_block(page, "geo-map-config")
     assert config["incidents_shown"] == 100 and config["incidents_total"] == 2006
     assert config["selection"].startswith("The map draws 100 of the 2,006 incidents: the 50 with the most killed")
+
+
+def test_maps_follow_the_period(two_year_run_dir):
+    content = load_map_content(two_year_run_dir, 20_000)
+    assert content.period == ("2024-01-01", "2024-06-30") and content.incidents_total == 144
+    # map.png picks its deadliest incidents from the period's, inside the study area
+    chosen = content.period_incidents
+    assert len(chosen) == 24 and chosen["in_study_area"].all()
+    assert chosen["date"].between("2024-01-01", "2024-06-30").all()
+    killed = chosen["killed"].astype(int).tolist()
+    assert killed == sorted(killed, reverse=True)
+    figure = overview_figure(content)
+    assert "2024-01-01 to 2024-06-30" in figure.get_suptitle()
+    drawn = {(round(x, 3), round(y, 3)) for collection in figure.axes[0].collections
+             if type(collection).__name__ == "PathCollection" for x, y in collection.get_offsets()}
+    assert drawn == {(round(x, 3), round(y, 3)) for x, y in zip(chosen["lon"], chosen["lat"], strict=True)}
+    # the page: every incident, the time control opening on the period's months
+    page = (two_year_run_dir / MAP_HTML).read_text(encoding="utf-8")
+    incidents = _json_block(page, "geo-incidents")
+    assert len(incidents["t"]) == 144
+    assert incidents["months"][0] == "2023-01" and incidents["months"][-1] == "2024-12"
+    config = _json_block(page, "geo-map-config")
+    assert config["time_window"] == ["2024-01", "2024-06"]
+    assert "2024-01 to 2024-06" in config["time_note"]
+    assert config["density"]["period"] == ["2024-01-01", "2024-06-30"]

@@ -6,8 +6,10 @@ import json
 import sqlite3
 import xml.etree.ElementTree as ET
 
+import pandas as pd
 import pyogrio
 import pytest
+import rasterio
 import shapely
 from click.testing import CliRunner
 
@@ -184,3 +186,38 @@ def test_period_options(tmp_path):
     assert collection["risk_parameters"]["period"] == ["2024-07-01", "2025-02-28"]
     bad = CliRunner().invoke(cli, ["run", "--out", str(out), "--start", "2025-03-01", "--end", "2025-01-01"])
     assert bad.exit_code == 2
+
+
+def _of_period(run_dir) -> pd.DataFrame:
+    """The incidents of the two-year run's period inside KP and Balochistan, read back."""
+    incidents = pd.read_parquet(run_dir / "incidents.parquet")
+    assert len(incidents) == 144  # every accepted incident is kept, whatever its date or place
+    dates = pd.to_datetime(incidents["date"])
+    assert incidents["in_period"].tolist() == ((dates >= "2024-01-01") & (dates <= "2024-06-30")).tolist()
+    return incidents[incidents["in_period"] & incidents["in_study_area"]]
+
+
+def test_density_surfaces_are_the_periods(two_year_run_dir):
+    chosen = _of_period(two_year_run_dir)
+    assert (len(chosen), int(chosen["killed"].sum())) == (24, 73)  # 4 places × 6 months
+    for name, expected in (("density_incidents", 24), ("density_killed", 73)):
+        with rasterio.open(two_year_run_dir / f"{name}.tif") as surface:
+            values = surface.read(1, masked=True).filled(0.0).astype("float64")
+            cell_km2 = abs(surface.res[0] * surface.res[1]) / 1e6
+            tags = surface.tags()
+        assert values.sum() * cell_km2 == pytest.approx(expected, rel=1e-5), name
+        assert (tags["period_start"], tags["period_end"]) == ("2024-01-01", "2024-06-30")
+        assert tags["points"] == "24"
+        root = ET.fromstring((two_year_run_dir / f"{name}.qmd").read_text(encoding="utf-8").split("\n", 1)[1])
+        assert root.findtext("extent/temporal/period/start") == "2024-01-01T00:00:00Z"
+        assert "2024-01-01 to 2024-06-30" in root.findtext("title")
+
+
+def test_province_table_is_the_periods_months_in_kp_and_balochistan(two_year_run_dir):
+    chosen = _of_period(two_year_run_dir)
+    table = pd.read_csv(two_year_run_dir / "monthly_killed_by_province.csv")
+    assert sorted(set(table["province"])) == ["Balochistan", "Khyber Pakhtunkhwa"]  # no Khost, no Nangarhar
+    assert sorted(set(table["month"])) == [f"2024-{m:02d}" for m in range(1, 7)] and len(table) == 12
+    assert table["incidents"].sum() == len(chosen) and table["killed"].sum() == chosen["killed"].sum()
+    by_province = table.groupby("province")["killed"].sum()
+    assert by_province.to_dict() == chosen.groupby("province")["killed"].sum().astype(int).to_dict()

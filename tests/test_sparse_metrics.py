@@ -106,7 +106,9 @@ def test_no_incident(tmp_path):
         assert (table["incident_density_score"] == 0).all() and (table["hotspot_score"] == 0).all()
         # only border proximity (weight 0.10 of 1) is left
         assert table["risk_score"].max() <= 1.0 and (table["confidence"] == "low").all()
-    assert pd.read_csv(tmp_path / "out" / "monthly_killed_by_province.csv").empty
+    # both provinces, every month of the period, zeros
+    provinces = pd.read_csv(tmp_path / "out" / "monthly_killed_by_province.csv")
+    assert len(provinces) == 2 * 12 and (provinces["killed"] == 0).all()
     with pytest.raises(NoIncidentsError):
         _write(empty, tmp_path / "default", period=None)
 

@@ -39,13 +39,18 @@ def test_counts_rates_trend_and_empty_units():
     assert c["incidents"] == 0 and pd.isna(c["trend_ratio"])
 
 
-def test_monthly_table_fills_quiet_months_with_zero():
+def test_monthly_table_covers_the_period_and_the_study_provinces_only():
     incidents = _incidents([("A", "KP", "2025-01-03", 2, 1), ("A", "KP", "2025-03-09", 1, 1),
-                            ("B", "Balochistan", "2025-02-01", 4, 0)])
-    table = monthly_by_province(incidents)
-    assert len(table) == 6
+                            ("B", "Balochistan", "2025-02-01", 4, 0), ("B", "KP", "2024-12-31", 5, 5),
+                            ("", "Khost", "2025-02-11", 7, 7)])
+    table = monthly_by_province(incidents, pd.Timestamp("2025-01-01"), pd.Timestamp("2025-04-30"),
+                                ("KP", "Balochistan"))
+    assert len(table) == 8 and set(table["province"]) == {"KP", "Balochistan"}  # Khost left out
+    assert table["month"].unique().tolist() == ["2025-01", "2025-02", "2025-03", "2025-04"]
     kp = table[table["province"] == "KP"].set_index("month")
     assert kp.loc["2025-02", "killed"] == 0 and kp.loc["2025-03", "killed_civilians"] == 1
+    assert kp.loc["2025-01", "killed"] == 2  # December 2024 is before the period
+    assert table["killed"].sum() == 7
 
 
 def test_empirical_bayes_pulls_small_units_towards_the_overall_rate():
@@ -111,5 +116,6 @@ def test_empty_input_gives_zeros():
     assert len(table) == 3 and (table["incidents"] == 0).all() and (table["killed"] == 0).all()
     assert (table["eb_incidents_per_1000_km2"] == 0.0).all() and (table["eb_killed_per_1000_km2"] == 0.0).all()
     assert table["trend_ratio"].isna().all()
-    province = monthly_by_province(empty)
-    assert province.empty and list(province.columns[:3]) == ["province", "month", "incidents"]
+    province = monthly_by_province(empty, pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31"), ("KP", "B"))
+    assert len(province) == 24 and (province["killed"] == 0).all()
+    assert list(province.columns[:3]) == ["province", "month", "incidents"]

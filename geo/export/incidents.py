@@ -22,6 +22,7 @@ from geo.export.vector import write_points_geojson
 from geo.incidents import IngestResult
 from geo.incidents.schema import REJECT_REASONS, has_synthetic
 from geo.metrics.density import density_surface
+from geo.metrics.units import within_period
 
 DENSITY_INCIDENTS = "density_incidents.tif"
 DENSITY_KILLED = "density_killed.tif"
@@ -95,17 +96,43 @@ def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settin
     ]
 
 
-def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir: Path) -> list[Path]:
+def density_incidents(incidents: pd.DataFrame, period: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+    """The incidents a density surface is made of: those dated within ``period``
+    and inside the study area (KP and Balochistan), as for the risk layers."""
+    inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
+    dated = within_period(incidents["date"], *period).to_numpy(dtype=bool)
+    return incidents[inside & dated]
+
+
+def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir: Path,
+                           period: tuple[pd.Timestamp, pd.Timestamp]) -> list[Path]:
     """Kernel density of incidents and of killed (per km²) over the study area,
-    as COGs, each with its QGIS style (``.qml``) and metadata (``.qmd``)."""
+    as COGs, each with its QGIS style (``.qml``) and metadata (``.qmd``).
+
+    Parameters
+    ----------
+    incidents
+        Every accepted incident of the run; only those of ``period`` inside the
+        study area are counted (see :func:`density_incidents`).
+    settings
+        Kernel, bandwidth and cell size, and where the boundary layers are.
+    out_dir
+        The folder written into.
+    period
+        First and last day of the period measured; recorded in the GeoTIFF
+        tags (``period_start``, ``period_end``) and the metadata.
+    """
     bounds = tuple(boundaries.load("provinces", boundaries_dir=settings.boundaries_dir).total_bounds)
-    lon = incidents["lon"].to_numpy(dtype=float, na_value=np.nan)
-    lat = incidents["lat"].to_numpy(dtype=float, na_value=np.nan)
-    killed = incidents["killed"].to_numpy(dtype=float, na_value=0.0)
+    chosen = density_incidents(incidents, period)
+    lon = chosen["lon"].to_numpy(dtype=float, na_value=np.nan)
+    lat = chosen["lat"].to_numpy(dtype=float, na_value=np.nan)
+    killed = chosen["killed"].to_numpy(dtype=float, na_value=0.0)
     common = {"bounds_lonlat": bounds, "crs": settings.equal_area_crs, "kernel": settings.kde_kernel,
               "bandwidth_km": settings.kde_bandwidth_km, "cell_km": settings.kde_cell_km}
     synthetic = has_synthetic(incidents)
-    tags = {"attribution": ATTRIBUTION, "synthetic_data": synthetic}
+    first, last = (pd.Timestamp(day).date().isoformat() for day in period)
+    tags = {"attribution": ATTRIBUTION, "synthetic_data": synthetic,
+            "period_start": first, "period_end": last}
     points = int(np.isfinite(lon).sum())
     written = []
     for name, weights, measure, units in (
@@ -115,21 +142,24 @@ def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir:
         path = Path(out_dir) / name
         written.append(write_cog(surface, path, {**tags, "measure": measure, "points": points}))
         written.append(write_qml(density_style(surface.values, units), path.with_suffix(".qml")))
-        written.append(write_qmd(_density_metadata(name, units, settings, incidents, synthetic),
-                                 path.with_suffix(".qmd")))
+        about = _density_metadata(name, units, settings, incidents, synthetic, (first, last))
+        written.append(write_qmd(about, path.with_suffix(".qmd")))
     return written
 
 
 def _density_metadata(name: str, units: str, settings: Settings, incidents: pd.DataFrame,
-                      synthetic: bool) -> LayerMetadata:
+                      synthetic: bool, period: tuple[str, str]) -> LayerMetadata:
     label = " Includes SYNTHETIC data." if synthetic else ""
+    flag = " (includes SYNTHETIC data)" if synthetic else ""
+    first, last = period
     return LayerMetadata(
         identifier=f"geo:{Path(name).stem}",
-        title=f"Kernel density, {units}" + (" (includes SYNTHETIC data)" if synthetic else ""),
-        abstract=(f"Kernel density of every incident of the run, whatever its date ({settings.kde_kernel} kernel, "
+        title=f"Kernel density, {units}, {first} to {last}{flag}",
+        abstract=(f"Kernel density of the incidents of the period {first} to {last} inside Khyber "
+                  f"Pakhtunkhwa and Balochistan, as in the risk layers ({settings.kde_kernel} kernel, "
                   f"{settings.kde_bandwidth_km:g} km bandwidth, {settings.kde_cell_km:g} km cells, equal-area "
                   f"projection), {units}; cells below 1 % of the maximum are drawn transparent.{label}"),
         rights=(incident_attribution(incidents),),
         keywords=KEYWORDS + ("kernel density",),
+        period=period,
     )
-

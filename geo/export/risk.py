@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from geo import boundaries
+from geo.boundaries.assign import STUDY_PROVINCES
 from geo.boundaries.build import ATTRIBUTION
 from geo.config import Settings
 from geo.export.geopackage import style_geopackage
@@ -148,8 +149,8 @@ def write_risk_outputs(incidents: pd.DataFrame, settings: Settings, out_dir: Pat
     for name in ("incidents", "border", "border_bands"):
         written += [write_qml(layer_styles[name], out_dir / f"{name}.qml"),
                     write_qmd(about[name], out_dir / f"{name}.qmd")]
-    written.append(write_csv(monthly_by_province(incidents).assign(synthetic_data=synthetic),
-                             out_dir / MONTHLY_BY_PROVINCE))
+    province_table = monthly_by_province(incidents, pd.Timestamp(first), pd.Timestamp(last), STUDY_PROVINCES)
+    written.append(write_csv(province_table.assign(synthetic_data=synthetic), out_dir / MONTHLY_BY_PROVINCE))
     label = " Includes SYNTHETIC data." if synthetic else ""
     written.append(write_geopackage(
         {name: geojson_field_types(frame) for name, frame in gpkg_layers.items()}, out_dir / RISK_GPKG,

@@ -30,6 +30,7 @@ from geo.config import RISK_COMPONENTS
 from geo.export.incidents import DENSITY_INCIDENTS, INCIDENTS_PARQUET, RUN_JSON
 from geo.export.raster import NODATA
 from geo.export.styles import BAND_COLOURS, OTHER_COLOUR, RISK_COLOURS, TYPE_PALETTE
+from geo.metrics.units import within_period
 
 # About 10 m: finer than a screen pixel up to zoom 13. The boundary layers are
 # already generalised (6,771 vertices for the 72 districts of today), so no simplification.
@@ -110,6 +111,9 @@ class MapContent:
         The run's ``run.json``.
     density
         The incident density overlay, or ``None`` if the run has no surface.
+    period_incidents
+        Every incident of the risk period inside the study area, deadliest
+        first (whatever ``incidents`` selected): what ``map.png`` picks from.
     """
 
     units: dict[str, gpd.GeoDataFrame]
@@ -121,6 +125,7 @@ class MapContent:
     period: tuple[str, str]
     run: dict
     density: DensityOverlay | None
+    period_incidents: pd.DataFrame
 
     @property
     def synthetic(self) -> bool:
@@ -173,6 +178,14 @@ def deadliest_first(incidents: pd.DataFrame) -> pd.DataFrame:
         ["_killed", "incident_id"], ascending=[False, True], kind="mergesort").drop(columns="_killed")
 
 
+def of_period(incidents: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
+    """The incidents dated ``start`` to ``end`` (ISO days) inside the study
+    area (KP and Balochistan), deadliest first: those the risk layers measure."""
+    inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
+    dated = within_period(incidents["date"], pd.Timestamp(start), pd.Timestamp(end)).to_numpy(dtype=bool)
+    return deadliest_first(incidents[inside & dated])
+
+
 def select_incidents(incidents: pd.DataFrame, max_incidents: int) -> tuple[pd.DataFrame, str]:
     """The incidents a map draws: all, or if there are more than ``max_incidents``
     the deadliest half of that many plus a seeded random sample of the rest
@@ -187,7 +200,7 @@ def select_incidents(incidents: pd.DataFrame, max_incidents: int) -> tuple[pd.Da
     chosen = pd.concat([ranked.iloc[:deadliest], sample])
     sentence = (f"The map draws {max_incidents:,} of the {total:,} incidents: the {deadliest:,} with the most "
                 f"killed and a random sample (fixed seed) of {max_incidents - deadliest:,} of the others. "
-                "Risk layers and the density surface use all of them.")
+                "Risk layers and the density surface use all of them (those of the period).")
     return chosen, sentence
 
 
@@ -237,10 +250,13 @@ def load_map_content(folder: Path, max_incidents: int) -> MapContent:
     units, months = {}, None
     for name in LEVELS:
         units[name], months = _unit_layer(folder, name, months)
-    start, end = run.get("settings", {}).get("risk", {}).get("period") or (months[0], months[-1])
+    # a run folder without its period in run.json: the months of its monthly tables, as days
+    start, end = run.get("settings", {}).get("risk", {}).get("period") or (
+        f"{months[0]}-01", pd.Period(months[-1], freq="M").end_time.date().isoformat())
     context = {name: _context_layer(folder, name) for name in CONTEXT_LAYERS}
     incidents = pd.read_parquet(_require(folder, INCIDENTS_PARQUET))
     chosen, selection = select_incidents(incidents, max_incidents)
     density_path = folder / DENSITY_INCIDENTS
     density = density_overlay(density_path) if density_path.exists() else None
-    return MapContent(units, context, chosen, len(incidents), selection, months or [], (start, end), run, density)
+    return MapContent(units, context, chosen, len(incidents), selection, months or [], (start, end), run,
+                      density, of_period(incidents, start, end))

@@ -1,12 +1,13 @@
 """The interactive risk map: one folium page that opens offline from an email.
 
 Layers (in the layer control): district risk (on), tehsil risk, incidents
-(one canvas layer, clustered below zoom 9, filtered by the time control), the
-incident density surface (an image in Web Mercator, its kernel radius in km),
-the Pakistan–Afghanistan border and its distance bands, Afghan border districts
-and province outlines. Tooltips, popups, the legend, the time control and the
-SYNTHETIC banner are built by ``assets/riskmap.js`` from JSON blocks with DOM
-text nodes, so text from the data is never parsed as HTML.
+(one canvas layer, clustered below zoom 9, filtered by the time control, which
+opens on the risk period's months), the incident density surface of the period
+(an image in Web Mercator, its kernel radius in km), the Pakistan–Afghanistan
+border and its distance bands, Afghan border districts and province outlines.
+Tooltips, popups, the legend, the time control and the SYNTHETIC banner are
+built by ``assets/riskmap.js`` from JSON blocks with DOM text nodes, so text
+from the data is never parsed as HTML.
 """
 
 from __future__ import annotations
@@ -102,17 +103,27 @@ def event_type_colours(incidents: pd.DataFrame) -> list[tuple[str, str]]:
     return list(zip(event_types_by_count(incidents["event_type"]), TYPE_COLOURS, strict=False))
 
 
-def incident_columns(incidents: pd.DataFrame, types: list[tuple[str, str]]) -> dict[str, object]:
+def incident_columns(incidents: pd.DataFrame, types: list[tuple[str, str]],
+                     period: tuple[str, str] | None = None) -> dict[str, object]:
     """The incidents as compact columns, deadliest first (drawn first, so small
     symbols stay visible on top): days since ``day0``, coordinates × 10⁵,
     texts as codes into sorted lists of their distinct values (notes cut to
-    ``NOTES_MAX_CHARS``), counts with ``-1`` for unknown."""
+    ``NOTES_MAX_CHARS``), counts with ``-1`` for unknown.
+
+    ``months`` (the time control's steps) run from the first month of the data
+    to the last, widened to take in ``period`` (ISO days) when it reaches
+    beyond the data, so that the control can open on the period's months.
+    """
     frame = incidents.assign(_killed=incidents["killed"].fillna(-1)).sort_values(
         ["_killed", "date", "incident_id"], ascending=[False, True, True], kind="mergesort")
     dates = parse_dates(frame["date"]).to_numpy(dtype="datetime64[D]")
-    day0 = dates.min() if len(dates) else np.datetime64("2000-01-01", "D")
+    dated = dates[~np.isnat(dates)]
+    span = [dated.min(), dated.max()] if len(dated) else []
+    if period is not None:
+        span += [np.datetime64(day, "D") for day in period]
+    day0 = min(span) if span else np.datetime64("2000-01-01", "D")
     first_month = day0.astype("datetime64[M]")
-    last_month = dates.max().astype("datetime64[M]") if len(dates) else first_month
+    last_month = max(span).astype("datetime64[M]") if span else first_month
     months = np.arange(first_month, last_month + 1)
     colour_index = {name: i for i, (name, _) in enumerate(types)}
     event_types, event_type_names = _codes(frame["event_type"].astype("string").fillna("unknown"))
@@ -161,11 +172,18 @@ def map_config(content: MapContent, types: list[tuple[str, str]]) -> dict[str, o
         density = {"max": round(content.density.max_value, 4),
                    "kernel": content.density.tags.get("kernel", ""),
                    "bandwidth_km": content.density.tags.get("bandwidth_km", ""),
-                   "ramp": [_hex(ramp(0.15 + 0.85 * step)) for step in np.linspace(0, 1, 6)]}
+                   "ramp": [_hex(ramp(0.15 + 0.85 * step)) for step in np.linspace(0, 1, 6)],
+                   "period": [content.density.tags.get("period_start", start),
+                              content.density.tags.get("period_end", end)]}
     synthetic_count = int(content.incidents["synthetic"].fillna(False).sum())
+    first_month, last_month = start[:7], end[:7]
     return {
         "title": TITLE,
         "period": f"Risk period {start} to {end}",
+        # the time control opens on these months (YYYY-MM); "All dates" widens it to the data's
+        "time_window": [first_month, last_month],
+        "time_note": (f"Incidents shown: {first_month} to {last_month}, the risk period's months; "
+                      "the time control below reaches every month of the data"),
         "synthetic": content.synthetic, "synthetic_shown": synthetic_count,
         "incidents_total": content.incidents_total, "incidents_shown": len(content.incidents),
         "selection": content.selection,
@@ -227,7 +245,8 @@ def risk_map(content: MapContent) -> folium.Map:
     root.html.add_child(RawMarkup(f"<script>{asset_text('riskmap.js')}</script>"))
     types = event_type_colours(content.incidents)
     root.html.add_child(json_block(CONFIG_BLOCK, map_config(content, types)))
-    root.html.add_child(json_block(INCIDENTS_BLOCK, incident_columns(content.incidents, types)))
+    columns = incident_columns(content.incidents, types, content.period)
+    root.html.add_child(json_block(INCIDENTS_BLOCK, columns))
 
     context = content.context
     _geojson(context["border_bands"], "Distance bands from the border", _band_style, show=False,

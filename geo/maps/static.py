@@ -1,8 +1,9 @@
 """A static overview image (PNG) for reports and email bodies, drawn with matplotlib.
 
 Districts coloured by risk class, Afghan border districts in grey for context,
-province outlines, the border, the deadliest incidents, a legend, the period,
-the attribution and, for synthetic data, a SYNTHETIC DATA label.
+province outlines, the border, the deadliest incidents of the period (inside the
+study area), a legend, the period, the attribution and, for synthetic data, a
+SYNTHETIC DATA label.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from geo.export.vector import atomic_path
-from geo.maps.content import BORDER_COLOUR, OTHER_TYPE_COLOUR, RISK_CLASS_COLOURS, MapContent, deadliest_first
+from geo.maps.content import BORDER_COLOUR, OTHER_TYPE_COLOUR, RISK_CLASS_COLOURS, MapContent
 
 TOP_INCIDENTS = 25
 DPI = 110
@@ -44,7 +45,8 @@ def _draw_overview(content: MapContent, top_incidents: int) -> Figure:
     districts.plot(ax=axes, color=colours.tolist(), edgecolor="#555555", linewidth=0.4)
     context["provinces"].boundary.plot(ax=axes, color="#222222", linewidth=1.2)
     context["border"].plot(ax=axes, color=BORDER_COLOUR, linewidth=2.0, linestyle=(0, (5, 3)))
-    top = deadliest_first(content.incidents).head(top_incidents)
+    # the period's, inside the study area: the incidents the risk classes measure
+    top = content.period_incidents.head(top_incidents)
     top = top[top["killed"].fillna(0) > 0]
     if len(top):
         axes.scatter(top["lon"].astype(float), top["lat"].astype(float), s=12 + 6 * top["killed"].to_numpy(dtype=float),
@@ -55,16 +57,17 @@ def _draw_overview(content: MapContent, top_incidents: int) -> Figure:
     axes.set_aspect(1 / np.cos(np.deg2rad((south + north) / 2)))  # equal distances at mid-latitude
     axes.set_axis_off()
     start, end = content.period
-    figure.suptitle("Incident risk index by district: Khyber Pakhtunkhwa and Balochistan", fontsize=13, y=0.975)
-    figure.text(0.5, 0.925, f"Risk period {start} to {end} · {content.incidents_total:,} incidents",
-                ha="center", fontsize=10)
+    figure.suptitle(f"Incident risk index by district, {start} to {end}: Khyber Pakhtunkhwa and Balochistan",
+                    fontsize=13, y=0.975)
+    figure.text(0.5, 0.925, f"{len(content.period_incidents):,} incidents in the period inside KP and Balochistan"
+                f" · {content.incidents_total:,} accepted (all dates and places)", ha="center", fontsize=10)
     handles = [Patch(facecolor=colour, edgecolor="#555555", label=name) for name, colour in RISK_CLASS_COLOURS.items()]
     handles += [Patch(facecolor="#e3e3e3", edgecolor="#9e9e9e", label="Afghan border districts (context)"),
                 Line2D([], [], color=BORDER_COLOUR, linewidth=2, linestyle=(0, (5, 3)), label="Pakistan–Afghanistan border"),
                 Line2D([], [], color="#222222", linewidth=1.2, label="Province boundary")]
     if len(top):
         handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor="none", markeredgecolor="#08306b",
-                              label=f"{len(top)} deadliest incidents (size: killed)"))
+                              label=f"{len(top)} deadliest incidents of the period\n(size: killed)"))
     figure.legend(handles=handles, loc="center left", bbox_to_anchor=(0.71, 0.5), fontsize=9, title="Risk class",
                   title_fontsize=10, frameon=False)
     # Wrapped here, not by matplotlib: its wrapping measures "$…$" as mathtext

@@ -13,6 +13,8 @@ period from the data needs at least one dated incident.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -202,22 +204,37 @@ def monthly_by_unit(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str
     return table.reindex(full, fill_value=0).reset_index()
 
 
-def monthly_by_province(incidents: pd.DataFrame) -> pd.DataFrame:
-    """Killed per province and month, by victim category, as monthly security
-    reports publish them (months with no incident in a province are 0; no rows
-    when no dated incident lies in a province)."""
-    frame = incidents[incidents["province"].notna()].copy()
-    frame["month"] = parse_dates(frame["date"]).dt.to_period("M").astype("string")
-    frame = frame[frame["month"].notna()]
-    if frame.empty:
-        return pd.DataFrame({"province": pd.Series(dtype="string"), "month": pd.Series(dtype="string"),
-                             "incidents": pd.Series(dtype="int64"),
-                             **{column: pd.Series(dtype="int64") for column in COUNT_COLUMNS}})
+def monthly_by_province(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                        provinces: Sequence[str]) -> pd.DataFrame:
+    """Killed per province and month of the period, by victim category, as
+    monthly security reports publish them.
+
+    Parameters
+    ----------
+    incidents
+        Incidents with ``date``, ``province`` and the count columns.
+    start, end
+        The period: every calendar month it touches gets a row per province.
+    provinces
+        The provinces listed (the study area's); incidents in any other
+        province (an Afghan one, say) are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``province``, ``month`` (``YYYY-MM``), ``incidents`` and the count
+        columns; every province (by name) × month, zeros where nothing happened.
+    """
+    frame = in_period(incidents, start, end)
+    frame = frame[frame["province"].isin(list(provinces)).fillna(False).to_numpy(dtype=bool)].copy()
+    frame["month"] = frame["_date"].dt.to_period("M").astype("string")
     grouped = frame.groupby(["province", "month"], observed=True)
     table = pd.DataFrame({"incidents": grouped.size()})
     for column in COUNT_COLUMNS:
         table[column] = grouped[column].sum(min_count=1).fillna(0).astype("int64")
-    provinces = sorted(frame["province"].unique())
-    months = pd.period_range(frame["month"].min(), frame["month"].max(), freq="M").astype("string")
-    full = pd.MultiIndex.from_product([provinces, months], names=["province", "month"])
-    return table.reindex(full, fill_value=0).reset_index()
+    months = pd.period_range(start, end, freq="M").astype("string")
+    full = pd.MultiIndex.from_product([sorted(provinces), months], names=["province", "month"])
+    out = table.reindex(full, fill_value=0).reset_index()
+    out["province"] = out["province"].astype("string")
+    out["month"] = out["month"].astype("string")
+    return out.astype({"incidents": "int64", **dict.fromkeys(COUNT_COLUMNS, "int64")})

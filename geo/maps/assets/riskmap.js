@@ -491,6 +491,10 @@
       ramp.style.background = "linear-gradient(to right, " + cfg.density.ramp.join(", ") + ")";
       details.appendChild(ramp);
       details.appendChild(el("div", "geo-sub", "0 to " + fmt(cfg.density.max, 3) + " incidents per km² and above"));
+      if (cfg.density.period) {
+        details.appendChild(el("div", "geo-sub", "Incidents of " + cfg.density.period[0] + " to " +
+                               cfg.density.period[1] + " in KP and Balochistan"));
+      }
     }
     box.appendChild(details);
   }
@@ -514,7 +518,12 @@
       box.appendChild(row);
       return {input: input, shown: shown};
     }
-    var from = slider("From", "geo-time-from", 0), to = slider("To", "geo-time-to", Math.max(0, last));
+    // Opens on the risk period's months (cfg.time_window); the sliders still reach every month of the data.
+    var opening = cfg.time_window || [];
+    var openFrom = months.indexOf(opening[0]), openTo = months.indexOf(opening[1]);
+    if (openFrom < 0) openFrom = 0;
+    if (openTo < openFrom) openTo = Math.max(openFrom, last);
+    var from = slider("From", "geo-time-from", openFrom), to = slider("To", "geo-time-to", openTo);
     var buttons = el("div", "geo-time-buttons");
     var play = el("button", null, "▶ Play"), all = el("button", null, "All dates");
     play.type = all.type = "button";
@@ -589,6 +598,7 @@
       box.id = "geo-heading";
       box.appendChild(el("div", "geo-title", cfg.title));
       box.appendChild(el("div", "geo-sub", cfg.period));
+      if (cfg.time_note) box.appendChild(el("div", "geo-sub", cfg.time_note));
       box.appendChild(el("div", "geo-sub", fmt(cfg.incidents_shown, 0) + " of " + fmt(cfg.incidents_total, 0) +
                          " incidents drawn"));
       if (cfg.selection) box.appendChild(el("div", "geo-sub geo-selection", cfg.selection));
