@@ -25,8 +25,9 @@ import pyarrow as pa
 import shapely
 
 from geo import boundaries
-from geo.boundaries.names import district_key
+from geo.boundaries.names import compact
 from geo.config import STUDY_AREA_EQUAL_AREA_CRS
+from geo.placenames import DISTRICT, TEHSIL, parse_unit
 
 POINT_IN_POLYGON = "point_in_polygon"
 SOURCE_ADMIN_NEAR_EDGE = "source_admin_near_edge"
@@ -99,7 +100,8 @@ def join_incidents(incidents: pd.DataFrame, layers: JoinLayers, source_admin_edg
     tehsil_of = np.full(n, -1, dtype=np.int64)
     tehsil_of[rows] = _first_hit(points, layers.tehsils, "tehsil_id")
     inside = tehsil_of[rows] >= 0
-    method_of = np.where(np.isin(np.arange(n), rows), 0, -1)
+    method_of = np.full(n, -1, dtype=np.int64)
+    method_of[rows] = 0
     if source_admin_edge_km > 0 and inside.any() and "source_admin2" in incidents:
         moved_rows, moved_to = _near_source_district(
             rows[inside], points[inside], tehsil_of[rows[inside]], incidents["source_admin2"], layers,
@@ -147,9 +149,9 @@ def _near_source_district(rows: np.ndarray, points: np.ndarray, tehsil_of: np.nd
     tehsil (index into ``layers.tehsils``) each goes to: the named district's
     tehsil nearest to the point, when the point is within ``edge_km`` of it."""
     tehsils, districts = layers.tehsils, layers.districts
-    index_of_key = {district_key(name): i for i, name in enumerate(districts["district"])}
+    keys = _district_keys(layers)
     names = source_admin2.iloc[rows].astype("string").fillna("")
-    named = names.map({v: index_of_key.get(district_key(v), -1) for v in names.unique()}).to_numpy(dtype=np.int64)
+    named = names.map({v: _named_district(v, keys) for v in names.unique()}).to_numpy(dtype=np.int64)
     current = tehsils["district_id"].to_numpy()[tehsil_of]
     differs = (named >= 0) & (districts["district_id"].to_numpy()[named.clip(0)] != current)
     if not differs.any():
@@ -166,6 +168,34 @@ def _near_source_district(rows: np.ndarray, points: np.ndarray, tehsil_of: np.nd
         moved_rows.append(rows[differs][here][near])
         moved_to.append(candidates[distance_km[near].argmin(axis=1)])
     return np.concatenate(moved_rows), np.concatenate(moved_to)
+
+
+def _district_keys(layers: JoinLayers) -> dict[str, dict[str, int]]:
+    """Unit kind → name key (as the geocoder compares unit names) → index of the
+    district in ``layers.districts``: a district by its name, a tehsil by its
+    district ("FR Kohat" is a tehsil of Kohat). Names two units share are left out."""
+    position = {d: i for i, d in enumerate(layers.districts["district_id"])}
+    keys: dict[str, dict[str, int]] = {}
+    for kind, names, ids in ((DISTRICT, layers.districts["district"], layers.districts["district_id"]),
+                             (TEHSIL, layers.tehsils["tehsil"], layers.tehsils["district_id"])):
+        found: dict[str, set[int]] = {}
+        for name, district_id in zip(names, ids, strict=True):
+            found.setdefault(compact(str(name)), set()).add(position.get(district_id, -1))
+        keys[kind] = {key: next(iter(hits)) for key, hits in found.items() if len(hits) == 1}
+    return keys
+
+
+def _named_district(text: str, keys: dict[str, dict[str, int]]) -> int:
+    """The district (index) that a ``source_admin2`` value such as "Khyber agency",
+    "Peshawar district" or "FR Tank - Jandola" names, read as the geocoder reads
+    unit hints (:func:`geo.placenames.parse_unit`); -1 when none does."""
+    for unit in reversed(parse_unit(text)):  # the most specific part first
+        kinds = (TEHSIL, DISTRICT) if unit.kind == TEHSIL else (DISTRICT, TEHSIL)
+        for kind in kinds if unit.kind in (None, TEHSIL, DISTRICT) else ():
+            for key in (compact(unit.text), compact(unit.name)):
+                if keys[kind].get(key, -1) >= 0:
+                    return keys[kind][key]
+    return -1
 
 
 def _lookup(table: pd.Series, index: np.ndarray) -> pd.api.extensions.ExtensionArray:

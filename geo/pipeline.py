@@ -106,8 +106,7 @@ def run(
             **_reading_settings(settings, "auto", geocode_all=False),
             "kde": {"kernel": settings.kde_kernel, "bandwidth_km": settings.kde_bandwidth_km,
                     "cell_km": settings.kde_cell_km},
-            "border_band_edges_km": list(settings.border_band_edges_km),
-            "district_vintage": settings.district_vintage}
+            "border_band_edges_km": list(settings.border_band_edges_km)}
         period = None
         if len(result.incidents):
             progress("district and tehsil metrics, hotspots and risk")

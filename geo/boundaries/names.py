@@ -57,18 +57,6 @@ def compact(name: str) -> str:
     return normalise_unit_name(name).replace(" ", "")
 
 
-def district_key(hint: str) -> str:
-    """A key that a district's name and the ways incident sources name it share
-    ("Khyber agency", "Peshawar district", "FR Kohat").
-
-    >>> district_key("Khyber Agency") == district_key("Khyber")
-    True
-    >>> district_key("FR Kohat") == district_key("Kohat")
-    True
-    """
-    return compact(str(hint).replace("agency", "").replace("Agency", "")).removeprefix("frontierregion")
-
-
 def display_name(source_name: str) -> str:
     """A readable name for a geoBoundaries unit name.
 

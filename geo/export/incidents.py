@@ -22,7 +22,7 @@ from geo.export.vector import write_points_geojson
 from geo.incidents import IngestResult
 from geo.incidents.schema import REJECT_REASONS, has_synthetic
 from geo.metrics.density import density_surface
-from geo.metrics.units import within_period
+from geo.metrics.units import period_incidents
 
 DENSITY_INCIDENTS = "density_incidents.tif"
 DENSITY_KILLED = "density_killed.tif"
@@ -96,14 +96,6 @@ def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settin
     ]
 
 
-def density_incidents(incidents: pd.DataFrame, period: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
-    """The incidents a density surface is made of: those dated within ``period``
-    and inside the study area (KP and Balochistan), as for the risk layers."""
-    inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
-    dated = within_period(incidents["date"], *period).to_numpy(dtype=bool)
-    return incidents[inside & dated]
-
-
 def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir: Path,
                            period: tuple[pd.Timestamp, pd.Timestamp]) -> list[Path]:
     """Kernel density of incidents and of killed (per km²) over the study area,
@@ -113,7 +105,7 @@ def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir:
     ----------
     incidents
         Every accepted incident of the run; only those of ``period`` inside the
-        study area are counted (see :func:`density_incidents`).
+        study area are counted (:func:`geo.metrics.units.period_incidents`).
     settings
         Kernel, bandwidth and cell size, and where the boundary layers are.
     out_dir
@@ -123,7 +115,7 @@ def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir:
         tags (``period_start``, ``period_end``) and the metadata.
     """
     bounds = tuple(boundaries.load("provinces", boundaries_dir=settings.boundaries_dir).total_bounds)
-    chosen = density_incidents(incidents, period)
+    chosen = period_incidents(incidents, *period)
     lon = chosen["lon"].to_numpy(dtype=float, na_value=np.nan)
     lat = chosen["lat"].to_numpy(dtype=float, na_value=np.nan)
     killed = chosen["killed"].to_numpy(dtype=float, na_value=0.0)

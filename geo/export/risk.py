@@ -31,9 +31,9 @@ from geo.metrics.units import (
     in_period,
     monthly_by_province,
     monthly_by_unit,
+    period_flags,
     trend_months,
     unit_summary,
-    within_period,
 )
 
 LEVELS = (  # layer, id column, name columns, output base name
@@ -123,8 +123,7 @@ def write_risk_outputs(incidents: pd.DataFrame, settings: Settings, out_dir: Pat
     bands = boundaries.load("border_bands", boundaries_dir=settings.boundaries_dir)
     units = unit_layers(incidents, settings, border.geometry.iloc[0], bands, period)
     first, last = units.parameters["period"]
-    if "in_period" not in incidents:
-        incidents = incidents.assign(in_period=within_period(incidents["date"], first, last))
+    incidents = incidents.assign(in_period=period_flags(incidents, first, last))
     synthetic = has_synthetic(incidents)
     metadata = {"attribution": ATTRIBUTION, "district_vintage": settings.district_vintage,
                 "risk_parameters": units.parameters, "synthetic_data": synthetic}

@@ -256,8 +256,8 @@ def styles(fields: Mapping[str, Sequence[str]], *, event_types: Sequence[str] = 
         "tehsils_risk": lambda: categorized("risk_class", risk_categories(), "fill"),
         "incidents": lambda: categorized(INCIDENT_CLASS, incident_categories(event_types, period), "marker",
                                          size_expression=INCIDENT_SIZE, order_by='"in_period"'),
-        "border": lambda: line("200,0,0,255", "1.2", dashed=True),
-        "border_bands": lambda: categorized("band_km_max", band_categories(bands), "fill"),
+        "border": border_renderer,
+        "border_bands": lambda: bands_renderer(bands),
     }
     unknown = sorted(set(fields) - set(renderers))
     if unknown:
@@ -266,15 +266,25 @@ def styles(fields: Mapping[str, Sequence[str]], *, event_types: Sequence[str] = 
     return {name: style_document(renderers[name](), columns, _labels_for(name)) for name, columns in fields.items()}
 
 
+def border_renderer() -> ET.Element:
+    """The border: a heavy dark-red dashed line (as in the map)."""
+    return line("200,0,0,255", "1.2", dashed=True)
+
+
+def bands_renderer(bands: Iterable[tuple[float, float]]) -> ET.Element:
+    """Border bands by outer edge (see :func:`band_categories`)."""
+    return categorized("band_km_max", band_categories(bands), "fill")
+
+
 def boundary_styles(fields: Mapping[str, Sequence[str]], bands: Iterable[tuple[float, float]] = ()) -> dict[str, str]:
     """The default QGIS style of every layer of ``boundaries.gpkg`` named in
     ``fields`` (layer → its fields): outlines, names as labels, the border and
     its bands as in the risk outputs."""
     def renderer(name: str) -> ET.Element:
         if name == "border":
-            return line("200,0,0,255", "1.2", dashed=True)
+            return border_renderer()
         if name == "border_bands":
-            return categorized("band_km_max", band_categories(bands), "fill")
+            return bands_renderer(bands)
         if name in BOUNDARY_FILLS:
             return fill(*BOUNDARY_FILLS[name])
         msg = f"no style for boundary layer {name}"

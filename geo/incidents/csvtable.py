@@ -279,8 +279,8 @@ def _no_csv_field_limit() -> Iterator[None]:
         csv.field_size_limit(previous)
 
 
-def _record_start_lines(text: str, payload: bytes, n_records: int, delimiter: str = ",",
-                        path: Path = Path("?")) -> np.ndarray | None:
+def _record_start_lines(text: str, payload: bytes, n_records: int, delimiter: str,
+                        path: Path) -> np.ndarray | None:
     """Physical start line of each record (index 0 = header), or None when every
     record is one line (the common, fast case).
 

@@ -30,7 +30,7 @@ from geo.config import RISK_COMPONENTS
 from geo.export.incidents import DENSITY_INCIDENTS, INCIDENTS_PARQUET, RUN_JSON
 from geo.export.raster import NODATA
 from geo.export.styles import BAND_COLOURS, OTHER_COLOUR, RISK_COLOURS, TYPE_PALETTE
-from geo.metrics.units import within_period
+from geo.metrics.units import period_incidents
 
 # About 10 m: finer than a screen pixel up to zoom 13. The boundary layers are
 # already generalised (6,771 vertices for the 72 districts of today), so no simplification.
@@ -181,9 +181,7 @@ def deadliest_first(incidents: pd.DataFrame) -> pd.DataFrame:
 def of_period(incidents: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
     """The incidents dated ``start`` to ``end`` (ISO days) inside the study
     area (KP and Balochistan), deadliest first: those the risk layers measure."""
-    inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
-    dated = within_period(incidents["date"], pd.Timestamp(start), pd.Timestamp(end)).to_numpy(dtype=bool)
-    return deadliest_first(incidents[inside & dated])
+    return deadliest_first(period_incidents(incidents, pd.Timestamp(start), pd.Timestamp(end)))
 
 
 def select_incidents(incidents: pd.DataFrame, max_incidents: int) -> tuple[pd.DataFrame, str]:

@@ -81,6 +81,22 @@ def within_period(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> p
     return pd.Series(inside.to_numpy(dtype=bool), index=dates.index, dtype="boolean", name="in_period")
 
 
+def period_flags(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """The incidents' ``in_period`` column when they carry one (a run's do,
+    computed once), else :func:`within_period` of their dates."""
+    if "in_period" in incidents:
+        return incidents["in_period"]
+    return within_period(incidents["date"], start, end)
+
+
+def period_incidents(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The incidents the period's measures count: dated within [start, end] and
+    inside the study area (KP and Balochistan)."""
+    inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
+    dated = period_flags(incidents, start, end).fillna(False).to_numpy(dtype=bool)
+    return incidents[inside & dated]
+
+
 def in_period(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """The incidents dated within [start, end], with their dates parsed in ``_date``."""
     dates = parse_dates(incidents["date"])
