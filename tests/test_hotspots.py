@@ -3,6 +3,7 @@ are too sparse to test."""
 
 from __future__ import annotations
 
+import esda
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -165,6 +166,17 @@ def test_gi_star_z_matches_ord_and_getis():
     mean, sd, n = values.mean(), values.std(), 9
     corner = (12 - mean * 4) / (sd * np.sqrt((n * 4 - 16) / (n - 1)))
     assert np.isnan(z[4]) and z[0] == pytest.approx(corner)
+
+
+def test_gi_star_z_is_esdas_binary_gi_star_on_real_districts(planted):
+    districts, counts = planted
+    weights = contiguity(districts)
+    expected = esda.G_Local(counts, weights, transform="B", star=True, permutations=0).Zs
+    np.testing.assert_allclose(gi_star_z(counts, weights), expected, rtol=1e-9)
+    # esda's default, row-standardised, is about √n_i smaller: the reason for binary weights
+    row_standardised = esda.G_Local(counts, weights, star=True, permutations=0).Zs
+    busy = np.flatnonzero(districts["district"].isin(PLANTED))
+    assert (np.abs(row_standardised[busy]) < np.abs(expected[busy]) / 2).all()
 
 
 def test_cold_spots_need_poisson_support():
