@@ -210,3 +210,54 @@ def test_scale_and_inference_settings_are_checked(tmp_path, text, message):
     assert (settings.risk_scale, settings.hotspot_inference) == ("relative", "permutation")
     with pytest.raises(ValueError, match="scale must be one of"):
         RiskIndex.compute(_summary(), HOT, "unit", DEFAULT_RISK_WEIGHTS, pd.Series(dtype=float), scale="z")
+
+
+def _district_scores(layers, rows: list[tuple[str, str, int]], start: str, end: str, scale: str = "fixed"):
+    """Risk table of the real districts for incidents ``rows`` (district name, date, killed civilians)."""
+    from geo.metrics.units import COUNT_COLUMNS, trend_months, unit_summary
+
+    districts = layers["districts"]
+    ids = dict(zip(districts["district"], districts["district_id"], strict=True))
+    incidents = pd.DataFrame([{"district_id": ids[name], "date": date, **dict.fromkeys(COUNT_COLUMNS, 0),
+                               "killed": 2 * killed, "killed_civilians": killed, "geo_precision": 1}
+                              for name, date, killed in rows])
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    summary = unit_summary(incidents, districts, "district_id", first, last).assign(min_distance_to_border_km=50.0)
+    hotspots = summary[["district_id"]].assign(gi_bin=0)
+    table = RiskIndex.compute(summary, hotspots, "district_id", DEFAULT_RISK_WEIGHTS, pd.Series(dtype=float),
+                              trend_months(first, last), scale=scale, years=period_years(first, last)).table
+    return table.assign(district=districts.set_index("district_id").loc[table["district_id"], "district"].to_numpy()
+                        ).set_index("district")
+
+
+DENSITY = ["incident_density_score", "fatality_density_score", "civilian_harm_score"]
+
+
+def test_on_real_districts_a_district_keeps_its_fixed_score_when_others_change(layers):
+    bannu = [("Bannu", f"2024-{m:02d}-10", 1) for m in range(1, 13)] * 3  # 36 incidents in 2024
+    quiet = bannu + [("Lakki Marwat", "2024-06-10", 0)] * 4
+    violent = bannu + [("Lakki Marwat", "2024-06-10", 9)] * 300 + [("North Waziristan", "2024-03-03", 5)] * 400
+    scores = {name: _district_scores(layers, rows, "2024-01-01", "2024-12-31") for name, rows in
+              (("quiet", quiet), ("violent", violent))}
+    pd.testing.assert_series_equal(scores["quiet"].loc["Bannu", DENSITY], scores["violent"].loc["Bannu", DENSITY])
+    assert scores["quiet"].loc["Bannu", "incident_density_score"] > 0
+    relative = {name: _district_scores(layers, rows, "2024-01-01", "2024-12-31", "relative") for name, rows in
+                (("quiet", quiet), ("violent", violent))}
+    # relative: Bannu tops the quiet year and falls when Lakki Marwat and North Waziristan flare up
+    assert relative["quiet"].loc["Bannu", "incident_density_score"] == 10.0
+    assert relative["violent"].loc["Bannu", "incident_density_score"] < 10.0
+
+
+def test_on_real_districts_one_month_and_two_years_of_equal_intensity_score_the_same(layers):
+    # an incident every 5 days in Bannu and every 10 in Khyber, over 30 days and over 730
+    def rows(start: str, days: int) -> list[tuple[str, str, int]]:
+        dates = pd.date_range(start, periods=days, freq="D").strftime("%Y-%m-%d")
+        return [("Bannu", d, 1) for d in dates[::5]] + [("Khyber", d, 0) for d in dates[::10]]
+
+    month = _district_scores(layers, rows("2024-01-01", 30), "2024-01-01", "2024-01-30")
+    two_years = _district_scores(layers, rows("2023-01-01", 730), "2023-01-01", "2024-12-30")
+    for district in ("Bannu", "Khyber", "Swat"):
+        np.testing.assert_allclose(month.loc[district, DENSITY].to_numpy(dtype=float),
+                                   two_years.loc[district, DENSITY].to_numpy(dtype=float), atol=2e-3)
+    assert 10 > month.loc["Bannu", "incident_density_score"] > month.loc["Khyber", "incident_density_score"] > 0
+    assert month.loc["Swat", "incident_density_score"] == 0
