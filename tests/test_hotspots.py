@@ -141,8 +141,9 @@ def test_planted_cluster_on_real_districts_is_hot_and_a_lone_unit_is_not(planted
     assert table.loc[LONE[0], "gi_bin"] == 0 and counts[districts["district"] == LONE[0]][0] >= LONE[1]
     # hot only in and around the cluster: each hot district is in it or touches it
     weights = contiguity(districts)
-    near = {districts["district"].iloc[j] for name in PLANTED
-            for j in [*weights.neighbors[int(np.flatnonzero(districts["district"] == name)[0])]]} | set(PLANTED)
+    position = {name: k for k, name in enumerate(districts["district"])}
+    near = {districts["district"].iloc[j] for name in PLANTED for j in weights.neighbors[position[name]]}
+    near |= set(PLANTED)
     assert set(table.index[table["gi_bin"] > 0]) <= near
     # no district without an incident is a cold spot: their neighbourhoods are too small for a thin background
     assert not ((counts == 0) & (table["gi_bin"].to_numpy() < 0)).any()
@@ -153,7 +154,8 @@ def test_raw_counts_are_not_the_variable_with_areas(planted):
     area = districts["area_km2"].to_numpy()
     on_rates = Hotspots.compute(districts, counts, "district_id", area_km2=area).table["gi_z"].to_numpy()
     on_counts = Hotspots.compute(districts, counts, "district_id").table["gi_z"].to_numpy()
-    np.testing.assert_allclose(on_rates, np.round(gi_star_z(empirical_bayes(counts, area / 1000), contiguity(districts)), 4))
+    expected = gi_star_z(empirical_bayes(counts, area / 1000), contiguity(districts))
+    np.testing.assert_allclose(on_rates, np.round(expected, 4))
     assert not np.allclose(on_rates, on_counts)
 
 
@@ -185,8 +187,8 @@ def test_cold_spots_need_poisson_support():
     # rate is 10 per 1,000 km², so the last cell's neighbourhood (2 cells, no
     # incident) expects 20 and supports 99 %; with 0.8 incidents in all it
     # would expect 0.4 and support nothing
-    units = gpd.GeoDataFrame({"unit_id": list("abcd")}, geometry=[shapely.box(k, 0, k + 1, 1) for k in range(4)],
-                             crs="EPSG:3857")
+    cells = [shapely.box(k, 0, k + 1, 1) for k in range(4)]
+    units = gpd.GeoDataFrame({"unit_id": list("abcd")}, geometry=cells, crs="EPSG:3857")
     weights = contiguity(units)
     area = np.full(4, 1000.0)
     assert cold_support_bins(np.array([40.0, 0, 0, 0]), area, weights)[3] == 3

@@ -98,7 +98,8 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
         emerging = emerging_hotspots(chosen, units, id_column, start, end, area_km2=area)
         result.parameters[out_name] = {
             **risk.parameters,
-            "gi_star": method_parameters(settings.hotspot_inference, settings.hotspot_permutations, rates=True),
+            "gi_star": method_parameters(settings.hotspot_inference, settings.hotspot_permutations,
+                                         rates=True),
             "emerging_gi_star": method_parameters(MONTHLY_INFERENCE, None, rates=True)}
         table = (units[[id_column, *names, "geometry"]]
                  .merge(summary, on=id_column)

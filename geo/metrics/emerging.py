@@ -107,8 +107,9 @@ def emerging_hotspots(incidents: pd.DataFrame, units: pd.DataFrame, id_column: s
     bins = np.zeros(counts.shape, dtype=np.int64)
     weights = contiguity(units)  # once for all months
     for t in np.flatnonzero(testable):
-        table = Hotspots.compute(units, counts[:, t], id_column, permutations=permutations, seed=seed + int(t),
-                                 area_km2=area_km2, inference=inference, weights=weights).table
+        table = Hotspots.compute(units, counts[:, t], id_column, permutations=permutations,
+                                 seed=seed + int(t), area_km2=area_km2, inference=inference,
+                                 weights=weights).table
         z[:, t], bins[:, t] = table["gi_z"].to_numpy(), table["gi_bin"].to_numpy()
     rows = []
     for k, unit in enumerate(ids):

@@ -33,7 +33,7 @@ import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from libpysal.weights import W, Queen
+from libpysal.weights import Queen, W
 from scipy import sparse, stats
 
 from geo.config import HOTSPOT_INFERENCES
@@ -64,15 +64,16 @@ HOTSPOT_CLASSES = (*(CLASS_BY_BIN[b] for b in (3, 2, 1, 0, -1, -2, -3)), INSUFFI
 def method_parameters(inference: str, permutations: int | None, rates: bool) -> dict[str, object]:
     """How a Gi* was run, for ``run.json`` and the layers' ``risk_parameters``."""
     return {
-        "statistic": "Getis-Ord Gi* z (Ord & Getis 1995, as ArcGIS), queen contiguity, unit in its own neighbourhood",
+        "statistic": ("Getis-Ord Gi* z (Ord & Getis 1995, as ArcGIS), queen contiguity, "
+                      "unit in its own neighbourhood"),
         "variable": ("Empirical-Bayes incidents per 1,000 km² (esda.smoothing.Empirical_Bayes)" if rates
                      else "incidents"),
         "inference": inference, "permutations": permutations if inference == "permutation" else None,
         "p_value": ("tie-aware pseudo p of conditional permutations (esda)" if inference == "permutation"
                     else "normal, two-sided"),
         "correction": "false discovery rate at each confidence level",
-        "cold_spot_rule": ("cold at 1 − α only if P(N ≤ events of the neighbourhood) ≤ α, N ~ Poisson(neighbourhood "
-                           "area × overall rate)") if rates else None,
+        "cold_spot_rule": ("cold at 1 − α only if P(N ≤ events of the neighbourhood) ≤ α, "
+                           "N ~ Poisson(neighbourhood area × overall rate)") if rates else None,
         "min_incidents": MIN_INCIDENTS, "min_units_with_events": MIN_UNITS_WITH_EVENTS,
     }
 
@@ -196,7 +197,8 @@ class Hotspots:
             gi_bin[significant] = np.sign(z[significant]).astype(np.int64) * BINS[level]
         if area_km2 is not None and ok.any():
             cold = gi_bin < 0
-            gi_bin[cold] = -np.minimum(-gi_bin[cold], cold_support_bins(values, np.asarray(area_km2), weights)[cold])
+            support = cold_support_bins(values, np.asarray(area_km2), weights)
+            gi_bin[cold] = -np.minimum(-gi_bin[cold], support[cold])
         classes = [CLASS_BY_BIN[b] if tested else INSUFFICIENT_DATA for b, tested in zip(gi_bin, ok, strict=True)]
         table = pd.DataFrame({
             id_column: units[id_column].to_numpy(),

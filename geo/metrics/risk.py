@@ -73,7 +73,8 @@ def fixed_breakpoints(at_ten: float) -> dict[str, float]:
 def _log_fixed(rate_per_year: pd.Series, at_ten: float) -> tuple[pd.Series, dict[str, object]]:
     logged = np.log1p(rate_per_year.astype(float).clip(lower=0).fillna(0.0))
     scaled = (logged / np.log1p(at_ten) * 10.0).clip(upper=10.0)
-    return scaled, {"per_1000_km2_per_year_at_10": at_ten, "breakpoints_per_1000_km2_per_year": fixed_breakpoints(at_ten)}
+    return scaled, {"per_1000_km2_per_year_at_10": at_ten,
+                    "breakpoints_per_1000_km2_per_year": fixed_breakpoints(at_ten)}
 
 
 def _log_minmax(values: pd.Series) -> tuple[pd.Series, dict[str, float]]:
@@ -176,12 +177,11 @@ class RiskIndex:
                  "civilian_harm": summary["killed_civilians"] * per_1000}
         if scale == "fixed":
             parameters["period_years"] = round(years, 6)
-        for name, column in (("incident_density", "incident_density_score"),
-                             ("fatality_density", "fatality_density_score"), ("civilian_harm", "civilian_harm_score")):
+        for name, rate in rates.items():
             if scale == "fixed":
-                table[column], parameters[name] = _log_fixed(rates[name] / years, FIXED_SCALE[name])
+                table[f"{name}_score"], parameters[name] = _log_fixed(rate / years, FIXED_SCALE[name])
             else:
-                table[column], parameters[name] = _log_minmax(rates[name])
+                table[f"{name}_score"], parameters[name] = _log_minmax(rate)
         distance = summary["min_distance_to_border_km"].astype(float)
         table["border_proximity_score"] = (10.0 * (1.0 - distance / PROXIMITY_REACH_KM)).clip(0.0, 10.0)
         parameters["border_proximity"] = {"reach_km": PROXIMITY_REACH_KM}
