@@ -4,8 +4,8 @@ Analysis (for hot spots; a unit never hot is "no pattern detected").
 
 The monthly Gi* uses the analytical z-score and its normal p-value
 (:func:`geo.metrics.hotspots.gi_star_z`) with the same FDR correction as the
-unit hotspots, not permutations: a year of months costs milliseconds instead
-of seconds (README, "Hotspots").
+unit hotspots, not permutations: the series takes about a fifth of the time
+it took with 999 permutations a month (README, "Hotspots").
 
 - new: hot in the last month only
 - intensifying / persistent / diminishing: hot in at least 90 % of the months,

@@ -128,9 +128,11 @@ class Hotspots:
     Attributes
     ----------
     table
-        ``gi_z`` (Gi* z-score), ``gi_p_sim`` (permutation p-value), ``gi_bin``
-        (−3 … 3 as ArcGIS: ±3 at 99 %, ±2 at 95 %, ±1 at 90 %, 0 not
-        significant or not tested, after FDR correction), ``hotspot_class``
+        ``gi_z`` (Gi* z-score, :func:`gi_star_z`), ``gi_p_sim`` (its p-value:
+        normal, two-sided, or the permutation pseudo p; the name is kept for
+        the layers' readers), ``gi_bin`` (−3 … 3 as ArcGIS: ±3 at 99 %, ±2 at
+        95 %, ±1 at 90 %, 0 not significant or not tested, after FDR correction
+        and the cold-spot support), ``hotspot_class``
         (one of ``HOTSPOT_CLASSES``) and ``neighbours``. Untested units have
         NaN ``gi_z`` and ``gi_p_sim`` and the class ``"insufficient data"``.
     tested
