@@ -41,6 +41,7 @@ HOSTILE_SOURCE = "{{ 7*7 }} {% raw %} feed $\\frac{1}{2}$ %s {0} ${7*7}"
 LAYER_NAMES = {
     "District risk", "Tehsil risk", "Incidents (by event type, sized by killed)", "Pakistan–Afghanistan border",
     "Distance bands from the border", "Afghan districts near the border (context)", "Province outlines",
+    "District names (from zoom 7)",
 }
 PLACES = [  # (place, district, lat, lon)
     ("Peshawar", "Peshawar", 34.008, 71.578), ("Bannu", "Bannu", 32.986, 70.604),
