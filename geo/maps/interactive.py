@@ -212,7 +212,7 @@ def map_config(content: MapContent, types: list[tuple[str, str]]) -> dict[str, o
     density = None
     if content.density is not None:
         # the overlay's own colours and opacities (geo.maps.content.density_colours), bottom to top
-        ramp = [f"rgba({r},{g},{b},{a / 255:.2f})" for r, g, b, a in density_colours(np.linspace(0.02, 1, 6)).tolist()]
+        ramp = [f"rgba({r},{g},{b},{a / 255:.2f})" for r, g, b, a in density_colours(np.linspace(0.02, 1, 11)).tolist()]
         density = {"max": round(content.density.max_value, 4),
                    "kernel": content.density.tags.get("kernel", ""),
                    "bandwidth_km": content.density.tags.get("bandwidth_km", ""),

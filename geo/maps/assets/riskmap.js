@@ -684,8 +684,8 @@
     var vague = swatch("transparent", "dot");
     vague.classList.add("geo-hollow");
     vague.id = "geo-legend-hollow";
-    legendRow(details, vague, "hollow: location known only to a tehsil or district (" + cfg.geo_precision["2"] +
-              ") or the province (" + cfg.geo_precision["3"] + "), drawn at its centre");
+    legendRow(details, vague, "hollow: location known only to a tehsil or district or the province, " +
+              "drawn at its centre");
     var group = swatch("rgba(255,255,255,0.45)", "dot");
     group.classList.add("geo-group-swatch");
     var groupText = el("span", null, "");
@@ -695,9 +695,9 @@
     row.appendChild(groupText);
     details.appendChild(row);
     geoRisk._legendGroupText = function (mode) {
-      groupText.textContent = "group: " + (mode === "killed" ? "number killed" : "number of incidents") +
-        "; nearby incidents below zoom " + cfg.cluster_below_zoom + " (click to zoom in), incidents at the same " +
-        "point above (click for the list); dashed if every location is imprecise";
+      groupText.textContent = "group, labelled with the " + (mode === "killed" ? "number killed" :
+        "number of incidents") + ": nearby incidents below zoom " + cfg.cluster_below_zoom + " (click to zoom in), " +
+        "those at one point above it (click for the list); dashed: no exact location";
     };
     geoRisk._legendGroupText("count");
     details.appendChild(el("div", "geo-section", "Border"));
@@ -915,6 +915,7 @@
     geoRisk.map = map;
     geoRisk.incidents = incidents;
     geoRisk.layerControl = layerControl;
+    geoRisk.layers = layers || {};
     layout(map, layerControl, legendBox, legendDetails, cfg);
     fadeUnderDensity(map, layers || {});
   };
