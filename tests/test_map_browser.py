@@ -456,6 +456,8 @@ def test_district_names_from_zoom_7(opened):
         "nodes => nodes.map(n => { const r = n.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"),
         strict=True)]
     assert _overlapping(boxes) == []  # crowded names are left out, not drawn over each other
+    panels = page.evaluate(PANEL_BOXES)
+    assert [(name, panel[0]) for name, *box in boxes for panel in panels if _overlap(box, panel[1:])] == []
     more = page.evaluate("void geoRisk.map.setZoom(9, {animate: false})") or page.page.wait_for_timeout(200)
     assert more is None and page.evaluate("geoRisk.labels.shownLabels().length") > 0
     page.evaluate("void geoRisk.map.setZoom(6, {animate: false})")

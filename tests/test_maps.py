@@ -77,7 +77,7 @@ def test_hostile_text_never_reaches_the_page_as_markup(sample_run_dir, tmp_path)
     run = tmp_path / "hostile"
     shutil.copytree(sample_run_dir, run)
     incidents = pd.read_parquet(run / "incidents.parquet")
-    for column in ("place", "notes", "event_type", "source", "perpetrator", "tehsil"):
+    for column in ("place", "notes", "event_type", "source", "perpetrator", "sides", "tehsil"):
         incidents[column] = incidents[column].astype("string")
         incidents.loc[:5, column] = HOSTILE
     incidents.to_parquet(run / "incidents.parquet")
@@ -85,6 +85,7 @@ def test_hostile_text_never_reaches_the_page_as_markup(sample_run_dir, tmp_path)
     page = (run / MAP_HTML).read_text(encoding="utf-8")
     assert "<img src=x" not in page and "<script>alert(2)" not in page
     assert _json_block(page, "geo-incidents")["place_names"].count(HOSTILE) == 1  # intact as data
+    assert _json_block(page, "geo-incidents")["side_names"].count(HOSTILE) == 1
 
 
 def test_unit_layers_keep_their_shared_edges(content, layers):

@@ -383,6 +383,7 @@
       map.getContainer().classList.remove("geo-pointer", "geo-over-incident");
       this._hover(null);
       this._drawn = [];
+      this.fire("redraw");
     },
 
     /* Show only incidents dated between two day offsets (inclusive). */
@@ -558,15 +559,17 @@
   });
 
   geoRisk.incidentLayer = function (blockId, options) {
-    return new geoRisk.IncidentLayer(readJson(blockId), options);
+    geoRisk.incidents = new geoRisk.IncidentLayer(readJson(blockId), options);  // the label layer avoids its symbols
+    return geoRisk.incidents;
   };
 
-  /* District names as a label layer: shown from `minZoom` on, at each
-   * polygon's inner centre, greedily placed by risk score then area so that
-   * no two labels overlap (a label that would overlap one already placed is
-   * hidden at that zoom). Text nodes only. */
+  /* District names as a label layer: shown from `minZoom` on, greedily
+   * placed by risk score then area at each polygon's inner centre, or just
+   * above, below, right or left of it, wherever they overlap neither a label
+   * already placed, the middle of an incident symbol nor a panel; a name with
+   * no free place is left out at that zoom. Text nodes only. */
   geoRisk.LabelLayer = L.Layer.extend({
-    options: {minZoom: 7, pane: "geoLabels", gapPx: 3},
+    options: {minZoom: 7, pane: "geoLabels", gapPx: 2},
 
     initialize: function (labels, options) {
       L.setOptions(this, options);
@@ -589,13 +592,15 @@
         this._container.appendChild(node);
         return node;
       }, this);
-      map.on("zoomend moveend viewreset resize", this._update, this);
+      map.on("zoomend moveend viewreset resize layeradd layerremove", this._update, this);
+      if (geoRisk.incidents) geoRisk.incidents.on("redraw", this._update, this);
       this._update();
     },
 
     onRemove: function (map) {
       L.DomUtil.remove(this._container);
-      map.off("zoomend moveend viewreset resize", this._update, this);
+      map.off("zoomend moveend viewreset resize layeradd layerremove", this._update, this);
+      if (geoRisk.incidents) geoRisk.incidents.off("redraw", this._update, this);
       this._shown = [];
     },
 
@@ -610,18 +615,32 @@
       this._container.style.display = on ? "" : "none";
       if (!on) return;
       var size = map.getSize(), gap = this.options.gapPx, placed = [];
+      var incidents = geoRisk.incidents, symbols = incidents && map.hasLayer(incidents) ? incidents.drawnSymbols() : [];
+      // a label may cross a symbol's rim but not its middle (a group's number, a point's centre)
+      var obstacles = symbols.map(function (s) {
+        var half = s.group ? Math.max(6, 0.6 * s.r) : Math.max(2, 0.6 * s.r);
+        return {left: s.x - half, top: s.y - half, right: s.x + half, bottom: s.y + half};
+      }).concat(panelBoxes(map).boxes);  // nor under a panel
+      function free(box) {
+        if (box.left < 0 || box.top < 0 || box.right > size.x || box.bottom > size.y) return false;
+        function clear(o) {
+          return !(box.left < o.right + gap && o.left < box.right + gap && box.top < o.bottom + gap &&
+                   o.top < box.bottom + gap);
+        }
+        return placed.every(clear) && obstacles.every(clear);
+      }
       this._nodes.forEach(function (node, i) {
         var label = this._labels[i], p = map.latLngToContainerPoint([label[1], label[2]]);
         node.style.display = "";
         if (!node._w) { node._w = node.offsetWidth; node._h = node.offsetHeight; }
-        var box = {name: label[0], left: p.x - node._w / 2, top: p.y - node._h / 2,
-                   right: p.x + node._w / 2, bottom: p.y + node._h / 2};
-        var inside = box.right > 0 && box.bottom > 0 && box.left < size.x && box.top < size.y;
-        var clash = placed.some(function (o) {
-          return box.left < o.right + gap && o.left < box.right + gap && box.top < o.bottom + gap &&
-                 o.top < box.bottom + gap;
+        var w = node._w, h = node._h, box = null;
+        [[0, 0], [0, -h], [0, h], [w / 2 + 4, 0], [-w / 2 - 4, 0], [0, -2 * h], [0, 2 * h]].some(function (shift) {
+          var x = p.x + shift[0], y = p.y + shift[1];
+          var candidate = {name: label[0], left: x - w / 2, top: y - h / 2, right: x + w / 2, bottom: y + h / 2};
+          if (free(candidate)) box = candidate;
+          return box !== null;
         });
-        if (!inside || clash) { node.style.display = "none"; return; }
+        if (!box) { node.style.display = "none"; return; }
         placed.push(box);
         L.DomUtil.setPosition(node, map.containerPointToLayerPoint([box.left, box.top]));
       }, this);
