@@ -347,7 +347,7 @@
    * Below `clusterBelowZoom` nearby points merge into counted circles on a
    * screen grid; clicks are matched to the symbols drawn last time. */
   geoRisk.IncidentLayer = L.Layer.extend({
-    options: {clusterBelowZoom: 9, countryBelowZoom: 7, cellPx: 30, pane: "geoIncidents"},
+    options: {clusterBelowZoom: 9, countryBelowZoom: 7, cellPx: 30, countryCellPx: 40, pane: "geoIncidents"},
 
     initialize: function (data, options) {
       L.setOptions(this, options);
@@ -439,7 +439,8 @@
       var d = this._data, margin = 20, zoom = map.getZoom(), cluster = zoom < this.options.clusterBelowZoom;
       // Below the labels' zoom (country view) groups are smaller and more see-through, so the risk shows.
       var country = zoom < this.options.countryBelowZoom;
-      var cell = this.options.cellPx, cells = {}, order = [], symbols = [], self = this;
+      var cell = country ? this.options.countryCellPx : this.options.cellPx;
+      var cells = {}, order = [], symbols = [], self = this;
       for (var k = 0; k < this._n; k++) {
         if (d.t[k] < this._from || d.t[k] > this._to) continue;
         var p = map.latLngToContainerPoint([d.lat[k] / 1e5, d.lon[k] / 1e5]);
