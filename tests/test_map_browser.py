@@ -113,7 +113,7 @@ def briefing_run(hostile_run: Path, tmp_path_factory: pytest.TempPathFactory) ->
     """The hostile run with vaguer locations and UCDP's two sides, map redrawn:
     T001 at a district centre (precision 2), T002 at a province centre (3),
     T003 and T011 stacked on one point with precision 2, and T005 a UCDP
-    state-based clash (two sides, no perpetrator)."""
+    state-based clash (two sides, no perpetrator; 9 killed, 5 of them in no category)."""
     out = tmp_path_factory.mktemp("briefing") / "out"
     shutil.copytree(hostile_run, out)
     incidents = pd.read_parquet(out / "incidents.parquet")
@@ -124,6 +124,7 @@ def briefing_run(hostile_run: Path, tmp_path_factory: pytest.TempPathFactory) ->
     incidents.loc[stacked, ["lat", "lon"]] = [32.5, 69.9]
     incidents.loc[stacked, "geo_precision"] = 2
     incidents.loc[ids == "T005", ["source", "perpetrator", "sides"]] = ["UCDP", pd.NA, "Government of Pakistan – TTP"]
+    incidents.loc[ids == "T005", ["killed", "killed_civilians", "killed_security", "killed_militants"]] = [9, 1, 3, 0]
     incidents.to_parquet(out / "incidents.parquet")
     write_maps(out)
     return out
@@ -536,6 +537,8 @@ def test_a_ucdp_clash_shows_its_sides_and_no_perpetrator(opened, briefing_run):
         text = popup.text_content()
         assert "Perpetrator" not in text  # UCDP names none for a clash; the others say "unknown"
         assert (f"Sides{sides}" in text) if sides else ("Sides" not in text)
+        if sides:  # UCDP's deaths_unknown: in killed, in no category
+            assert "Killed9 (civilians 1, security forces 3, militants 0, not attributed 5)" in text
         page.evaluate("void geoRisk.map.closePopup()")
     assert page.page_errors == []
 

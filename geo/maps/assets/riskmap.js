@@ -297,8 +297,11 @@
     box.appendChild(el("div", "geo-sub", (place ? place + " · " : "") + lookup(d.unit_names, d.unit[k])));
     var killed = count(d.killed[k]);
     if (d.killed[k] >= 0) {
-      killed += " (civilians " + count(d.killed_civilians[k]) + ", security forces " + count(d.killed_security[k]) +
-                ", militants " + count(d.killed_militants[k]) + ")";
+      // the part no category takes (UCDP's deaths_unknown, say) is said, not left to look like zeros
+      var split = [d.killed_civilians[k], d.killed_security[k], d.killed_militants[k]];
+      var rest = d.killed[k] - split.reduce(function (sum, n) { return sum + Math.max(0, n); }, 0);
+      killed += " (civilians " + count(split[0]) + ", security forces " + count(split[1]) +
+                ", militants " + count(split[2]) + (rest > 0 ? ", not attributed " + fmt(rest, 0) : "") + ")";
     }
     var precision = d.geo_precision[k] >= 0 ? cfg.geo_precision[String(d.geo_precision[k])] || String(d.geo_precision[k]) : "";
     box.appendChild(table([
