@@ -21,6 +21,7 @@ from pyproj import Geod, Transformer
 from geo.cli import cli
 from geo.maps import MAP_HTML, MAP_PNG, load_map_content, write_maps
 from geo.maps.content import density_overlay, round_coordinates, select_incidents
+from geo.maps.interactive import district_labels, event_type_colours, incident_columns
 from geo.maps.page import script_json
 from geo.maps.static import overview_figure
 
@@ -235,3 +236,29 @@ def test_maps_follow_the_period(two_year_run_dir):
     assert config["time_window"] == ["2024-01", "2024-06"]
     assert "2024-01 to 2024-06" in config["time_note"]
     assert config["density"]["period"] == ["2024-01-01", "2024-06-30"]
+
+
+def test_district_labels_sit_inside_their_districts(content):
+    districts = content.units["districts_risk"]
+    labels = district_labels(districts)
+    assert [label[0] for label in labels] == districts["district"].astype(str).tolist()
+    for (name, lat, lon, score, area), geometry in zip(labels, districts.geometry, strict=True):
+        # inside, even for a bent district whose centroid falls outside it (rounding: 10 m)
+        assert geometry.distance(shapely.Point(lon, lat)) < 1e-4, name
+    assert all(isinstance(label[3], float) and label[4] > 0 for label in labels)
+
+
+def test_ucdp_rows_carry_their_sides_to_the_map():
+    incidents = pd.DataFrame({
+        "incident_id": ["u:1", "u:2"], "date": ["2024-01-02", "2024-01-03"], "lat": [33.0, 33.1],
+        "lon": [70.0, 70.1], "killed": [9, 4], "killed_civilians": [1, 4], "killed_security": [3, 0],
+        "killed_militants": [5, 0], "injured": [pd.NA, pd.NA], "geo_precision": [1, 2],
+        "event_type": ["state-based conflict", "one-sided violence"], "place": ["a", "b"],
+        "tehsil": ["t", "t"], "district": ["d", "d"], "province": ["p", "p"], "country": ["Pakistan"] * 2,
+        "source": ["UCDP", "UCDP"], "source_id": ["1", "2"], "perpetrator": [pd.NA, "TTP"],
+        "sides": ["Government of Pakistan – TTP", "TTP – Civilians"], "date_precision": ["day", "day"],
+        "notes": ["", ""], "synthetic": [False, False]})
+    columns = incident_columns(incidents, event_type_colours(incidents))
+    assert [columns["side_names"][code] for code in columns["sides"]] == [
+        "Government of Pakistan – TTP", "TTP – Civilians"]
+    assert [columns["perpetrator_names"][c] if c >= 0 else None for c in columns["perpetrator"]] == [None, "TTP"]
