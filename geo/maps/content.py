@@ -40,7 +40,7 @@ NOTES_MAX_CHARS = 200  # longer notes are cut in the map (the full text is in in
 DENSITY_MAX_PIXELS = 900  # longest side of the density overlay image
 # Its own sequential ramp, cool so that it cannot be read as the (yellow–red) risk classes.
 DENSITY_COLORMAP = "PuBu"
-DENSITY_RAMP_START = 0.3  # where on the colormap the lowest density starts (lower is near white)
+DENSITY_RAMP_START = 0.45  # where on the colormap the lowest density starts (lower is near white, lost on the faded fill)
 GEO_PRECISION = {1: "exact place", 2: "near a place / part of a region", 3: "larger region"}
 
 UNIT_FIELDS = (
@@ -236,7 +236,7 @@ def density_colours(scaled: np.ndarray) -> np.ndarray:
     value, below 1 % transparent. The legend's ramp is drawn from this too."""
     scaled = np.asarray(scaled, dtype="float64")
     rgba = colormaps[DENSITY_COLORMAP](DENSITY_RAMP_START + (1 - DENSITY_RAMP_START) * scaled, bytes=True)
-    rgba[..., 3] = np.where(scaled > 0.01, (100 + 155 * np.sqrt(scaled)).astype(np.uint8), 0)
+    rgba[..., 3] = np.where(scaled > 0.01, (120 + 135 * np.sqrt(scaled)).astype(np.uint8), 0)
     return rgba
 
 
