@@ -57,6 +57,9 @@ def test_ucdp_with_hxl_row_multiline_cells_and_an_older_layout(tmp_path):
     assert state["district"] == "North Waziristan" and state["line_no"] == 3
     assert one_sided["line_no"] == 5  # the multi-line cell above takes two lines
     assert one_sided["perpetrator"] == "TTP" and one_sided["target_category"] == "civilians"
+    assert one_sided["sides"] == "TTP – Civilians"
+    # a state-based clash has two sides and no perpetrator (UCDP names none)
+    assert state["sides"] == "Government of Pakistan – TTP" and pd.isna(state["perpetrator"])
     assert one_sided["geocode_method"] == "gazetteer" and one_sided["district"] == "Bannu"
 
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from shapely.geometry import Point
 
 from geo.cli import cli
 from geo.maps import MAP_HTML, write_maps
@@ -41,6 +44,7 @@ HOSTILE_SOURCE = "{{ 7*7 }} {% raw %} feed $\\frac{1}{2}$ %s {0} ${7*7}"
 LAYER_NAMES = {
     "District risk", "Tehsil risk", "Incidents (by event type, sized by killed)", "Pakistan–Afghanistan border",
     "Distance bands from the border", "Afghan districts near the border (context)", "Province outlines",
+    "District names (from zoom 7)",
 }
 PLACES = [  # (place, district, lat, lon)
     ("Peshawar", "Peshawar", 34.008, 71.578), ("Bannu", "Bannu", 32.986, 70.604),
@@ -105,6 +109,28 @@ def real_only_run(hostile_run: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="module")
+def briefing_run(hostile_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hostile run with vaguer locations and UCDP's two sides, map redrawn:
+    T001 at a district centre (precision 2), T002 at a province centre (3),
+    T003 and T011 stacked on one point with precision 2, and T005 a UCDP
+    state-based clash (two sides, no perpetrator; 9 killed, 5 of them in no category)."""
+    out = tmp_path_factory.mktemp("briefing") / "out"
+    shutil.copytree(hostile_run, out)
+    incidents = pd.read_parquet(out / "incidents.parquet")
+    ids = incidents["source_id"]
+    incidents.loc[ids == "T001", "geo_precision"] = 2
+    incidents.loc[ids == "T002", "geo_precision"] = 3
+    stacked = ids.isin(["T003", "T011"])
+    incidents.loc[stacked, ["lat", "lon"]] = [32.5, 69.9]
+    incidents.loc[stacked, "geo_precision"] = 2
+    incidents.loc[ids == "T005", ["source", "perpetrator", "sides"]] = ["UCDP", pd.NA, "Government of Pakistan – TTP"]
+    incidents.loc[ids == "T005", ["killed", "killed_civilians", "killed_security", "killed_militants"]] = [9, 1, 3, 0]
+    incidents.to_parquet(out / "incidents.parquet")
+    write_maps(out)
+    return out
+
+
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         message = f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
@@ -120,8 +146,8 @@ def browser():
 class OpenedMap:
     """A map page opened offline, with what the page reported."""
 
-    def __init__(self, browser, path: Path):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, offline=True)
+    def __init__(self, browser, path: Path, viewport: tuple[int, int] = (1400, 1000)):
+        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, offline=True)
         self.page = self.context.new_page()
         self.page_errors: list[str] = []
         self.console_errors: list[tuple[str, str]] = []
@@ -155,8 +181,8 @@ class OpenedMap:
 def opened(browser, hostile_run):
     pages: list[OpenedMap] = []
 
-    def open_map(folder: Path = hostile_run) -> OpenedMap:
-        pages.append(OpenedMap(browser, folder / MAP_HTML))
+    def open_map(folder: Path = hostile_run, viewport: tuple[int, int] = (1400, 1000)) -> OpenedMap:
+        pages.append(OpenedMap(browser, folder / MAP_HTML, viewport))
         return pages[-1]
 
     yield open_map
@@ -314,4 +340,239 @@ def test_time_control_opens_on_the_period(opened, two_year_run_dir):
     assert "Risk period 2024-01-01 to 2024-06-30" in heading and "2024-01 to 2024-06" in heading
     page.page.click("#geo-time-all")
     assert _visible_count(page.count_text()) == (144, 144)
+    assert page.page_errors == []
+
+
+# --- the map as a briefing, at a laptop's 1366 × 768 ------------------------------------------------------
+
+LAPTOP = (1366, 768)
+PANEL_BOXES = """() => Array.from(document.querySelectorAll('.leaflet-control, #geo-synthetic-banner'))
+    .map(n => [n.id || n.className, n.getBoundingClientRect()])
+    .filter(([, r]) => r.width > 0 && r.height > 0)
+    .map(([name, r]) => [name, r.left, r.top, r.right, r.bottom])"""
+POPUP_BOX = """() => { const r = document.querySelector('.leaflet-popup').getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom]; }"""
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    """Whether boxes ``[left, top, right, bottom]`` share any area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _overlapping(boxes: list[list]) -> list[tuple[str, str]]:
+    return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if _overlap(a[1:], b[1:])]
+
+
+def _open_district_popup(page: OpenedMap, folder: Path, district: str) -> list[float]:
+    """Click ``district`` where no incident is drawn; the popup's box once it has panned into view."""
+    geometry = gpd.read_file(folder / "districts_risk.geojson").set_index("district").geometry[district]
+    west, south, east, north = geometry.bounds
+    candidates = [geometry.representative_point()] + [
+        Point(west + (east - west) * i / 6, south + (north - south) * j / 6) for j in range(6, 0, -1) for i in range(1, 6)]
+    for point in (c for c in candidates if geometry.contains(c)):
+        x, y = page.evaluate("([lat, lon]) => { const p = geoRisk.map.latLngToContainerPoint([lat, lon]);"
+                             " return [p.x, p.y]; }", [point.y, point.x])
+        free = page.evaluate("([x, y]) => !geoRisk.incidents.hitAt({x: x, y: y}) && document.elementFromPoint(x, y)"
+                             " && !document.elementFromPoint(x, y).closest('.leaflet-control')", [x, y])
+        if free and 0 < x < LAPTOP[0] and 0 < y < LAPTOP[1]:
+            break
+    else:
+        pytest.fail(f"no free point of {district} in view")
+    page.page.mouse.click(x, y)
+    page.page.locator(".leaflet-popup-content").wait_for()
+    page.page.wait_for_timeout(700)  # the auto-pan animation
+    assert district in page.page.text_content(".leaflet-popup-content")
+    return page.evaluate(POPUP_BOX)
+
+
+def test_panels_collapse_on_a_laptop_and_open_on_a_wide_screen(opened):
+    laptop = opened(viewport=LAPTOP)
+    assert laptop.evaluate("geoRisk.narrow()") is True
+    layers = laptop.page.locator(".leaflet-control-layers")
+    assert "leaflet-control-layers-expanded" not in layers.get_attribute("class")
+    assert laptop.page.locator(".leaflet-control-layers-overlays").is_hidden()
+    assert laptop.evaluate("document.getElementById('geo-legend-details').open") is False
+    assert laptop.page.locator("#geo-density-ramp").is_hidden()
+    # collapsed, the two panels are buttons, not a third of the screen
+    for selector in (".leaflet-control-layers", "#geo-legend"):
+        box = laptop.page.locator(selector).bounding_box()
+        assert box["width"] < 140 and box["height"] < 50, (selector, box)
+    laptop.page.click(".leaflet-control-layers-toggle")  # a button opens each
+    assert laptop.page.locator(".leaflet-control-layers-overlays").is_visible()
+    laptop.page.click("#geo-legend summary")
+    assert laptop.page.locator("#geo-density-ramp").count() == 1
+    assert laptop.evaluate("document.getElementById('geo-legend-details').open") is True
+    laptop.page.click(".geo-panel-close")
+    assert laptop.page.locator(".leaflet-control-layers-overlays").is_hidden()
+
+    wide = opened(viewport=(1600, 900))
+    assert wide.evaluate("geoRisk.narrow()") is False
+    assert "leaflet-control-layers-expanded" in wide.page.locator(".leaflet-control-layers").get_attribute("class")
+    assert wide.page.locator(".leaflet-control-layers-overlays").is_visible()
+    assert wide.evaluate("document.getElementById('geo-legend-details').open") is True
+    assert wide.page.locator(".geo-panel-close").is_hidden()
+    assert _overlapping(wide.evaluate(PANEL_BOXES)) == []
+    assert laptop.page_errors == [] and wide.page_errors == []
+
+
+def test_open_panels_and_popups_do_not_overlap(opened, hostile_run):
+    page = opened(viewport=LAPTOP)
+    # collapsed: a popup in the far north (under the banner and the layer button) pans clear of every panel
+    popup = _open_district_popup(page, hostile_run, "Upper Chitral")
+    panels = page.evaluate(PANEL_BOXES)
+    assert any(name == "geo-synthetic-banner" for name, *_ in panels)
+    assert [name for name, *box in panels if _overlap(popup, box)] == []
+    assert _overlapping(panels) == []
+    page.page.reload()  # back to the first view
+    page.page.wait_for_function("window.geoRisk && window.geoRisk.map")
+    # everything open: layer list, legend (held to the room left under it, scrolling) and a popup
+    page.page.click(".leaflet-control-layers-toggle")
+    page.page.click("#geo-legend summary")
+    page.page.wait_for_timeout(100)
+    panels = page.evaluate(PANEL_BOXES)
+    assert _overlapping(panels) == []
+    assert all(0 <= left and right <= LAPTOP[0] and 0 <= top and bottom <= LAPTOP[1]
+               for _, left, top, right, bottom in panels), "nothing is cut off at the window's edge"
+    assert page.evaluate("(() => { const b = document.getElementById('geo-legend');"
+                         " return b.scrollHeight > b.clientHeight && getComputedStyle(b).overflowY === 'auto'; })()")
+    page.evaluate("document.getElementById('geo-legend').scrollTop = 1e6")
+    assert page.page.locator("#geo-density-ramp").is_visible()  # the density section can be scrolled to
+    popup = _open_district_popup(page, hostile_run, "Quetta")
+    panels = page.evaluate(PANEL_BOXES)
+    assert [name for name, *box in panels if _overlap(popup, box)] == []
+    assert page.page_errors == []
+
+
+def test_district_names_from_zoom_7(opened):
+    page = opened(viewport=LAPTOP)
+    assert page.evaluate("geoRisk.map.getZoom()") < 7
+    assert page.evaluate("geoRisk.labels.shownLabels().length") == 0
+    assert page.page.locator(".geo-district-label:visible").count() == 0
+    page.evaluate("void geoRisk.map.setView([33.6, 71.2], 7, {animate: false})")
+    page.page.wait_for_timeout(200)
+    shown = page.page.locator(".geo-district-label:visible")
+    names = set(shown.all_text_contents())
+    assert len(names) >= 10 and {"Peshawar", "Bannu"} <= names
+    boxes = [[name, *box] for name, box in zip(shown.all_text_contents(), shown.evaluate_all(
+        "nodes => nodes.map(n => { const r = n.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"),
+        strict=True)]
+    assert _overlapping(boxes) == []  # crowded names are left out, not drawn over each other
+    panels = page.evaluate(PANEL_BOXES)
+    assert [(name, panel[0]) for name, *box in boxes for panel in panels if _overlap(box, panel[1:])] == []
+    more = page.evaluate("void geoRisk.map.setZoom(9, {animate: false})") or page.page.wait_for_timeout(200)
+    assert more is None and page.evaluate("geoRisk.labels.shownLabels().length") > 0
+    page.evaluate("void geoRisk.map.setZoom(6, {animate: false})")
+    page.page.wait_for_timeout(200)
+    assert page.page.locator(".geo-district-label:visible").count() == 0
+    assert page.page_errors == []
+
+
+def _canvas_alpha(page: OpenedMap, x: float, y: float) -> int:
+    return page.evaluate("([x, y]) => { const c = document.querySelector('canvas.geo-incident-canvas');"
+                         " const r = window.devicePixelRatio || 1;"
+                         " return c.getContext('2d').getImageData(Math.round(x * r), Math.round(y * r), 1, 1).data[3]; }",
+                         [x, y])
+
+
+def test_imprecise_locations_are_hollow_and_stacks_are_one_symbol(opened, briefing_run):
+    page = opened(briefing_run, viewport=LAPTOP)
+    index = page.evaluate("id => geoRisk.incidents._data.source_id.indexOf(id)", "T001")
+    page.evaluate("k => { const d = geoRisk.incidents._data; geoRisk.map.setView([d.lat[k] / 1e5, d.lon[k] / 1e5], 12,"
+                  " {animate: false}); }", index)
+    page.page.click("#geo-time-all")
+    page.page.wait_for_timeout(200)
+    symbols = page.evaluate("geoRisk.incidents.drawnSymbols().filter(s => s.members.length === 1)"
+                            ".map(s => [geoRisk.incidents._data.source_id[s.members[0]], s.x, s.y, s.r, s.hollow])")
+    by_id = {row[0]: row[1:] for row in symbols}
+    x, y, r, hollow = by_id["T001"]
+    assert hollow is True
+    assert _canvas_alpha(page, x, y) == 0 and _canvas_alpha(page, x + r, y) > 0  # a ring, nothing inside
+    exact = next(row for source_id, *row in symbols if source_id.startswith("T") and row[3] is False
+                 and 5 < row[0] < LAPTOP[0] - 5 and 5 < row[1] < LAPTOP[1] - 5)
+    assert _canvas_alpha(page, exact[0], exact[1]) > 0  # exact places stay filled
+    legend = page.page.text_content("#geo-legend")
+    assert "hollow: location known only to a tehsil or district" in legend
+    # two incidents on one (district-centre) point: one labelled symbol, dashed, and a click lists them
+    page.evaluate("void geoRisk.map.setView([32.5, 69.9], 12, {animate: false})")
+    page.page.wait_for_timeout(200)
+    stack = page.evaluate("geoRisk.incidents.drawnSymbols().filter(s => s.members.length > 1)"
+                          ".map(s => [s.x, s.y, s.members.length, s.hollow])")
+    assert len(stack) == 1 and stack[0][2:] == [2, True]
+    page.page.mouse.click(stack[0][0], stack[0][1])
+    popup = page.page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "2 incidents at the same point" in popup.text_content()
+    assert page.evaluate("geoRisk.map.getZoom()") == 12  # a list, not a zoom into one point
+    assert page.page_errors == []
+
+
+def test_groups_are_see_through_at_country_zoom_and_show_count_or_killed(opened):
+    page = opened(viewport=LAPTOP)
+    assert page.evaluate("geoRisk.map.getZoom()") < 7
+    groups = page.evaluate("geoRisk.incidents.drawnSymbols().filter(s => s.group)"
+                           ".map(s => [s.members.length, s.value, s.fillAlpha, s.r])")
+    assert groups and all(alpha <= 0.35 and r <= 15 for *_, alpha, r in groups)
+    assert all(n == value for n, value, *_ in groups)
+    page.page.check("#geo-group-killed")
+    killed = page.evaluate("geoRisk.incidents.drawnSymbols().filter(s => s.group).map(s => [s.value,"
+                           " s.members.reduce((n, m) => n + Math.max(0, geoRisk.incidents._data.killed[m]), 0)])")
+    assert killed and all(value == total for value, total in killed)
+    assert killed != [[n, n] for n, *_ in groups]
+    assert "number killed" in page.page.text_content("#geo-legend-group")
+    assert page.page_errors == []
+
+
+def test_a_ucdp_clash_shows_its_sides_and_no_perpetrator(opened, briefing_run):
+    page = opened(briefing_run)
+    for source_id, sides in (("T005", "Government of Pakistan – TTP"), ("T007", None)):
+        index = page.evaluate("id => geoRisk.incidents._data.source_id.indexOf(id)", source_id)
+        page.evaluate("k => { const d = geoRisk.incidents._data; geoRisk.map.setView([d.lat[k] / 1e5, d.lon[k] / 1e5],"
+                      " 14, {animate: false}); }", index)
+        page.page.click("#geo-time-all")
+        page.page.wait_for_timeout(200)
+        x, y = page.evaluate("k => { const p = geoRisk.incidents.containerPoint(k); return [p.x, p.y]; }", index)
+        page.page.mouse.click(x, y)
+        popup = page.page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        text = popup.text_content()
+        assert "Perpetrator" not in text  # UCDP names none for a clash; the others say "unknown"
+        assert (f"Sides{sides}" in text) if sides else ("Sides" not in text)
+        if sides:  # UCDP's deaths_unknown: in killed, in no category
+            assert "Killed9 (civilians 1, security forces 3, militants 0, not attributed 5)" in text
+        page.evaluate("void geoRisk.map.closePopup()")
+    assert page.page_errors == []
+
+
+def _stops(gradient: str) -> list[list[float]]:
+    """The colours of a CSS gradient (the browser writes an opaque one as ``rgb(…)``)."""
+    return [[float(part) for part in stop.split(",")] for stop in re.findall(r"rgba?\(([^)]*)\)", gradient)]
+
+
+def test_density_legend_is_the_overlay_ramp_and_not_the_risk_ramp(opened):
+    page = opened(viewport=LAPTOP)
+    stops = _stops(page.evaluate("document.getElementById('geo-density-ramp').style.backgroundImage"))
+    assert len(stops) == 11
+    risk = {tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in page.evaluate(
+        "JSON.parse(document.getElementById('geo-map-config').textContent).risk_classes.map(e => e[1])")}
+    assert not any(tuple(stop[:3]) in risk for stop in stops)
+    assert all(stop[2] > stop[0] for stop in stops), "a cool ramp, unlike the yellow–red risk classes"
+    # every coloured pixel of the overlay lies on the legend's ramp (piecewise linear between its stops)
+    pixels = page.evaluate("""() => new Promise(done => {
+        const layer = geoRisk.layers.density;
+        const img = new Image();
+        img.onload = () => {
+            const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+            const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+            const data = ctx.getImageData(0, 0, c.width, c.height).data, out = [];
+            for (let i = 0; i < data.length; i += 4 * 7) if (data[i + 3] > 200) out.push([data[i], data[i + 1], data[i + 2]]);
+            done(out);
+        };
+        img.src = layer._url;
+    })""")
+    assert len(pixels) > 20
+    ramp = np.array([stop[:3] for stop in stops])
+    line = np.concatenate([ramp[i] + np.linspace(0, 1, 40)[:, None] * (ramp[i + 1] - ramp[i])
+                           for i in range(len(ramp) - 1)])
+    distance = np.sqrt(((np.array(pixels)[:, None, :] - line[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+    assert np.quantile(distance, 0.99) < 12, distance.max()
     assert page.page_errors == []

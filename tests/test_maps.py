@@ -23,6 +23,7 @@ from pyproj import Geod, Transformer
 from geo.cli import cli
 from geo.maps import MAP_HTML, MAP_PNG, load_map_content, write_maps
 from geo.maps.content import density_overlay, round_coordinates, select_incidents
+from geo.maps.interactive import district_labels, event_type_colours, incident_columns
 from geo.maps.page import script_json
 from geo.maps.static import SCALE_BAR_KM, TOP_DISTRICTS, overview_figure, top_risk_districts
 
@@ -79,7 +80,7 @@ def test_hostile_text_never_reaches_the_page_as_markup(sample_run_dir, tmp_path)
     run = tmp_path / "hostile"
     shutil.copytree(sample_run_dir, run)
     incidents = pd.read_parquet(run / "incidents.parquet")
-    for column in ("place", "notes", "event_type", "source", "perpetrator", "tehsil"):
+    for column in ("place", "notes", "event_type", "source", "perpetrator", "sides", "tehsil"):
         incidents[column] = incidents[column].astype("string")
         incidents.loc[:5, column] = HOSTILE
     incidents.to_parquet(run / "incidents.parquet")
@@ -87,6 +88,7 @@ def test_hostile_text_never_reaches_the_page_as_markup(sample_run_dir, tmp_path)
     page = (run / MAP_HTML).read_text(encoding="utf-8")
     assert "<img src=x" not in page and "<script>alert(2)" not in page
     assert _json_block(page, "geo-incidents")["place_names"].count(HOSTILE) == 1  # intact as data
+    assert _json_block(page, "geo-incidents")["side_names"].count(HOSTILE) == 1
 
 
 def test_unit_layers_keep_their_shared_edges(content, layers):
@@ -265,3 +267,29 @@ def test_overview_names_the_top_districts_and_has_a_true_scale_bar(sample_run_di
     _, _, metres = Geod(ellps="WGS84").inv(65.0, middle, 65.0 + width_deg, middle)
     assert abs(metres / 1000 - SCALE_BAR_KM) < 1.0
     assert bar.txt_label.get_text() == f"{SCALE_BAR_KM} km"
+
+
+def test_district_labels_sit_inside_their_districts(content):
+    districts = content.units["districts_risk"]
+    labels = district_labels(districts)
+    assert [label[0] for label in labels] == districts["district"].astype(str).tolist()
+    for (name, lat, lon, score, area), geometry in zip(labels, districts.geometry, strict=True):
+        # inside, even for a bent district whose centroid falls outside it (rounding: 10 m)
+        assert geometry.distance(shapely.Point(lon, lat)) < 1e-4, name
+    assert all(isinstance(label[3], float) and label[4] > 0 for label in labels)
+
+
+def test_ucdp_rows_carry_their_sides_to_the_map():
+    incidents = pd.DataFrame({
+        "incident_id": ["u:1", "u:2"], "date": ["2024-01-02", "2024-01-03"], "lat": [33.0, 33.1],
+        "lon": [70.0, 70.1], "killed": [9, 4], "killed_civilians": [1, 4], "killed_security": [3, 0],
+        "killed_militants": [5, 0], "injured": [pd.NA, pd.NA], "geo_precision": [1, 2],
+        "event_type": ["state-based conflict", "one-sided violence"], "place": ["a", "b"],
+        "tehsil": ["t", "t"], "district": ["d", "d"], "province": ["p", "p"], "country": ["Pakistan"] * 2,
+        "source": ["UCDP", "UCDP"], "source_id": ["1", "2"], "perpetrator": [pd.NA, "TTP"],
+        "sides": ["Government of Pakistan – TTP", "TTP – Civilians"], "date_precision": ["day", "day"],
+        "notes": ["", ""], "synthetic": [False, False]})
+    columns = incident_columns(incidents, event_type_colours(incidents))
+    assert [columns["side_names"][code] for code in columns["sides"]] == [
+        "Government of Pakistan – TTP", "TTP – Civilians"]
+    assert [columns["perpetrator_names"][c] if c >= 0 else None for c in columns["perpetrator"]] == [None, "TTP"]

@@ -31,6 +31,7 @@ FIELD_ALIASES: dict[str, str] = {
     "source_admin2": "District (as the source gives it)",
     "event_type": "Event type",
     "perpetrator": "Perpetrator",
+    "sides": "Sides (A – B)",
     "target_category": "Target",
     "killed": "Killed",
     "killed_civilians": "Civilians killed",

@@ -169,6 +169,11 @@ def normalise_ucdp(raw: RawTable, rules: DateRules = DateRules()) -> Normalised:
     a government ("Government of …"), its deaths are security forces and the
     other side's militants; in non-state conflicts both sides' deaths are
     militants; ``deaths_unknown`` stays only in ``killed``.
+
+    ``sides`` is ``side_a – side_b`` as UCDP names them. Only one-sided
+    violence has a perpetrator in UCDP's terms (``side_a``, the actor; ``side_b``
+    is "Civilians"); a state-based or non-state clash has two sides and no
+    perpetrator, so ``perpetrator`` stays empty there.
     """
     problems: dict[str, np.ndarray] = {}
     details: dict[str, pd.Series] = {}
@@ -182,7 +187,8 @@ def normalise_ucdp(raw: RawTable, rules: DateRules = DateRules()) -> Normalised:
     security = deaths_a.where(a_is_state, deaths_b.where(b_is_state, zero))
     militants = deaths_b.where(a_is_state, deaths_a.where(b_is_state, deaths_a.fillna(0) + deaths_b.fillna(0)))
     violence = _text(raw, "type_of_violence")
-    perpetrator = side_b.where(a_is_state, side_a).replace("", pd.NA)
+    perpetrator = side_a.where(violence == "3", "").replace("", pd.NA)
+    sides = (side_a + " – " + side_b).where((side_a != "") | (side_b != ""), pd.NA).str.strip(" –")
     target = pd.Series("unknown", index=raw.frame.index, dtype="string")
     target = target.mask(violence == "3", "civilians").mask(violence == "1", "mixed")
     target = target.mask(violence == "2", "militants")
@@ -198,6 +204,7 @@ def normalise_ucdp(raw: RawTable, rules: DateRules = DateRules()) -> Normalised:
         "source_admin2": _text(raw, "adm_2"),
         "event_type": violence.map(_UCDP_VIOLENCE, na_action="ignore"),
         "perpetrator": perpetrator,
+        "sides": sides,
         "target_category": target,
         "killed": best,
         "killed_civilians": civilians,

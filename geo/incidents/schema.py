@@ -27,7 +27,8 @@ INCIDENT_COLUMNS: dict[str, str] = {
     "source_admin2": "string",
     "place_parsed": "string",  # the parts of the place string the geocoder read (geo.placenames)
     "event_type": "string",
-    "perpetrator": "string",
+    "perpetrator": "string",  # only where the source names one (not for a two-sided clash)
+    "sides": "string",  # the two sides of a clash as the source names them, "A – B" (UCDP side_a, side_b)
     "target_category": "string",  # civilians | security_forces | militants | mixed | unknown
     "killed": "Int32",
     "killed_civilians": "Int32",

@@ -38,7 +38,9 @@ COORDINATE_DECIMALS = 4
 BANDS_SIMPLIFY_DEG = 0.002  # about 200 m, together so that the bands still tile
 NOTES_MAX_CHARS = 200  # longer notes are cut in the map (the full text is in incidents.geojson)
 DENSITY_MAX_PIXELS = 900  # longest side of the density overlay image
-DENSITY_COLORMAP = "magma_r"
+# Its own sequential ramp, cool so that it cannot be read as the (yellow–red) risk classes.
+DENSITY_COLORMAP = "PuBu"
+DENSITY_RAMP_START = 0.45  # where on the colormap the lowest density starts (lower is near white, lost on the faded fill)
 GEO_PRECISION = {1: "exact place", 2: "near a place / part of a region", 3: "larger region"}
 
 UNIT_FIELDS = (
@@ -219,15 +221,23 @@ def density_overlay(path: Path, max_pixels: int = DENSITY_MAX_PIXELS) -> Density
         reproject(values, warped, src_transform=source.transform, src_crs=source.crs, src_nodata=NODATA,
                   dst_transform=transform, dst_crs="EPSG:3857", resampling=Resampling.bilinear)
     top = float(np.quantile(warped[warped > 0], 0.995)) if (warped > 0).any() else 1.0
-    scaled = np.clip(warped / top, 0.0, 1.0)
-    rgba = colormaps[DENSITY_COLORMAP](scaled * 0.85 + 0.15, bytes=True)
-    rgba[..., 3] = np.where(scaled > 0.01, (60 + 180 * np.sqrt(scaled)).astype(np.uint8), 0)
+    rgba = density_colours(np.clip(warped / top, 0.0, 1.0))
     buffer = io.BytesIO()
     Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG", optimize=True)
     west, north = transform @ (0, 0)
     east, south = transform @ (width, height)
     (lon_w, lon_e), (lat_s, lat_n) = _mercator_to_degrees([west, east], [south, north])
     return DensityOverlay(buffer.getvalue(), ((lat_s, lon_w), (lat_n, lon_e)), top, dict(tags))
+
+
+def density_colours(scaled: np.ndarray) -> np.ndarray:
+    """RGBA bytes of densities scaled to 0–1 (1 at the top of the legend):
+    ``DENSITY_COLORMAP`` from ``DENSITY_RAMP_START``, opacity growing with the
+    value, below 1 % transparent. The legend's ramp is drawn from this too."""
+    scaled = np.asarray(scaled, dtype="float64")
+    rgba = colormaps[DENSITY_COLORMAP](DENSITY_RAMP_START + (1 - DENSITY_RAMP_START) * scaled, bytes=True)
+    rgba[..., 3] = np.where(scaled > 0.01, (120 + 135 * np.sqrt(scaled)).astype(np.uint8), 0)
+    return rgba
 
 
 def _mercator_to_degrees(x: list[float], y: list[float]) -> tuple[list[float], list[float]]:

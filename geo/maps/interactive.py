@@ -23,20 +23,20 @@ import pandas as pd
 from folium.map import Layer
 from folium.template import Template
 from folium.utilities import JsCode
-from matplotlib import colormaps
+from shapely.ops import polylabel
 
 from geo.export.styles import event_types_by_count
 from geo.export.vector import geojson_text
 from geo.maps.content import (
     BAND_FILLS,
     BORDER_COLOUR,
-    DENSITY_COLORMAP,
     GEO_PRECISION,
     NOTES_MAX_CHARS,
     OTHER_TYPE_COLOUR,
     RISK_CLASS_COLOURS,
     TYPE_COLOURS,
     MapContent,
+    density_colours,
 )
 from geo.maps.page import RawMarkup, asset_text, bare_map, json_block
 from geo.metrics.units import parse_dates
@@ -44,6 +44,8 @@ from geo.metrics.units import parse_dates
 TITLE = "Incident risk by district: Khyber Pakhtunkhwa and Balochistan"
 BASE_MAP_NAME = "OpenStreetMap (needs internet)"
 CLUSTER_BELOW_ZOOM = 9
+LABELS_FROM_ZOOM = 7  # district names show from this zoom on
+PANELS_COLLAPSED_BELOW_PX = 1400  # viewport width under which the layer list and legend start collapsed
 COMPONENT_LABELS = {
     "incident_density": "Incident density", "fatality_density": "Fatality density",
     "civilian_harm": "Civilian harm", "border_proximity": "Border proximity", "trend": "Trend",
@@ -76,15 +78,54 @@ class MapControls(folium.MacroElement):
     _template = Template("""
         {% macro script(this, kwargs) %}
             geoRisk.controls({{ this._parent.get_name() }}, {{ this.incidents.get_name() }},
-                             {{ this.config_id|tojson }});
+                             {{ this.config_id|tojson }}, {{ this.layer_control.get_name() }}, {
+                {%- for key, layer in this.layers.items() %}
+                {{ key|tojson }}: {{ layer.get_name() }}{{ "," if not loop.last }}
+                {%- endfor %}
+            });
         {% endmacro %}
     """)
 
-    def __init__(self, incidents: IncidentLayer, config_id: str):
+    def __init__(self, incidents: IncidentLayer, config_id: str, layer_control: folium.LayerControl,
+                 layers: Mapping[str, folium.MacroElement]):
         super().__init__()
         self._name = "MapControls"
         self.incidents = incidents
         self.config_id = config_id
+        self.layer_control = layer_control
+        self.layers = dict(layers)
+
+
+class LabelLayer(Layer):
+    """District names at their polygons' inner centres, from ``min_zoom`` on (``geoRisk.labelLayer``)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = geoRisk.labelLayer({{ this.labels|tojson }},
+                {minZoom: {{ this.min_zoom|tojson }}});
+        {% endmacro %}
+    """)
+
+    def __init__(self, labels: list[list[object]], name: str, min_zoom: int = LABELS_FROM_ZOOM, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "LabelLayer"
+        self.labels = labels
+        self.min_zoom = min_zoom
+
+
+def district_labels(districts: gpd.GeoDataFrame) -> list[list[object]]:
+    """``[name, lat, lon, risk score, area km²]`` per district, at the pole of
+    inaccessibility of its largest part (inside the polygon, unlike a centroid)."""
+    labels = []
+    for name, score, area, geometry in zip(districts["district"], districts["risk_score"], districts["area_km2"],
+                                           districts.geometry, strict=True):
+        if geometry is None or geometry.is_empty:
+            continue
+        parts = getattr(geometry, "geoms", [geometry])
+        point = polylabel(max(parts, key=lambda part: part.area), tolerance=0.005)
+        labels.append([str(name), round(point.y, 4), round(point.x, 4),
+                       None if pd.isna(score) else round(float(score), 2), None if pd.isna(area) else round(float(area))])
+    return labels
 
 
 def _codes(values: pd.Series) -> tuple[list[int], list[str]]:
@@ -132,6 +173,7 @@ def incident_columns(incidents: pd.DataFrame, types: list[tuple[str, str]],
         "string").fillna("") + ", " + frame["province"].astype("string").fillna(frame["country"].astype("string")))
     sources, source_names = _codes(frame["source"])
     perpetrators, perpetrator_names = _codes(frame["perpetrator"])
+    sides, side_names = _codes(frame["sides"] if "sides" in frame else pd.Series(pd.NA, index=frame.index))
     date_precisions, date_precision_names = _codes(frame["date_precision"])
     notes, note_texts = _codes(frame["notes"])
     cut = [len(text) > NOTES_MAX_CHARS for text in note_texts]
@@ -154,6 +196,7 @@ def incident_columns(incidents: pd.DataFrame, types: list[tuple[str, str]],
         "source": sources, "source_names": source_names,
         "source_id": frame["source_id"].astype("string").fillna("").tolist(),
         "perpetrator": perpetrators, "perpetrator_names": perpetrator_names,
+        "sides": sides, "side_names": side_names,
         "notes": notes, "note_texts": note_texts, "note_cut": [int(flag) for flag in cut],
         "synthetic": frame["synthetic"].fillna(False).astype(int).tolist(),
         "months": [str(m) for m in months],
@@ -168,11 +211,12 @@ def map_config(content: MapContent, types: list[tuple[str, str]]) -> dict[str, o
     weights = content.run.get("settings", {}).get("risk", {}).get("districts_risk", {}).get("weights", {})
     density = None
     if content.density is not None:
-        ramp = colormaps[DENSITY_COLORMAP]
+        # the overlay's own colours and opacities (geo.maps.content.density_colours), bottom to top
+        ramp = [f"rgba({r},{g},{b},{a / 255:.2f})" for r, g, b, a in density_colours(np.linspace(0.02, 1, 11)).tolist()]
         density = {"max": round(content.density.max_value, 4),
                    "kernel": content.density.tags.get("kernel", ""),
                    "bandwidth_km": content.density.tags.get("bandwidth_km", ""),
-                   "ramp": [_hex(ramp(0.15 + 0.85 * step)) for step in np.linspace(0, 1, 6)],
+                   "ramp": ramp,
                    "period": [content.density.tags.get("period_start", start),
                               content.density.tags.get("period_end", end)]}
     synthetic_count = int(content.incidents["synthetic"].fillna(False).sum())
@@ -197,11 +241,9 @@ def map_config(content: MapContent, types: list[tuple[str, str]]) -> dict[str, o
         "density": density,
         "attribution": content.run.get("attribution", ""),
         "cluster_below_zoom": CLUSTER_BELOW_ZOOM,
+        "labels_from_zoom": LABELS_FROM_ZOOM,
+        "panels_collapsed_below_px": PANELS_COLLAPSED_BELOW_PX,
     }
-
-
-def _hex(rgba: tuple[float, ...]) -> str:
-    return "#" + "".join(f"{round(channel * 255):02x}" for channel in rgba[:3])
 
 
 def _bands(content: MapContent) -> list[tuple[float, float]]:
@@ -256,24 +298,31 @@ def risk_map(content: MapContent) -> folium.Map:
              binder="geoRisk.contextBinder()").add_to(fmap)
     _geojson(content.units["tehsils_risk"], "Tehsil risk", _risk_style, show=False,
              binder="geoRisk.unitBinder('tehsil')").add_to(fmap)
-    _geojson(content.units["districts_risk"], "District risk", _risk_style,
-             binder="geoRisk.unitBinder('district')").add_to(fmap)
+    districts = _geojson(content.units["districts_risk"], "District risk", _risk_style,
+                         binder="geoRisk.unitBinder('district')")
+    districts.add_to(fmap)
     _geojson(context["provinces"], "Province outlines", _fixed_style({"color": "#222222", "weight": 2, "fill": False}),
              interactive=False).add_to(fmap)
     _geojson(context["border"], "Pakistan–Afghanistan border",
              _fixed_style({"color": BORDER_COLOUR, "weight": 3.5, "dashArray": "8 6"}), interactive=False).add_to(fmap)
+    layers = {"districts": districts}
     if content.density is not None:
         tags = content.density.tags
-        folium.raster_layers.ImageOverlay(
+        layers["density"] = folium.raster_layers.ImageOverlay(
             image="data:image/png;base64," + base64.b64encode(content.density.png).decode("ascii"),
-            bounds=[list(corner) for corner in content.density.bounds], opacity=0.8, interactive=False,
+            bounds=[list(corner) for corner in content.density.bounds], opacity=0.9, interactive=False,
             # Leaflet's layer control shows names as HTML: escape what comes from a file
             name=html.escape(f"Incident density ({tags.get('kernel', '')} kernel, "
                              f"{tags.get('bandwidth_km', '')} km bandwidth)"),
-            show=False).add_to(fmap)
+            show=False)
+        layers["density"].add_to(fmap)
     incidents = IncidentLayer(INCIDENTS_BLOCK, "Incidents (by event type, sized by killed)")
     incidents.add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    MapControls(incidents, CONFIG_BLOCK).add_to(fmap)
+    LabelLayer(district_labels(content.units["districts_risk"]), f"District names (from zoom {LABELS_FROM_ZOOM})"
+               ).add_to(fmap)
+    # collapsed or not by geoRisk.controls, from the viewport's width
+    layer_control = folium.LayerControl(collapsed=False, position="topright")
+    layer_control.add_to(fmap)
+    MapControls(incidents, CONFIG_BLOCK, layer_control, layers).add_to(fmap)
     fmap.fit_bounds([[south, west], [north, east]])
     return fmap

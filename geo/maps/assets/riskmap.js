@@ -166,6 +166,42 @@
     return box;
   }
 
+  /* The page's panels (controls and banner) as boxes in container pixels. */
+  function panelBoxes(map) {
+    var container = map.getContainer(), frame = container.getBoundingClientRect(), boxes = [];
+    container.querySelectorAll(".leaflet-control, #geo-synthetic-banner").forEach(function (node) {
+      var r = node.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0) {
+        boxes.push({node: node, left: r.left - frame.left, right: r.right - frame.left, top: r.top - frame.top,
+                    bottom: r.bottom - frame.top});
+      }
+    });
+    return {boxes: boxes, width: frame.width, height: frame.height};
+  }
+
+  /* Popup options whose auto-pan padding keeps a popup clear of every panel:
+   * wide or flat ones (banner, collapsed buttons, scale, attribution line) push
+   * the top or bottom edge in, tall ones the left or right edge, by their side
+   * of the map. Measured when the popup opens, so open and closed panels count
+   * as they are. */
+  function popupOptions(map) {
+    var panels = panelBoxes(map), w = panels.width, h = panels.height, gap = 8;
+    var left = gap, right = gap, top = gap, bottom = gap;
+    panels.boxes.forEach(function (b) {
+      var flat = b.bottom - b.top < 48 || b.right - b.left > w / 2;
+      if (flat) {
+        if (b.top + b.bottom < h) top = Math.max(top, b.bottom + gap); else bottom = Math.max(bottom, h - b.top + gap);
+      } else if (b.left + b.right < w) {
+        left = Math.max(left, b.right + gap);
+      } else {
+        right = Math.max(right, w - b.left + gap);
+      }
+    });
+    return {maxWidth: 340, maxHeight: Math.max(160, h - top - bottom - 40), autoPan: true,
+            autoPanPaddingTopLeft: L.point(left, top), autoPanPaddingBottomRight: L.point(right, bottom)};
+  }
+  geoRisk.popupOptions = popupOptions;
+
   /* onEachFeature for the district and tehsil risk layers. */
   geoRisk.unitBinder = function (level) {
     return function (feature, layer) {
@@ -175,7 +211,8 @@
       layer.on("click", function (e) {
         var incidents = geoRisk.incidents;
         if (incidents && incidents._map && incidents.hitAt(e.containerPoint)) return;
-        L.popup({maxWidth: 340}).setLatLng(e.latlng).setContent(unitPopup(feature.properties, level)).openOn(layer._map);
+        L.popup(popupOptions(layer._map)).setLatLng(e.latlng).setContent(unitPopup(feature.properties, level))
+          .openOn(layer._map);
       });
     };
   };
@@ -210,6 +247,46 @@
     return code >= 0 ? names[code] : "";
   }
 
+  /* The perpetrator the source names, or "" (an "unknown" is not a name). */
+  function perpetrator(d, k) {
+    var name = lookup(d.perpetrator_names, d.perpetrator[k]);
+    return /^\s*(unknown|unidentified)?\s*$/i.test(name) ? "" : name;
+  }
+
+  function imprecise(d, k) {
+    return d.geo_precision[k] >= 2;
+  }
+
+  /* Popup of several incidents at one point (the same coordinates). */
+  function stackPopup(d, members) {
+    var cfg = config(), most = 25;
+    var box = el("div", "geo-popup geo-incident");
+    box.appendChild(el("div", "geo-title", fmt(members.length, 0) + " incidents at the same point"));
+    var k = members[0];
+    var precision = d.geo_precision[k] >= 0 ? cfg.geo_precision[String(d.geo_precision[k])] : "";
+    box.appendChild(el("div", "geo-sub", (lookup(d.place_names, d.place[k]) || lookup(d.unit_names, d.unit[k])) +
+                       (precision ? " · location: " + precision : "")));
+    if (members.some(function (m) { return d.synthetic[m]; })) {
+      box.appendChild(el("div", "geo-synthetic-tag", "includes SYNTHETIC records"));
+    }
+    var list = el("table", "geo-components");
+    var head = el("tr");
+    ["Date", "Type", "Killed"].forEach(function (text) { head.appendChild(el("th", null, text)); });
+    list.appendChild(head);
+    members.slice(0, most).forEach(function (m) {
+      var tr = el("tr");
+      tr.appendChild(el("td", null, isoDay(d.day0, d.t[m])));
+      tr.appendChild(el("td", null, lookup(d.event_type_names, d.event_type[m]) || "Incident"));
+      tr.appendChild(el("td", null, count(d.killed[m])));
+      list.appendChild(tr);
+    });
+    box.appendChild(list);
+    if (members.length > most) {
+      box.appendChild(el("div", "geo-sub", "and " + fmt(members.length - most, 0) + " more (deadliest listed first)"));
+    }
+    return box;
+  }
+
   /* Popup of one incident. */
   function incidentPopup(d, k) {
     var cfg = config();
@@ -220,8 +297,11 @@
     box.appendChild(el("div", "geo-sub", (place ? place + " · " : "") + lookup(d.unit_names, d.unit[k])));
     var killed = count(d.killed[k]);
     if (d.killed[k] >= 0) {
-      killed += " (civilians " + count(d.killed_civilians[k]) + ", security forces " + count(d.killed_security[k]) +
-                ", militants " + count(d.killed_militants[k]) + ")";
+      // the part no category takes (UCDP's deaths_unknown, say) is said, not left to look like zeros
+      var split = [d.killed_civilians[k], d.killed_security[k], d.killed_militants[k]];
+      var rest = d.killed[k] - split.reduce(function (sum, n) { return sum + Math.max(0, n); }, 0);
+      killed += " (civilians " + count(split[0]) + ", security forces " + count(split[1]) +
+                ", militants " + count(split[2]) + (rest > 0 ? ", not attributed " + fmt(rest, 0) : "") + ")";
     }
     var precision = d.geo_precision[k] >= 0 ? cfg.geo_precision[String(d.geo_precision[k])] || String(d.geo_precision[k]) : "";
     box.appendChild(table([
@@ -230,7 +310,8 @@
       ["Location precision", precision],
       ["Killed", killed],
       ["Injured", count(d.injured[k])],
-      ["Perpetrator", lookup(d.perpetrator_names, d.perpetrator[k])],
+      ["Perpetrator", perpetrator(d, k)],
+      ["Sides", d.side_names ? lookup(d.side_names, d.sides[k]) : ""],
       ["Source", lookup(d.source_names, d.source[k]) + (d.source_id[k] ? " (" + d.source_id[k] + ")" : "")]
     ]));
     var notes = lookup(d.note_texts, d.notes[k]);
@@ -250,14 +331,18 @@
       box.appendChild(el("div", "geo-title", lookup(d.event_type_names, d.event_type[k]) || "Incident"));
       box.appendChild(el("div", "geo-sub", isoDay(d.day0, d.t[k]) + " · " + (lookup(d.place_names, d.place[k]) ||
                          lookup(d.unit_names, d.unit[k]))));
-      box.appendChild(table([["Killed", count(d.killed[k])], ["Injured", count(d.injured[k])]]));
+      box.appendChild(table([["Killed", count(d.killed[k])], ["Injured", count(d.injured[k])],
+                             ["Location", imprecise(d, k) ? config().geo_precision[String(d.geo_precision[k])] : ""]]));
       if (d.synthetic[k]) box.appendChild(el("div", "geo-synthetic-tag", "SYNTHETIC"));
       return box;
     }
     var killed = members.reduce(function (sum, m) { return sum + Math.max(0, d.killed[m]); }, 0);
-    box.appendChild(el("div", "geo-title", fmt(members.length, 0) + " incidents"));
-    box.appendChild(table([["Killed (known counts)", fmt(killed, 0)]]));
-    box.appendChild(el("div", "geo-sub", "Click to zoom in"));
+    var vague = members.filter(function (m) { return imprecise(d, m); }).length;
+    var onePoint = members.every(function (m) { return d.lat[m] === d.lat[members[0]] && d.lon[m] === d.lon[members[0]]; });
+    box.appendChild(el("div", "geo-title", fmt(members.length, 0) + " incidents" + (onePoint ? " at one point" : "")));
+    box.appendChild(table([["Killed (known counts)", fmt(killed, 0)],
+                           ["Location imprecise (tehsil, district or province)", vague ? fmt(vague, 0) : ""]]));
+    box.appendChild(el("div", "geo-sub", onePoint ? "Click for the list" : "Click to zoom in"));
     return box;
   }
 
@@ -265,7 +350,7 @@
    * Below `clusterBelowZoom` nearby points merge into counted circles on a
    * screen grid; clicks are matched to the symbols drawn last time. */
   geoRisk.IncidentLayer = L.Layer.extend({
-    options: {clusterBelowZoom: 9, cellPx: 30, pane: "geoIncidents"},
+    options: {clusterBelowZoom: 9, countryBelowZoom: 7, cellPx: 30, countryCellPx: 40, pane: "geoIncidents"},
 
     initialize: function (data, options) {
       L.setOptions(this, options);
@@ -301,6 +386,7 @@
       map.getContainer().classList.remove("geo-pointer", "geo-over-incident");
       this._hover(null);
       this._drawn = [];
+      this.fire("redraw");
     },
 
     /* Show only incidents dated between two day offsets (inclusive). */
@@ -326,6 +412,21 @@
       return this._map.latLngToContainerPoint([this._data.lat[k] / 1e5, this._data.lon[k] / 1e5]);
     },
 
+    /* Groups are sized and labelled by "count" (incidents) or "killed". */
+    setGroupMode: function (mode) {
+      this._groupMode = mode === "killed" ? "killed" : "count";
+      if (this._map) this._redraw();
+      this.fire("groupmodechange");
+    },
+
+    groupMode: function () { return this._groupMode || "count"; },
+
+    _groupValue: function (members) {
+      var d = this._data;
+      if (this.groupMode() === "count") return members.length;
+      return members.reduce(function (sum, m) { return sum + Math.max(0, d.killed[m]); }, 0);
+    },
+
     _redraw: function () {
       var map = this._map;
       if (!map) return;
@@ -338,17 +439,18 @@
       var ctx = canvas.getContext("2d");
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       ctx.clearRect(0, 0, size.x, size.y);
-      var d = this._data, margin = 20, cluster = map.getZoom() < this.options.clusterBelowZoom;
-      var cell = this.options.cellPx, cells = {}, order = [], symbols = [];
+      var d = this._data, margin = 20, zoom = map.getZoom(), cluster = zoom < this.options.clusterBelowZoom;
+      // Below the labels' zoom (country view) groups are smaller and more see-through, so the risk shows.
+      var country = zoom < this.options.countryBelowZoom;
+      var cell = country ? this.options.countryCellPx : this.options.cellPx;
+      var cells = {}, order = [], symbols = [], self = this;
       for (var k = 0; k < this._n; k++) {
         if (d.t[k] < this._from || d.t[k] > this._to) continue;
         var p = map.latLngToContainerPoint([d.lat[k] / 1e5, d.lon[k] / 1e5]);
         if (p.x < -margin || p.y < -margin || p.x > size.x + margin || p.y > size.y + margin) continue;
-        if (!cluster) {
-          symbols.push({x: p.x, y: p.y, r: radius(d.killed[k]), members: [k]});
-          continue;
-        }
-        var key = Math.floor(p.x / cell) + ":" + Math.floor(p.y / cell);
+        // Grouped on a screen grid when zoomed out; otherwise only incidents at the very same point
+        // (often a tehsil or district centre) are one symbol, never rings drawn over each other.
+        var key = cluster ? Math.floor(p.x / cell) + ":" + Math.floor(p.y / cell) : d.lat[k] + ":" + d.lon[k];
         if (!cells[key]) { cells[key] = {sx: 0, sy: 0, members: []}; order.push(key); }
         cells[key].sx += p.x;
         cells[key].sy += p.y;
@@ -356,34 +458,62 @@
       }
       order.forEach(function (key) {
         var c = cells[key], n = c.members.length;
-        symbols.push({x: c.sx / n, y: c.sy / n, r: n === 1 ? radius(d.killed[c.members[0]]) : 6 + 2.2 * Math.log(n),
-                      members: c.members});
+        var hollow = c.members.every(function (m) { return imprecise(d, m); });
+        if (n === 1) {
+          symbols.push({x: c.sx, y: c.sy, r: radius(d.killed[c.members[0]]), members: c.members, group: false,
+                        hollow: hollow, fillAlpha: hollow ? 0 : 0.85});
+          return;
+        }
+        var value = self._groupValue(c.members);
+        var r = Math.min(country ? 15 : 20, (country ? 5 : 6.5) + (country ? 1.6 : 2.1) * Math.log(1 + value));
+        symbols.push({x: c.sx / n, y: c.sy / n, r: r, members: c.members, group: true, hollow: hollow,
+                      value: value, fillAlpha: hollow ? 0 : (country ? 0.3 : 0.55)});
       });
-      ctx.lineWidth = 0.8;
       symbols.forEach(function (s) {
         ctx.beginPath();
         ctx.arc(s.x, s.y, s.r, 0, 2 * Math.PI);
-        if (s.members.length === 1) {
-          ctx.fillStyle = typeColour(d.event_type_colour[d.event_type[s.members[0]]]);
-          ctx.globalAlpha = 0.85;
-          ctx.fill();
-          ctx.globalAlpha = 1;
-          ctx.strokeStyle = "#202020";
-          ctx.stroke();
-        } else {
-          ctx.fillStyle = "rgba(40, 40, 40, 0.6)";
-          ctx.fill();
-          ctx.strokeStyle = "#ffffff";
-          ctx.lineWidth = 1.2;
-          ctx.stroke();
-          ctx.lineWidth = 0.8;
-          ctx.fillStyle = "#ffffff";
-          ctx.font = "bold 10px sans-serif";
-          ctx.textAlign = "center";
-          ctx.textBaseline = "middle";
-          ctx.fillText(String(s.members.length), s.x, s.y);
+        ctx.setLineDash([]);
+        if (!s.group) {
+          var colour = typeColour(d.event_type_colour[d.event_type[s.members[0]]]);
+          if (s.hollow) {  // location known only to a tehsil, district or province: a ring at its centre
+            ctx.lineWidth = 4;
+            ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
+            ctx.stroke();
+            ctx.lineWidth = 2.2;
+            ctx.strokeStyle = colour;
+            ctx.stroke();
+          } else {
+            ctx.fillStyle = colour;
+            ctx.globalAlpha = s.fillAlpha;
+            ctx.fill();
+            ctx.globalAlpha = 1;
+            ctx.lineWidth = 0.8;
+            ctx.strokeStyle = "#202020";
+            ctx.stroke();
+          }
+          return;
         }
+        if (!s.hollow) {
+          ctx.fillStyle = "rgba(255, 255, 255, " + s.fillAlpha + ")";
+          ctx.fill();
+        } else {
+          ctx.setLineDash([3, 2]);
+        }
+        ctx.lineWidth = country ? 1.1 : 1.4;
+        ctx.strokeStyle = self.groupMode() === "killed" ? "rgba(120, 0, 20, 0.9)" : "rgba(20, 20, 20, 0.85)";
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.font = "bold " + (s.r < 8 ? 9 : 10) + "px sans-serif";
+        ctx.textAlign = "center";
+        ctx.textBaseline = "middle";
+        ctx.lineJoin = "round";
+        ctx.lineWidth = 3;
+        ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
+        ctx.strokeText(fmt(s.value, 0), s.x, s.y + 0.5);
+        ctx.fillStyle = "#111111";
+        ctx.fillText(fmt(s.value, 0), s.x, s.y + 0.5);
       });
+      ctx.lineWidth = 1;
       this._drawn = symbols;
       this._hover(null);
       this.fire("redraw");
@@ -419,19 +549,113 @@
     _onClick: function (e) {
       var symbol = this.hitAt(e.containerPoint), map = this._map, d = this._data;
       if (!symbol) return;
-      if (symbol.members.length > 1) {
-        var bounds = L.latLngBounds(symbol.members.map(function (k) { return [d.lat[k] / 1e5, d.lon[k] / 1e5]; }));
+      var bounds = L.latLngBounds(symbol.members.map(function (m) { return [d.lat[m] / 1e5, d.lon[m] / 1e5]; }));
+      var onePoint = bounds.getNorthEast().equals(bounds.getSouthWest());
+      if (symbol.members.length > 1 && !onePoint) {
         map.closePopup();
         map.fitBounds(bounds.pad(0.3), {maxZoom: Math.max(map.getZoom() + 2, this.options.clusterBelowZoom)});
         return;
       }
       var k = symbol.members[0];
-      L.popup({maxWidth: 340}).setLatLng([d.lat[k] / 1e5, d.lon[k] / 1e5]).setContent(incidentPopup(d, k)).openOn(map);
+      var content = symbol.members.length > 1 ? stackPopup(d, symbol.members) : incidentPopup(d, k);
+      L.popup(popupOptions(map)).setLatLng([d.lat[k] / 1e5, d.lon[k] / 1e5]).setContent(content).openOn(map);
     }
   });
 
   geoRisk.incidentLayer = function (blockId, options) {
-    return new geoRisk.IncidentLayer(readJson(blockId), options);
+    geoRisk.incidents = new geoRisk.IncidentLayer(readJson(blockId), options);  // the label layer avoids its symbols
+    return geoRisk.incidents;
+  };
+
+  /* District names as a label layer: shown from `minZoom` on, greedily
+   * placed by risk score then area at each polygon's inner centre, or just
+   * above, below, right or left of it, wherever they overlap neither a label
+   * already placed, the middle of an incident symbol nor a panel; a name with
+   * no free place is left out at that zoom. Text nodes only. */
+  geoRisk.LabelLayer = L.Layer.extend({
+    options: {minZoom: 7, pane: "geoLabels", gapPx: 2},
+
+    initialize: function (labels, options) {
+      L.setOptions(this, options);
+      this._labels = labels.slice().sort(function (a, b) {
+        return (b[3] === null ? -1 : b[3]) - (a[3] === null ? -1 : a[3]) || (b[4] || 0) - (a[4] || 0) ||
+          (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+      });
+      this._shown = [];
+    },
+
+    onAdd: function (map) {
+      if (!map.getPane(this.options.pane)) {
+        var pane = map.createPane(this.options.pane);
+        pane.style.zIndex = 455;  // over the incident canvas (450), under tooltips and popups
+        pane.style.pointerEvents = "none";
+      }
+      this._container = L.DomUtil.create("div", "geo-labels leaflet-zoom-hide", map.getPane(this.options.pane));
+      this._nodes = this._labels.map(function (label) {
+        var node = el("div", "geo-district-label", label[0]);
+        this._container.appendChild(node);
+        return node;
+      }, this);
+      map.on("zoomend moveend viewreset resize layeradd layerremove", this._update, this);
+      if (geoRisk.incidents) geoRisk.incidents.on("redraw", this._update, this);
+      this._update();
+    },
+
+    onRemove: function (map) {
+      L.DomUtil.remove(this._container);
+      map.off("zoomend moveend viewreset resize layeradd layerremove", this._update, this);
+      if (geoRisk.incidents) geoRisk.incidents.off("redraw", this._update, this);
+      this._shown = [];
+    },
+
+    /* The labels shown now: [{name, left, top, right, bottom}] in container pixels. */
+    shownLabels: function () { return this._shown; },
+
+    _update: function () {
+      var map = this._map;
+      if (!map) return;
+      this._shown = [];
+      var on = map.getZoom() >= this.options.minZoom;
+      this._container.style.display = on ? "" : "none";
+      if (!on) return;
+      var size = map.getSize(), gap = this.options.gapPx, placed = [];
+      var incidents = geoRisk.incidents, symbols = incidents && map.hasLayer(incidents) ? incidents.drawnSymbols() : [];
+      // a label may cross a symbol's rim but not its middle (a group's number, a point's centre)
+      var obstacles = symbols.map(function (s) {
+        var half = s.group ? Math.max(6, 0.6 * s.r) : Math.max(2, 0.6 * s.r);
+        return {left: s.x - half, top: s.y - half, right: s.x + half, bottom: s.y + half};
+      }).concat(panelBoxes(map).boxes);  // nor under a panel
+      function free(box) {
+        if (box.left < 0 || box.top < 0 || box.right > size.x || box.bottom > size.y) return false;
+        function clear(o) {
+          return !(box.left < o.right + gap && o.left < box.right + gap && box.top < o.bottom + gap &&
+                   o.top < box.bottom + gap);
+        }
+        return placed.every(clear) && obstacles.every(clear);
+      }
+      this._nodes.forEach(function (node, i) {
+        var label = this._labels[i], p = map.latLngToContainerPoint([label[1], label[2]]);
+        node.style.display = "";
+        if (!node._w) { node._w = node.offsetWidth; node._h = node.offsetHeight; }
+        var w = node._w, h = node._h, box = null;
+        [[0, 0], [0, -h], [0, h], [w / 2 + 4, 0], [-w / 2 - 4, 0], [0, -2 * h], [0, 2 * h]].some(function (shift) {
+          var x = p.x + shift[0], y = p.y + shift[1];
+          var candidate = {name: label[0], left: x - w / 2, top: y - h / 2, right: x + w / 2, bottom: y + h / 2};
+          if (free(candidate)) box = candidate;
+          return box !== null;
+        });
+        if (!box) { node.style.display = "none"; return; }
+        placed.push(box);
+        L.DomUtil.setPosition(node, map.containerPointToLayerPoint([box.left, box.top]));
+      }, this);
+      this._shown = placed;
+    }
+  });
+
+  geoRisk.labelLayer = function (labels, options) {
+    var layer = new geoRisk.LabelLayer(labels, options);
+    geoRisk.labels = layer;
+    return layer;
   };
 
   function control(position, className, build) {
@@ -463,6 +687,7 @@
   function legend(box, cfg) {
     var details = el("details");
     details.open = true;
+    details.id = "geo-legend-details";
     details.appendChild(el("summary", "geo-title", "Legend"));
     details.appendChild(el("div", "geo-section", "Risk index (district, tehsil)"));
     cfg.risk_classes.forEach(function (entry) { legendRow(details, swatch(entry[1]), entry[0]); });
@@ -479,8 +704,25 @@
     });
     details.appendChild(el("div", "geo-sub", "Symbol size: killed"));
     details.appendChild(sizes);
-    legendRow(details, swatch("rgba(40,40,40,0.6)", "dot"),
-              "group of nearby incidents (below zoom " + cfg.cluster_below_zoom + "; click to zoom in)");
+    var vague = swatch("transparent", "dot");
+    vague.classList.add("geo-hollow");
+    vague.id = "geo-legend-hollow";
+    legendRow(details, vague, "hollow: location known only to a tehsil or district or the province, " +
+              "drawn at its centre");
+    var group = swatch("rgba(255,255,255,0.45)", "dot");
+    group.classList.add("geo-group-swatch");
+    var groupText = el("span", null, "");
+    groupText.id = "geo-legend-group";
+    var row = el("div", "geo-legend-row");
+    row.appendChild(group);
+    row.appendChild(groupText);
+    details.appendChild(row);
+    geoRisk._legendGroupText = function (mode) {
+      groupText.textContent = "group, labelled with the " + (mode === "killed" ? "number killed" :
+        "number of incidents") + ": nearby incidents below zoom " + cfg.cluster_below_zoom + " (click to zoom in), " +
+        "those at one point above it (click for the list); dashed: no exact location";
+    };
+    geoRisk._legendGroupText("count");
     details.appendChild(el("div", "geo-section", "Border"));
     legendRow(details, swatch(cfg.border_colour, "line"), "Pakistan–Afghanistan border");
     cfg.bands.forEach(function (entry) { legendRow(details, swatch(entry[1]), "within " + entry[0]); });
@@ -488,8 +730,10 @@
       details.appendChild(el("div", "geo-section", "Incident density (" + cfg.density.kernel + " kernel, " +
                              cfg.density.bandwidth_km + " km bandwidth)"));
       var ramp = el("div", "geo-ramp");
+      ramp.id = "geo-density-ramp";
       ramp.style.background = "linear-gradient(to right, " + cfg.density.ramp.join(", ") + ")";
       details.appendChild(ramp);
+      details.appendChild(el("div", "geo-sub", "District fill is faded while the density is on."));
       details.appendChild(el("div", "geo-sub", "0 to " + fmt(cfg.density.max, 3) + " incidents per km² and above"));
       if (cfg.density.period) {
         details.appendChild(el("div", "geo-sub", "Incidents of " + cfg.density.period[0] + " to " +
@@ -497,6 +741,29 @@
       }
     }
     box.appendChild(details);
+    return details;
+  }
+
+  /* Groups show incidents or killed: two radio buttons. */
+  function groupToggle(box, layer) {
+    var row = el("div", "geo-group-mode");
+    row.appendChild(el("span", null, "Groups show:"));
+    [["count", "incidents"], ["killed", "killed"]].forEach(function (entry) {
+      var label = el("label"), input = el("input");
+      input.type = "radio";
+      input.name = "geo-group-mode";
+      input.id = "geo-group-" + entry[0];
+      input.value = entry[0];
+      input.checked = layer.groupMode() === entry[0];
+      input.addEventListener("change", function () {
+        if (input.checked) layer.setGroupMode(entry[0]);
+        if (geoRisk._legendGroupText) geoRisk._legendGroupText(layer.groupMode());
+      });
+      label.appendChild(input);
+      label.appendChild(el("span", null, entry[1]));
+      row.appendChild(label);
+    });
+    box.appendChild(row);
   }
 
   function timeControl(box, layer, cfg) {
@@ -578,10 +845,64 @@
       }, 900);
     });
     apply(null);
+    groupToggle(box, layer);
+  }
+
+  /* Layer list and legend: collapsed behind their buttons when the viewport
+   * is narrower than cfg.panels_collapsed_below_px, open above; the legend's
+   * height is held to the room under the top-right controls, so it scrolls
+   * rather than being cut off. */
+  function layout(map, layers, legendBox, legendDetails, cfg) {
+    var container = map.getContainer(), narrow = null;
+    var layersBox = layers.getContainer();
+    var close = el("button", "geo-panel-close", "Hide layers ✕");
+    close.type = "button";
+    close.addEventListener("click", function (e) { L.DomEvent.stop(e); layers.collapse(); });
+    layers._section.insertBefore(close, layers._section.firstChild);
+    map.on("click", function () { if (narrow) layers.collapse(); });
+    function fitLegend() {
+      var frame = container.getBoundingClientRect();
+      var top = container.querySelector(".leaflet-top.leaflet-right").getBoundingClientRect().bottom;
+      var bottom = legendBox.getBoundingClientRect().bottom;
+      legendBox.style.maxHeight = Math.max(60, Math.floor(bottom - Math.max(top, frame.top) - 10)) + "px";
+    }
+    function apply() {
+      var now = window.innerWidth < cfg.panels_collapsed_below_px;
+      if (now !== narrow) {
+        narrow = now;
+        container.classList.toggle("geo-narrow", narrow);
+        if (narrow) layers.collapse(); else layers.expand();
+        legendDetails.open = !narrow;
+      }
+      fitLegend();
+    }
+    window.addEventListener("resize", apply);
+    if (window.ResizeObserver) new ResizeObserver(fitLegend).observe(layersBox);
+    legendDetails.addEventListener("toggle", fitLegend);
+    apply();
+    geoRisk.narrow = function () { return narrow; };
+  }
+
+  /* While the density surface is on, the district fill fades so that the two ramps do not mix. */
+  function fadeUnderDensity(map, layers) {
+    var districts = layers.districts, density = layers.density;
+    if (!districts || !density) return;
+    var style = districts.options.style, faded = false;
+    districts.options.style = function (feature) {
+      var own = typeof style === "function" ? style(feature) : L.extend({}, style);
+      return faded ? L.extend({}, own, {fillOpacity: 0.25}) : own;
+    };
+    function restyle(on) {
+      faded = on;
+      districts.eachLayer(function (layer) { districts.resetStyle(layer); });
+    }
+    density.on("add", function () { restyle(true); });
+    density.on("remove", function () { restyle(false); });
+    if (map.hasLayer(density)) restyle(true);
   }
 
   /* Title, banner, legend, time control and attribution of a map. */
-  geoRisk.controls = function (map, incidents, configId) {
+  geoRisk.controls = function (map, incidents, configId, layerControl, layers) {
     CONFIG = readJson(configId);
     var cfg = CONFIG;
     var container = map.getContainer();
@@ -603,7 +924,12 @@
                          " incidents drawn"));
       if (cfg.selection) box.appendChild(el("div", "geo-sub geo-selection", cfg.selection));
     }).addTo(map);
-    control("bottomright", "geo-legend", function (box) { box.id = "geo-legend"; legend(box, cfg); }).addTo(map);
+    var legendBox = null, legendDetails = null;
+    control("bottomright", "geo-legend", function (box) {
+      box.id = "geo-legend";
+      legendBox = box;
+      legendDetails = legend(box, cfg);
+    }).addTo(map);
     control("bottomleft", "geo-time", function (box) { box.id = "geo-time"; timeControl(box, incidents, cfg); }).addTo(map);
     control("bottomleft", "geo-attribution", function (box) {
       box.id = "geo-attribution";
@@ -611,5 +937,9 @@
     }).addTo(map);
     geoRisk.map = map;
     geoRisk.incidents = incidents;
+    geoRisk.layerControl = layerControl;
+    geoRisk.layers = layers || {};
+    layout(map, layerControl, legendBox, legendDetails, cfg);
+    fadeUnderDensity(map, layers || {});
   };
 })();
