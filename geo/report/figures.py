@@ -357,11 +357,15 @@ def quality_table(record: dict, incidents: pd.DataFrame, period: Period) -> pd.D
     imprecise = int((chosen["geo_precision"].fillna(3) > 1).sum())
     vague = int((chosen["date_precision"].astype("string").fillna("") != "day").sum())
     synthetic = int(chosen["synthetic"].fillna(False).sum())
+    no_total = chosen["killed"].isna()
+    by_category_only = int(chosen.loc[no_total, list(KILLED_COLUMNS)].fillna(0).to_numpy().sum())
     share = (lambda k: round(k / n, 4)) if n else (lambda k: np.nan)
     rows += [("incidents in the period, KP and Balochistan", n, np.nan),
              ("incidents in the period outside KP and Balochistan (not counted)", outside, np.nan),
              ("located less precisely than a place (district or province level)", imprecise, share(imprecise)),
              ("dated less precisely than a day", vague, share(vague)),
+             ("killed given by category only, with no total (in the categories, not in killed)", by_category_only,
+              np.nan),
              ("SYNTHETIC records in the period", synthetic, share(synthetic))]
     return pd.DataFrame(rows, columns=["item", "count", "share"]).astype({"count": "int64"})
 
@@ -381,7 +385,9 @@ def _notes(record: dict, incidents: pd.DataFrame, period: Period, comparison: Pe
         ("attribution", str(record.get("attribution", ""))),
         ("counting", "Incidents dated within the period and located in Khyber Pakhtunkhwa or Balochistan. "
                      "Killed and injured add the counts the sources give; an unknown count adds nothing. "
-                     "'Killed, category not given' is killed minus civilians, security forces and militants."),
+                     "'Killed, category not given' is killed minus civilians, security forces and militants (never below 0); "
+                     "killed that a source gives by category only, without a total, count in their category but "
+                     "not in killed, as in the run's tables (see data_quality)."),
         ("risk index", "The risk index (0–10, five classes) is the run's: density of incidents and killed, "
                        "civilian harm, border proximity, trend and Gi* hotspots, measured per period."),
         ("actors", "Groups as the sources' perpetrator field names them; attacks with no group named are "

@@ -12,6 +12,7 @@ brief is written without its PDF.
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 from geo._errors import GeoError
@@ -50,7 +51,13 @@ def write_pdf(html: str, path: Path) -> Path:
 
     # The page is self-contained: data: URIs only, nothing is ever fetched.
     fetcher = URLFetcher(allowed_protocols={"data"})
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
+    log = logging.getLogger("weasyprint")
+    level = log.level
+    log.setLevel(logging.ERROR)  # not the SVG presentation attributes it reads but reports as CSS
+    try:
+        document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
+    finally:
+        log.setLevel(level)
     with atomic_path(Path(path)) as tmp:
         document.write_pdf(tmp, pdf_identifier=b"geo-security-brief", uncompressed_pdf=False)
     return Path(path)
