@@ -98,6 +98,7 @@ def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Set
     """
     run_dir = Path(run_dir)
     record = _run_record(run_dir)
+    settings = _run_settings(record, settings)
     measured = run_period(run_dir)
     incidents = _read_incidents(run_dir)
     summary = _read_summary(run_dir)
@@ -136,6 +137,18 @@ def _run_record(run_dir: Path) -> dict:
         msg = f"cannot read {path}: {exc}"
         raise ReportInputError(msg) from exc
     return record if isinstance(record, dict) else {}
+
+
+def _run_settings(record: dict, settings: Settings) -> Settings:
+    """``settings`` with the run's district vintage and band edges (from its
+    run.json), so that another period is measured over the same units and bands."""
+    recorded = record.get("settings", {}) if isinstance(record.get("settings"), dict) else {}
+    changes: dict[str, object] = {}
+    if isinstance(recorded.get("district_vintage"), str):
+        changes["district_vintage"] = recorded["district_vintage"]
+    if isinstance(recorded.get("border_band_edges_km"), list):
+        changes["border_band_edges_km"] = tuple(float(edge) for edge in recorded["border_band_edges_km"])
+    return dataclasses.replace(settings, **changes) if changes else settings
 
 
 def _require(run_dir: Path, name: str) -> Path:
