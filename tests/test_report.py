@@ -24,12 +24,35 @@ from tests.hostile import PAYLOADS, assert_one_line_error, write_config, write_i
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = Path(os.environ.get("GEO_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--disable-quic"]
-SHEETS = ["headline", "province_by_category", "monthly_by_province", "top_districts_killed", "top_districts_risk",
-          "border_bands", "actors", "risk_class_changes", "sources", "data_quality", "notes"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+SHEETS = [
+    "headline",
+    "province_by_category",
+    "monthly_by_province",
+    "top_districts_killed",
+    "top_districts_risk",
+    "border_bands",
+    "actors",
+    "risk_class_changes",
+    "sources",
+    "data_quality",
+    "notes",
+]
 SECTIONS = ["headline", "provinces", "monthly", "districts", "border", "actors", "risk", "data"]
-PLACES = [(32.99, 70.60), (33.00, 70.10), (34.00, 71.20), (30.20, 67.00)]  # Bannu, N. Waziristan, Khyber, Quetta
+PLACES = [
+    (32.99, 70.60),
+    (33.00, 70.10),
+    (34.00, 71.20),
+    (30.20, 67.00),
+]  # Bannu, N. Waziristan, Khyber, Quetta
 KILLED = ("killed", "killed_civilians", "killed_security", "killed_militants", "injured")
 
 
@@ -50,8 +73,11 @@ def _pdf_text(path: Path) -> tuple[int, str, tuple[float, float]]:
 
     reader = PdfReader(path)
     box = reader.pages[0].mediabox
-    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages), (float(box.width),
-                                                                                      float(box.height))
+    return (
+        len(reader.pages),
+        "\n".join(page.extract_text() for page in reader.pages),
+        (float(box.width), float(box.height)),
+    )
 
 
 def _html(folder: Path) -> BeautifulSoup:
@@ -66,11 +92,27 @@ def _rows(n: int, start_month: int = 1, payloads: list[str] | None = None) -> li
         lat, lon = PLACES[k % len(PLACES)]
         month = start_month + (k % (13 - start_month))
         text = payloads[k % len(payloads)] if payloads else None
-        rows.append({"source": text or "test feed", "source_id": f"R{k}", "date": f"2024-{month:02d}-{1 + k % 27:02d}",
-                     "date_precision": "day", "lat": lat + 0.001 * k, "lon": lon, "geo_precision": 1 + (k % 7 == 0),
-                     "place": "", "event_type": "IED attack", "perpetrator": text or ("TTP" if k % 3 else "unknown"),
-                     "target_category": "civilians", "killed": k % 4, "killed_civilians": k % 3,
-                     "killed_security": 0, "killed_militants": 0, "injured": k % 2, "notes": f"row {k}"})
+        rows.append(
+            {
+                "source": text or "test feed",
+                "source_id": f"R{k}",
+                "date": f"2024-{month:02d}-{1 + k % 27:02d}",
+                "date_precision": "day",
+                "lat": lat + 0.001 * k,
+                "lon": lon,
+                "geo_precision": 1 + (k % 7 == 0),
+                "place": "",
+                "event_type": "IED attack",
+                "perpetrator": text or ("TTP" if k % 3 else "unknown"),
+                "target_category": "civilians",
+                "killed": k % 4,
+                "killed_civilians": k % 3,
+                "killed_security": 0,
+                "killed_militants": 0,
+                "injured": k % 2,
+                "notes": f"row {k}",
+            }
+        )
     return rows
 
 
@@ -78,7 +120,9 @@ def _run(tmp_path: Path, rows: list[dict[str, object]], name: str, *extra: str) 
     source = write_incident_csv(tmp_path / f"{name}.csv", rows)
     config = write_config(tmp_path / "fast.toml")
     out = tmp_path / name
-    result = CliRunner().invoke(cli, ["run", str(source), "--out", str(out), "--config", str(config), "-q", *extra])
+    result = CliRunner().invoke(
+        cli, ["run", str(source), "--out", str(out), "--config", str(config), "-q", *extra]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -101,17 +145,29 @@ def test_every_figure_ties_to_the_run_tables(sample_run_dir):
 
     # headline: the district summary and the province table say the same
     totals = {c: int(summary[c].sum()) for c in ("incidents", *KILLED)}
-    totals["killed_unknown"] = max(0, totals["killed"] - totals["killed_civilians"] - totals["killed_security"] -
-                                   totals["killed_militants"])
-    assert totals["incidents"] == int(monthly["incidents"].sum()) and totals["killed"] == int(monthly["killed"].sum())
+    totals["killed_unknown"] = max(
+        0,
+        totals["killed"]
+        - totals["killed_civilians"]
+        - totals["killed_security"]
+        - totals["killed_militants"],
+    )
+    assert totals["incidents"] == int(monthly["incidents"].sum()) and totals["killed"] == int(
+        monthly["killed"].sum()
+    )
     # the comparison period (the 12 months before), straight from the incidents
-    first, last = pd.Timestamp(summary["period_start"][0]), pd.Timestamp(summary["period_end"][0])
+    first = pd.Timestamp(summary["period_start"][0])
     before = (first.to_period("M") - 12).to_timestamp(), first - pd.Timedelta(days=1)
     dates = pd.to_datetime(incidents["date"])
     earlier = incidents[dates.between(*before) & incidents["in_study_area"].fillna(False)]
     previous = {"incidents": len(earlier), **{c: int(earlier[c].fillna(0).sum()) for c in KILLED}}
-    previous["killed_unknown"] = max(0, previous["killed"] - previous["killed_civilians"] -
-                                     previous["killed_security"] - previous["killed_militants"])
+    previous["killed_unknown"] = max(
+        0,
+        previous["killed"]
+        - previous["killed_civilians"]
+        - previous["killed_security"]
+        - previous["killed_militants"],
+    )
     head = _sheet(xlsx, "headline").set_index("measure")
     for measure, value in totals.items():
         assert head.loc[measure, "value"] == value, measure
@@ -133,7 +189,10 @@ def test_every_figure_ties_to_the_run_tables(sample_run_dir):
     top = _sheet(xlsx, "top_districts_killed")
     expected = summary.sort_values(["killed", "district"], ascending=[False, True]).head(10)
     assert list(top["killed"]) == list(expected["killed"])
-    assert set(top["district"]) == set(expected["district"]) or top["killed"].iloc[-1] == expected["killed"].iloc[-1]
+    assert (
+        set(top["district"]) == set(expected["district"])
+        or top["killed"].iloc[-1] == expected["killed"].iloc[-1]
+    )
     risk = _sheet(xlsx, "top_districts_risk")
     assert list(risk["risk_score"]) == sorted(summary["risk_score"], reverse=True)[:10]
 
@@ -141,7 +200,9 @@ def test_every_figure_ties_to_the_run_tables(sample_run_dir):
     bands = _sheet(xlsx, "border_bands").set_index("band")
     near = sum(int(summary[f"incidents_band_{b}"].sum()) for b in ("0_10", "10_25", "25_50"))
     near_killed = sum(int(summary[f"killed_band_{b}"].sum()) for b in ("0_10", "10_25", "25_50"))
-    assert bands.loc["within 50 km", "incidents"] == near and bands.loc["within 50 km", "killed"] == near_killed
+    assert (
+        bands.loc["within 50 km", "incidents"] == near and bands.loc["within 50 km", "killed"] == near_killed
+    )
     assert bands.loc["within 50 km", "incidents_share"] == pytest.approx(near / totals["incidents"], abs=1e-4)
 
     # actors: the perpetrator field of the period's incidents
@@ -149,14 +210,19 @@ def test_every_figure_ties_to_the_run_tables(sample_run_dir):
     named = chosen[chosen["perpetrator"].notna()]
     actors = _sheet(xlsx, "actors").set_index("group")
     for group, frame in named.groupby("perpetrator"):
-        assert actors.loc[group, "attacks"] == len(frame) and actors.loc[group, "killed"] == frame["killed"].sum()
+        assert (
+            actors.loc[group, "attacks"] == len(frame)
+            and actors.loc[group, "killed"] == frame["killed"].sum()
+        )
 
     # data quality: run.json's counts; imprecise locations
     quality = _sheet(xlsx, "data_quality").set_index("item")
     assert quality.loc["rows accepted", "count"] == record["counts"]["accepted"]
     assert quality.loc["rows rejected", "count"] == record["counts"]["rejected"]
     imprecise = int((chosen["geo_precision"] > 1).sum())
-    assert quality.loc["located less precisely than a place (district or province level)", "count"] == imprecise
+    assert (
+        quality.loc["located less precisely than a place (district or province level)", "count"] == imprecise
+    )
 
     # the HTML shows those numbers, formatted for people
     page = _html(run)
@@ -165,14 +231,18 @@ def test_every_figure_ties_to_the_run_tables(sample_run_dir):
         assert cards[measure].select_one(".value").get_text(strip=True) == number(value)
         assert change(value, previous[measure]) in cards[measure].select_one(".change").get_text()
     summary_text = page.select_one("#summary").get_text()
-    assert f"{number(totals['killed'])} people were reported killed in {number(totals['incidents'])} incidents" \
+    assert (
+        f"{number(totals['killed'])} people were reported killed in {number(totals['incidents'])} incidents"
         in summary_text
+    )
     province_row = page.select_one('tr[data-province="Khyber Pakhtunkhwa"]').get_text(" ", strip=True)
     assert number(by_province.loc["Khyber Pakhtunkhwa", "killed"]) in province_row
     shown = [row.select("td")[2].get_text(strip=True) for row in page.select("#top-killed tbody tr")]
     assert shown == [number(v) for v in top["killed"]]
-    assert f"{share(near / totals['incidents'])} of incidents ({number(near)})" in page.select_one(
-        "#border-summary").get_text()
+    assert (
+        f"{share(near / totals['incidents'])} of incidents ({number(near)})"
+        in page.select_one("#border-summary").get_text()
+    )
     assert page.select_one("#synthetic-banner") is not None  # the sample has SYNTHETIC records
 
     # and so does the PDF
@@ -211,8 +281,10 @@ def test_brief_in_a_real_browser_offline(sample_run_dir):
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            for name, viewport in (("report_browser.png", {"width": 1100, "height": 1400}),
-                                   ("report_phone.png", {"width": 390, "height": 844})):
+            for name, viewport in (
+                ("report_browser.png", {"width": 1100, "height": 1400}),
+                ("report_phone.png", {"width": 390, "height": 844}),
+            ):
                 context = browser.new_context(viewport=viewport, offline=True)
                 page = context.new_page()
                 requests, errors = [], []
@@ -242,15 +314,18 @@ def test_report_is_byte_identical_and_covers_any_month(sample_run_dir, tmp_path)
     for file in (REPORT_HTML, REPORT_PDF, TABLES_XLSX):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
         assert (tmp_path / "a" / file).read_bytes() == (sample_run_dir / file).read_bytes(), file
-    result = runner.invoke(cli, ["report", str(sample_run_dir), "--month", "2025-02", "--out", str(tmp_path / "m"),
-                                 "-q"])
+    result = runner.invoke(
+        cli, ["report", str(sample_run_dir), "--month", "2025-02", "--out", str(tmp_path / "m"), "-q"]
+    )
     assert result.exit_code == 0, result.output
     page = _html(tmp_path / "m")
     assert page.select_one("h1").get_text(strip=True) == "February 2025"
     head = _sheet(tmp_path / "m" / TABLES_XLSX, "headline").set_index("measure")
     incidents = pd.read_parquet(sample_run_dir / "incidents.parquet")
     month = incidents[incidents["date"].str.startswith("2025-02") & incidents["in_study_area"].fillna(False)]
-    january = incidents[incidents["date"].str.startswith("2025-01") & incidents["in_study_area"].fillna(False)]
+    january = incidents[
+        incidents["date"].str.startswith("2025-01") & incidents["in_study_area"].fillna(False)
+    ]
     assert head.loc["killed", "value"] == month["killed"].sum()
     assert head.loc["killed", "comparison"] == january["killed"].sum()
     assert "compared with January 2025" in page.get_text()
@@ -271,14 +346,23 @@ def test_hostile_text_stays_literal_in_html_pdf_and_xlsx(tmp_path):
     assert page.select("script") == [] and page.select("img[onerror]") == []  # ...never parsed as markup
     assert "49" not in page.select_one("#sources").get_text()  # {{ 7*7 }} not evaluated
     workbook = openpyxl.load_workbook(out / TABLES_XLSX)
-    cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    cells = [
+        cell for sheet in workbook for row in sheet.iter_rows() for cell in row if cell.value is not None
+    ]
     assert not [cell for cell in cells if cell.data_type == "f"], "a text cell became a formula"
     values = {cell.value for cell in cells}
     for payload in PAYLOADS:
         assert payload in values, payload
     _, pdf_text, _ = _pdf_text(out / REPORT_PDF)
     flat = " ".join(pdf_text.split())
-    for payload in ("{{ 7*7 }}", "{% raw %}", "${7*7}", "=HYPERLINK(", "<img src=x onerror=alert(1)>", "@SUM(1)"):
+    for payload in (
+        "{{ 7*7 }}",
+        "{% raw %}",
+        "${7*7}",
+        "=HYPERLINK(",
+        "<img src=x onerror=alert(1)>",
+        "@SUM(1)",
+    ):
         assert payload in flat, payload
 
 
@@ -337,14 +421,19 @@ def test_compare_two_runs(tmp_path):
     total_a = pd.read_csv(a / "summary_districts.csv")["killed"].sum()
     total_b = pd.read_csv(b / "summary_districts.csv")["killed"].sum()
     assert table["killed_change"].sum() == total_b - total_a
-    assert "compare_districts" in openpyxl.load_workbook(tmp_path / "cmp" / "compare_districts.xlsx").sheetnames
+    assert (
+        "compare_districts" in openpyxl.load_workbook(tmp_path / "cmp" / "compare_districts.xlsx").sheetnames
+    )
 
 
-@pytest.mark.parametrize(("arguments", "named"), [
-    (["--month", "2025-13"], "--month"),
-    (["--compare-to", "last year"], "--compare-to"),
-    (["--compare-to", "2024-05-01..2024-01-01"], "comparison period"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (["--month", "2025-13"], "--month"),
+        (["--compare-to", "last year"], "--compare-to"),
+        (["--compare-to", "2024-05-01..2024-01-01"], "comparison period"),
+    ],
+)
 def test_report_errors_are_one_line(sample_run_dir, tmp_path, arguments, named):
     result = CliRunner().invoke(cli, ["report", str(sample_run_dir), "--out", str(tmp_path), *arguments])
     assert_one_line_error(result, named)
@@ -361,7 +450,8 @@ def test_without_pango_the_run_completes_and_says_so(tmp_path, monkeypatch):
     out = _run(tmp_path, _rows(20), "nopdf")
     record = json.loads((out / "run.json").read_text())
     assert record["complete"] is True and record["warnings"] == [
-        "report.pdf not written: WeasyPrint needs the Pango library (test)"]
+        "report.pdf not written: WeasyPrint needs the Pango library (test)"
+    ]
     assert (out / REPORT_HTML).is_file() and (out / TABLES_XLSX).is_file() and not (out / REPORT_PDF).exists()
     result = CliRunner().invoke(cli, ["report", str(out)])
     assert_one_line_error(result, "report.pdf not written", "Pango")

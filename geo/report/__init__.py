@@ -27,10 +27,26 @@ REPORT_HTML = "report.html"
 REPORT_PDF = "report.pdf"
 TABLES_XLSX = "tables.xlsx"
 
-__all__ = ["COMPARE_CSV", "COMPARE_XLSX", "REPORT_HTML", "REPORT_PDF", "TABLES_XLSX", "Brief", "Period",
-           "PdfUnavailableError", "ReportInputError", "ReportPeriodError", "ReportResult", "build_brief",
-           "comparison_period", "make_period", "month_period", "pdf_engine_problem", "write_compare",
-           "write_report"]
+__all__ = [
+    "COMPARE_CSV",
+    "COMPARE_XLSX",
+    "REPORT_HTML",
+    "REPORT_PDF",
+    "TABLES_XLSX",
+    "Brief",
+    "Period",
+    "PdfUnavailableError",
+    "ReportInputError",
+    "ReportPeriodError",
+    "ReportResult",
+    "build_brief",
+    "comparison_period",
+    "make_period",
+    "month_period",
+    "pdf_engine_problem",
+    "write_compare",
+    "write_report",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,9 +72,15 @@ class ReportResult:
     brief: Brief
 
 
-def write_report(run_dir: Path, out_dir: Path | None = None, *, period: Period | None = None,
-                 compare_to: str | Period | None = None, settings: Settings | None = None,
-                 pdf: bool = True) -> ReportResult:
+def write_report(
+    run_dir: Path,
+    out_dir: Path | None = None,
+    *,
+    period: Period | None = None,
+    compare_to: str | Period | None = None,
+    settings: Settings | None = None,
+    pdf: bool = True,
+) -> ReportResult:
     """Write the brief of ``run_dir`` into ``out_dir`` (default: ``run_dir``).
 
     Parameters
@@ -93,7 +115,9 @@ def write_report(run_dir: Path, out_dir: Path | None = None, *, period: Period |
     with atomic_path(html_path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     created = pd.Timestamp(created_timestamp(brief)).tz_localize(None)
-    title = f"Security brief, {brief.period.label}" + (" (includes SYNTHETIC data)" if brief.synthetic else "")
+    title = f"Security brief, {brief.period.label}" + (
+        " (includes SYNTHETIC data)" if brief.synthetic else ""
+    )
     xlsx_path = write_workbook(out_dir / TABLES_XLSX, brief.tables, brief.notes, created, title)
     problem = pdf_engine_problem() if pdf else "not asked for"
     pdf_path = write_pdf(html, out_dir / REPORT_PDF) if problem is None else None

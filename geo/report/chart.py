@@ -25,8 +25,15 @@ def monthly_chart_svg(monthly: pd.DataFrame, synthetic: bool) -> str:
     """
     provinces = sorted(monthly["province"].unique())
     months = sorted(monthly["month"].unique())
-    style = {"svg.fonttype": "none", "svg.hashsalt": "geo-report", "font.family": "DejaVu Sans",
-             "font.size": 8, "axes.spines.top": False, "axes.spines.right": False, "text.parse_math": False}
+    style = {
+        "svg.fonttype": "none",
+        "svg.hashsalt": "geo-report",
+        "font.family": "DejaVu Sans",
+        "font.size": 8,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "text.parse_math": False,
+    }
     with matplotlib.rc_context(style):
         figure = Figure(figsize=(7.0, 2.6))
         axes = figure.subplots(1, max(len(provinces), 1), sharey=True, squeeze=False)
@@ -44,17 +51,22 @@ def monthly_chart_svg(monthly: pd.DataFrame, synthetic: bool) -> str:
             axis.set_axisbelow(True)
         axes[0][0].set_ylabel("killed")
         handles, labels = axes[0][0].get_legend_handles_labels()
-        figure.legend(handles, labels, loc="upper center", ncol=4, frameon=False, fontsize=7,
-                      bbox_to_anchor=(0.5, 1.02))
+        figure.legend(
+            handles, labels, loc="upper center", ncol=4, frameon=False, fontsize=7, bbox_to_anchor=(0.5, 1.02)
+        )
         if synthetic:
-            figure.text(0.005, 0.995, "Includes SYNTHETIC data", ha="left", va="top", fontsize=7, color="#b00020")
+            figure.text(
+                0.005, 0.995, "Includes SYNTHETIC data", ha="left", va="top", fontsize=7, color="#b00020"
+            )
         figure.tight_layout(rect=(0, 0, 1, 0.92))
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     start = text.index("<svg")
     svg = text[start:]
-    return svg.replace("<svg ", '<svg role="img" aria-label="Killed per month and victim category, by province" ', 1)
+    return svg.replace(
+        "<svg ", '<svg role="img" aria-label="Killed per month and victim category, by province" ', 1
+    )
 
 
 def _month_label(month: str) -> str:

@@ -13,8 +13,16 @@ from geo.report.xlsx import write_workbook
 
 COMPARE_CSV = "compare_districts.csv"
 COMPARE_XLSX = "compare_districts.xlsx"
-COMPARED = ("incidents", "killed", "killed_civilians", "killed_security", "killed_militants", "killed_unknown",
-            "injured", "risk_score")
+COMPARED = (
+    "incidents",
+    "killed",
+    "killed_civilians",
+    "killed_security",
+    "killed_militants",
+    "killed_unknown",
+    "injured",
+    "risk_score",
+)
 
 
 def _summary(run_dir: Path) -> pd.DataFrame:
@@ -32,9 +40,12 @@ def compare_table(run_a: Path, run_b: Path) -> pd.DataFrame:
     keys = ["district_id", "district", "province"]
     table = a[keys].merge(b[keys], on=keys, how="outer")
     for side, frame in (("a", a), ("b", b)):
-        frame = frame.assign(risk_rank=frame["risk_score"].rank(method="min", ascending=False).astype("int64"))
+        frame = frame.assign(
+            risk_rank=frame["risk_score"].rank(method="min", ascending=False).astype("int64")
+        )
         picked = frame[["district_id", *COMPARED, "risk_class", "risk_rank"]].rename(
-            columns={c: f"{c}_{side}" for c in (*COMPARED, "risk_class", "risk_rank")})
+            columns={c: f"{c}_{side}" for c in (*COMPARED, "risk_class", "risk_rank")}
+        )
         table = table.merge(picked, on="district_id", how="left")
     for column in COMPARED:
         before, after = table[f"{column}_a"], table[f"{column}_b"]
@@ -53,10 +64,22 @@ def write_compare(run_a: Path, run_b: Path, out_dir: Path) -> tuple[Path, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     end = max(pd.Timestamp(p.split("..")[1]) for p in (table["period_a"].iloc[0], table["period_b"].iloc[0]))
-    notes = [("runs", f"A: {run_a} ({table['period_a'].iloc[0]}); B: {run_b} ({table['period_b'].iloc[0]})"),
-             ("change", "B minus A; change_pct is empty where A is 0. risk_rank_change: positive when the "
-                        "district moved up (higher risk rank) in B.")]
+    notes = [
+        ("runs", f"A: {run_a} ({table['period_a'].iloc[0]}); B: {run_b} ({table['period_b'].iloc[0]})"),
+        (
+            "change",
+            "B minus A; change_pct is empty where A is 0. risk_rank_change: positive when the "
+            "district moved up (higher risk rank) in B.",
+        ),
+    ]
     sheet = table.assign(risk_class_changed=table["risk_class_changed"].map({True: "yes", False: "no"}))
-    return (write_csv(table, out_dir / COMPARE_CSV),
-            write_workbook(out_dir / COMPARE_XLSX, {"compare_districts": sheet}, notes,
-                           end + pd.Timedelta(days=1), "Per-district change between two geo runs"))
+    return (
+        write_csv(table, out_dir / COMPARE_CSV),
+        write_workbook(
+            out_dir / COMPARE_XLSX,
+            {"compare_districts": sheet},
+            notes,
+            end + pd.Timedelta(days=1),
+            "Per-district change between two geo runs",
+        ),
+    )

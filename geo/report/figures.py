@@ -21,14 +21,15 @@ from geo import boundaries
 from geo._errors import GeoError
 from geo.boundaries.assign import STUDY_PROVINCES
 from geo.config import Settings
-from geo.export.incidents import INCIDENTS_PARQUET, RUN_JSON, SOURCE_CITATIONS
+from geo.export.incidents import INCIDENTS_PARQUET, RUN_JSON
 from geo.export.risk import MONTHLY_BY_PROVINCE, unit_layers
 from geo.metrics.risk import RISK_CLASS_LABELS
-from geo.metrics.units import monthly_by_province, within_period
-from geo.report.periods import Period, last_months
+from geo.metrics.units import monthly_by_province
+from geo.report.caveats import KILLED_COLUMNS, notes, quality_table, source_table
+from geo.report.periods import Period, last_months, study_period_incidents
 
 SUMMARY_DISTRICTS = "summary_districts.csv"
-KILLED_COLUMNS = ("killed_civilians", "killed_security", "killed_militants")
+
 MEASURES = (  # column, label
     ("incidents", "Incidents"),
     ("killed", "Killed"),
@@ -38,8 +39,12 @@ MEASURES = (  # column, label
     ("killed_unknown", "Killed, category not given"),
     ("injured", "Injured"),
 )
-PROXIMITY_COLUMNS = ("min_distance_to_border_km", "centroid_distance_to_border_km", "share_within_25km",
-                     "share_within_50km")
+PROXIMITY_COLUMNS = (
+    "min_distance_to_border_km",
+    "centroid_distance_to_border_km",
+    "share_within_25km",
+    "share_within_50km",
+)
 UNKNOWN_GROUPS = {"", "unknown", "unidentified", "not known", "none", "n/a", "na"}
 TOP_N = 10
 BORDER_REACH_KM = 50.0
@@ -118,9 +123,15 @@ def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Set
     }
     synthetic = bool(record.get("synthetic_data")) or bool(incidents["synthetic"].fillna(False).any())
     map_path = run_dir / "map.png"
-    return Brief(period, comparison, tables, _notes(record, incidents, period, comparison, synthetic),
-                 synthetic, str(record.get("attribution", "")),
-                 map_path.read_bytes() if map_path.is_file() else None)
+    return Brief(
+        period,
+        comparison,
+        tables,
+        notes(record, incidents, period, comparison, synthetic),
+        synthetic,
+        str(record.get("attribution", "")),
+        map_path.read_bytes() if map_path.is_file() else None,
+    )
 
 
 # ---------------------------------------------------------------- reading
@@ -167,8 +178,14 @@ def _read_summary(run_dir: Path) -> pd.DataFrame:
     return pd.read_csv(_require(run_dir, SUMMARY_DISTRICTS), dtype={"district_id": "string"})
 
 
-def _district_tables(run_dir: Path, incidents: pd.DataFrame, summary: pd.DataFrame, measured: Period,
-                     periods: tuple[Period, ...], settings: Settings) -> list[pd.DataFrame]:
+def _district_tables(
+    run_dir: Path,
+    incidents: pd.DataFrame,
+    summary: pd.DataFrame,
+    measured: Period,
+    periods: tuple[Period, ...],
+    settings: Settings,
+) -> list[pd.DataFrame]:
     """The district table of each period: the run's own where it measured that period."""
     border = bands = None
     out = []
@@ -180,9 +197,15 @@ def _district_tables(run_dir: Path, incidents: pd.DataFrame, summary: pd.DataFra
             border = boundaries.load("border", boundaries_dir=settings.boundaries_dir).geometry.iloc[0]
             bands = boundaries.load("border_bands", boundaries_dir=settings.boundaries_dir)
         proximity = summary[["district_id", *PROXIMITY_COLUMNS]]
-        layers = unit_layers(incidents.drop(columns=["in_period"], errors="ignore"), settings, border, bands,
-                             period.as_tuple(), levels=("districts_risk",),
-                             proximity={"districts_risk": proximity})
+        layers = unit_layers(
+            incidents.drop(columns=["in_period"], errors="ignore"),
+            settings,
+            border,
+            bands,
+            period.as_tuple(),
+            levels=("districts_risk",),
+            proximity={"districts_risk": proximity},
+        )
         out.append(pd.DataFrame(layers.layers["districts_risk"].drop(columns="geometry")))
     return out
 
@@ -211,30 +234,47 @@ def change_columns(value: pd.Series, previous: pd.Series) -> pd.DataFrame:
 def headline_table(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     """Incidents, killed by category and injured in the period and the comparison period."""
     now, before = _totals(current), _totals(previous)
-    table = pd.DataFrame({"measure": [c for c, _ in MEASURES], "label": [label for _, label in MEASURES],
-                          "value": now.to_numpy(), "comparison": before.to_numpy()})
+    table = pd.DataFrame(
+        {
+            "measure": [c for c, _ in MEASURES],
+            "label": [label for _, label in MEASURES],
+            "value": now.to_numpy(),
+            "comparison": before.to_numpy(),
+        }
+    )
     return pd.concat([table, change_columns(table["value"], table["comparison"])], axis=1)
 
 
 def province_table(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     """Per province (and in all): incidents, killed by victim category, injured."""
     columns = [c for c, _ in MEASURES]
+
     def per_province(frame: pd.DataFrame) -> pd.DataFrame:
         frame = with_unknown(frame)
         table = frame.groupby("province")[columns].sum().reindex(sorted(STUDY_PROVINCES), fill_value=0)
         table.loc["Total"] = table.sum()
         return table.astype("int64")
+
     now, before = per_province(current), per_province(previous)
     table = now.reset_index(names="province")
     table["killed_comparison"] = before["killed"].to_numpy()
-    return pd.concat([table, change_columns(table["killed"], table["killed_comparison"])
-                      .rename(columns={"change": "killed_change", "change_pct": "killed_change_pct"})], axis=1)
+    return pd.concat(
+        [
+            table,
+            change_columns(table["killed"], table["killed_comparison"]).rename(
+                columns={"change": "killed_change", "change_pct": "killed_change_pct"}
+            ),
+        ],
+        axis=1,
+    )
 
 
 def monthly_table(run_dir: Path, incidents: pd.DataFrame, measured: Period, months: Period) -> pd.DataFrame:
     """Killed per province, month and victim category over the last 12 months."""
     if months == measured:
-        table = pd.read_csv(_require(run_dir, MONTHLY_BY_PROVINCE), dtype={"province": "string", "month": "string"})
+        table = pd.read_csv(
+            _require(run_dir, MONTHLY_BY_PROVINCE), dtype={"province": "string", "month": "string"}
+        )
     else:
         table = monthly_by_province(incidents, months.start, months.end, STUDY_PROVINCES)
     table = with_unknown(table.drop(columns=["synthetic_data"], errors="ignore"))
@@ -288,28 +328,44 @@ def border_table(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     for column in _band_columns(current, "incidents"):
         killed_column = column.replace("incidents_", "killed_", 1)
         label, reach = _band_label(column)
-        rows.append({"band": label, "reach_km": reach, "incidents": int(current[column].sum()),
-                     "killed": int(current[killed_column].sum()),
-                     "incidents_comparison": int(previous[column].sum()),
-                     "killed_comparison": int(previous[killed_column].sum())})
+        rows.append(
+            {
+                "band": label,
+                "reach_km": reach,
+                "incidents": int(current[column].sum()),
+                "killed": int(current[killed_column].sum()),
+                "incidents_comparison": int(previous[column].sum()),
+                "killed_comparison": int(previous[killed_column].sum()),
+            }
+        )
     table = pd.DataFrame(rows)
     near = table[table["reach_km"] <= BORDER_REACH_KM]
-    within = {"band": f"within {BORDER_REACH_KM:g} km", "reach_km": BORDER_REACH_KM,
-              **{c: int(near[c].sum()) for c in ("incidents", "killed", "incidents_comparison", "killed_comparison")}}
+    within = {
+        "band": f"within {BORDER_REACH_KM:g} km",
+        "reach_km": BORDER_REACH_KM,
+        **{
+            c: int(near[c].sum())
+            for c in ("incidents", "killed", "incidents_comparison", "killed_comparison")
+        },
+    }
     table = pd.concat([table, pd.DataFrame([within])], ignore_index=True)
     for kind in ("incidents", "killed"):
         for suffix in ("", "_comparison"):
             total = float(table[f"{kind}{suffix}"].iloc[:-1].sum())
             table[f"{kind}{suffix}_share"] = (table[f"{kind}{suffix}"] / total).round(4) if total else np.nan
-    return table[["band", "incidents", "incidents_share", "killed", "killed_share", "incidents_comparison",
-                  "incidents_comparison_share", "killed_comparison", "killed_comparison_share"]]
-
-
-def _study_period(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Incidents dated within ``period`` and inside KP and Balochistan (what the summaries count)."""
-    inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
-    dated = within_period(incidents["date"], period.start, period.end).fillna(False).to_numpy(dtype=bool)
-    return incidents[inside & dated & incidents["district_id"].notna().to_numpy(dtype=bool)]
+    return table[
+        [
+            "band",
+            "incidents",
+            "incidents_share",
+            "killed",
+            "killed_share",
+            "incidents_comparison",
+            "incidents_comparison_share",
+            "killed_comparison",
+            "killed_comparison_share",
+        ]
+    ]
 
 
 def _groups(incidents: pd.DataFrame) -> pd.DataFrame:
@@ -323,10 +379,14 @@ def _groups(incidents: pd.DataFrame) -> pd.DataFrame:
 def actor_table(incidents: pd.DataFrame, period: Period, comparison: Period) -> pd.DataFrame:
     """Attacks and killed per perpetrator group, where the source names one
     (the source's perpetrator field; no actor table yet)."""
-    now, before = _groups(_study_period(incidents, period)), _groups(_study_period(incidents, comparison))
+    now, before = (
+        _groups(study_period_incidents(incidents, period)),
+        _groups(study_period_incidents(incidents, comparison)),
+    )
     table = now.join(before.add_suffix("_comparison"), how="left").fillna(0).astype("int64")
-    table = table.reset_index(names="group").sort_values(["attacks", "killed", "group"],
-                                                         ascending=[False, False, True], ignore_index=True)
+    table = table.reset_index(names="group").sort_values(
+        ["attacks", "killed", "group"], ascending=[False, False, True], ignore_index=True
+    )
     return table.head(TOP_N)[["group", "attacks", "killed", "attacks_comparison", "killed_comparison"]]
 
 
@@ -338,78 +398,20 @@ def class_change_table(current: pd.DataFrame, previous: pd.DataFrame) -> pd.Data
     table["risk_class_comparison"] = table["district_id"].map(before["risk_class"])
     table["risk_score_comparison"] = table["district_id"].map(before["risk_score"])
     table = table[table["risk_class"] != table["risk_class_comparison"]].copy()
-    step = table["risk_class"].map(order) - table["risk_class_comparison"].map(order)
+    rank = lambda column: table[column].map(order).astype("float64")  # noqa: E731  (empty tables too)
+    step = rank("risk_class") - rank("risk_class_comparison")
     table["direction"] = np.where(step > 0, "higher", "lower")
     table["_step"] = -step
     table = table.sort_values(["direction", "_step", "district"], ignore_index=True)
-    return table[["district_id", "district", "province", "risk_class_comparison", "risk_class", "direction",
-                  "risk_score_comparison", "risk_score"]]
-
-
-def source_table(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Incidents of the period per source, with the credit the source asks for."""
-    chosen = _study_period(incidents, period)
-    counts = chosen.groupby(chosen["source"].astype("string").fillna("(no source)")).size()
-    names = sorted(set(incidents["source"].dropna().astype(str)))
-    return pd.DataFrame({"source": names, "incidents": [int(counts.get(n, 0)) for n in names],
-                         "citation": [SOURCE_CITATIONS.get(n, n) for n in names]})
-
-
-def quality_table(record: dict, incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Accepted and rejected rows (by reason), imprecise locations and dates, SYNTHETIC records."""
-    counts = record.get("counts", {})
-    chosen = _study_period(incidents, period)
-    n = len(chosen)
-    rows = [("rows read", counts.get("read", len(incidents)), np.nan),
-            ("rows accepted", counts.get("accepted", len(incidents)), np.nan),
-            ("rows rejected", counts.get("rejected", 0), np.nan)]
-    for reason, count in sorted(counts.get("rejected_by_reason", {}).items()):
-        rows.append((f"rejected: {reason}", count, np.nan))
-    dated = within_period(incidents["date"], period.start, period.end).fillna(False).to_numpy(dtype=bool)
-    outside = int((dated & ~incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)).sum())
-    imprecise = int((chosen["geo_precision"].fillna(3) > 1).sum())
-    vague = int((chosen["date_precision"].astype("string").fillna("") != "day").sum())
-    synthetic = int(chosen["synthetic"].fillna(False).sum())
-    no_total = chosen["killed"].isna()
-    by_category_only = int(chosen.loc[no_total, list(KILLED_COLUMNS)].fillna(0).to_numpy().sum())
-    share = (lambda k: round(k / n, 4)) if n else (lambda k: np.nan)
-    rows += [("incidents in the period, KP and Balochistan", n, np.nan),
-             ("incidents in the period outside KP and Balochistan (not counted)", outside, np.nan),
-             ("located less precisely than a place (district or province level)", imprecise, share(imprecise)),
-             ("dated less precisely than a day", vague, share(vague)),
-             ("killed given by category only, with no total (in the categories, not in killed)", by_category_only,
-              np.nan),
-             ("SYNTHETIC records in the period", synthetic, share(synthetic))]
-    return pd.DataFrame(rows, columns=["item", "count", "share"]).astype({"count": "int64"})
-
-
-def _notes(record: dict, incidents: pd.DataFrame, period: Period, comparison: Period,
-           synthetic: bool) -> list[tuple[str, str]]:
-    dates = pd.to_datetime(incidents["date"], errors="coerce")
-    first, last = (dates.min(), dates.max()) if dates.notna().any() else (None, None)
-    notes = []
-    if synthetic:
-        notes.append(("SYNTHETIC data", "This brief includes SYNTHETIC incidents made by a seeded generator "
-                      "(labelled in the source, notes and synthetic fields). They are not real events; figures "
-                      "that include them describe no real situation."))
-    notes += [
-        ("period", f"{period.label} ({period.start.date()} to {period.end.date()}), compared with "
-                   f"{comparison.label} ({comparison.start.date()} to {comparison.end.date()})."),
-        ("attribution", str(record.get("attribution", ""))),
-        ("counting", "Incidents dated within the period and located in Khyber Pakhtunkhwa or Balochistan. "
-                     "Killed and injured add the counts the sources give; an unknown count adds nothing. "
-                     "'Killed, category not given' is killed minus civilians, security forces and militants (never below 0); "
-                     "killed that a source gives by category only, without a total, count in their category but "
-                     "not in killed, as in the run's tables (see data_quality)."),
-        ("risk index", "The risk index (0–10, five classes) is the run's: density of incidents and killed, "
-                       "civilian harm, border proximity, trend and Gi* hotspots, measured per period."),
-        ("actors", "Groups as the sources' perpetrator field names them; attacks with no group named are "
-                   "left out of that table."),
+    return table[
+        [
+            "district_id",
+            "district",
+            "province",
+            "risk_class_comparison",
+            "risk_class",
+            "direction",
+            "risk_score_comparison",
+            "risk_score",
+        ]
     ]
-    if first is not None:
-        notes.append(("data coverage", f"The run's incidents are dated {first.date()} to {last.date()}."))
-        if comparison.start < first.normalize():
-            notes.append(("comparison coverage", f"The comparison period starts before the first incident in "
-                          f"the data ({first.date()}): its figures cover only part of it, and changes against "
-                          "it overstate increases."))
-    return notes

@@ -86,8 +86,14 @@ def score(value: object) -> str:
     return f"{float(value):.1f}"
 
 
-for _name, _filter in {"number": number, "signed": signed, "change": change, "share": share,
-                       "rank_change": rank_change, "score": score}.items():
+for _name, _filter in {
+    "number": number,
+    "signed": signed,
+    "change": change,
+    "share": share,
+    "rank_change": rank_change,
+    "score": score,
+}.items():
     _ENV.filters[_name] = _filter
 
 
@@ -96,18 +102,26 @@ def summary_sentence(brief: Brief) -> str:
     head = brief.tables["headline"].set_index("measure")
     provinces = brief.tables["province_by_category"].set_index("province")
     killed = int(head.loc["killed", "value"])
-    parts = [f"{number(head.loc[m, 'value'])} {label}" for m, label in
-             (("killed_civilians", "civilians"), ("killed_security", "security forces personnel"),
-              ("killed_militants", "militants")) if head.loc[m, "value"]]
+    parts = [
+        f"{number(head.loc[m, 'value'])} {label}"
+        for m, label in (
+            ("killed_civilians", "civilians"),
+            ("killed_security", "security forces personnel"),
+            ("killed_militants", "militants"),
+        )
+        if head.loc[m, "value"]
+    ]
     if head.loc["killed_unknown", "value"]:
         parts.append(f"{number(head.loc['killed_unknown', 'value'])} not identified by category")
     split = f": {', '.join(parts)}" if parts else ""
     where = [f"{number(provinces.loc[p, 'killed'])} in {p}" for p in provinces.index if p != "Total"]
-    return (f"In {brief.period.label}, {number(killed)} people were reported killed in "
-            f"{number(head.loc['incidents', 'value'])} incidents in Khyber Pakhtunkhwa and Balochistan{split}. "
-            f"By province: {' and '.join(where)}. Against {brief.comparison.label}: killed "
-            f"{change(killed, head.loc['killed', 'comparison'])}, incidents "
-            f"{change(head.loc['incidents', 'value'], head.loc['incidents', 'comparison'])}.")
+    return (
+        f"In {brief.period.label}, {number(killed)} people were reported killed in "
+        f"{number(head.loc['incidents', 'value'])} incidents in Khyber Pakhtunkhwa and Balochistan{split}. "
+        f"By province: {' and '.join(where)}. Against {brief.comparison.label}: killed "
+        f"{change(killed, head.loc['killed', 'comparison'])}, incidents "
+        f"{change(head.loc['incidents', 'value'], head.loc['incidents', 'comparison'])}."
+    )
 
 
 def created_timestamp(brief: Brief) -> str:
@@ -122,9 +136,22 @@ def render_html(brief: Brief) -> str:
     """The brief as one HTML document (text)."""
     tables = {name: table.to_dict("records") for name, table in brief.tables.items()}
     head = {row["measure"]: row for row in tables["headline"]}
-    map_uri = ("data:image/png;base64," + base64.b64encode(brief.map_png).decode("ascii")) if brief.map_png else None
+    map_uri = (
+        ("data:image/png;base64," + base64.b64encode(brief.map_png).decode("ascii"))
+        if brief.map_png
+        else None
+    )
     return _ENV.get_template("brief.html.j2").render(
-        brief=brief, tables=tables, head=head, summary=summary_sentence(brief),
-        chart=markupsafe.Markup(monthly_chart_svg(brief.tables["monthly_by_province"], brief.synthetic)),  # our own SVG
-        categories=CATEGORIES, map_uri=map_uri, created=created_timestamp(brief), version=__version__,
-        months=brief.tables["monthly_by_province"]["month"].nunique())
+        brief=brief,
+        tables=tables,
+        head=head,
+        summary=summary_sentence(brief),
+        chart=markupsafe.Markup(
+            monthly_chart_svg(brief.tables["monthly_by_province"], brief.synthetic)
+        ),  # our own SVG
+        categories=CATEGORIES,
+        map_uri=map_uri,
+        created=created_timestamp(brief),
+        version=__version__,
+        months=brief.tables["monthly_by_province"]["month"].nunique(),
+    )

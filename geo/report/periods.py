@@ -8,6 +8,7 @@ import re
 import pandas as pd
 
 from geo._errors import GeoError
+from geo.metrics.units import within_period
 
 
 class ReportPeriodError(GeoError, ValueError):
@@ -85,7 +86,11 @@ def comparison_period(period: Period, compare_to: str | None) -> Period:
     if compare_to in (None, "", "previous"):
         return previous_period(period)
     start, sep, end = compare_to.partition("..")
-    if not sep or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", start) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", end):
+    if (
+        not sep
+        or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", start)
+        or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", end)
+    ):
         msg = f"--compare-to must be previous or START..END (YYYY-MM-DD..YYYY-MM-DD), got {compare_to!r}"
         raise ReportPeriodError(msg)
     return make_period(start, end, "comparison period")
@@ -95,3 +100,10 @@ def last_months(period: Period, months: int = 12) -> Period:
     """The ``months`` calendar months ending with the period's last month."""
     last = period.end.to_period("M")
     return Period((last - (months - 1)).to_timestamp(how="start"), last.to_timestamp(how="end").normalize())
+
+
+def study_period_incidents(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Incidents dated within ``period`` and inside KP and Balochistan (what the summaries count)."""
+    inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
+    dated = within_period(incidents["date"], period.start, period.end).fillna(False).to_numpy(dtype=bool)
+    return incidents[inside & dated & incidents["district_id"].notna().to_numpy(dtype=bool)]

@@ -32,21 +32,36 @@ def _kind(column: str) -> str:
     return "int"
 
 
-def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], notes: Sequence[tuple[str, str]],
-                   created: pd.Timestamp, title: str) -> Path:
+def write_workbook(
+    path: Path,
+    sheets: Mapping[str, pd.DataFrame],
+    notes: Sequence[tuple[str, str]],
+    created: pd.Timestamp,
+    title: str,
+) -> Path:
     """Write ``sheets`` (name → table) and a ``notes`` sheet into ``path``."""
     with atomic_path(Path(path)) as tmp:
-        workbook = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                  "strings_to_numbers": False, "nan_inf_to_errors": False})
+        workbook = xlsxwriter.Workbook(
+            str(tmp),
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "nan_inf_to_errors": False,
+            },
+        )
         workbook.set_properties({"title": title, "author": "geo", "created": created.to_pydatetime()})
-        formats = {"header": workbook.add_format({"bold": True, "bg_color": "#EEEEEE", "bottom": 1,
-                                                  "text_wrap": True, "valign": "top"}),
-                   "int": workbook.add_format({"num_format": "#,##0"}),
-                   "share": workbook.add_format({"num_format": "0.0%"}),
-                   "pct": workbook.add_format({"num_format": '+0.0"%";-0.0"%";0"%"'}),
-                   "score": workbook.add_format({"num_format": "0.0"}),
-                   "text": workbook.add_format({"text_wrap": False}),
-                   "wrap": workbook.add_format({"text_wrap": True, "valign": "top"})}
+        formats = {
+            "header": workbook.add_format(
+                {"bold": True, "bg_color": "#EEEEEE", "bottom": 1, "text_wrap": True, "valign": "top"}
+            ),
+            "int": workbook.add_format({"num_format": "#,##0"}),
+            "share": workbook.add_format({"num_format": "0.0%"}),
+            "pct": workbook.add_format({"num_format": '+0.0"%";-0.0"%";0"%"'}),
+            "score": workbook.add_format({"num_format": "0.0"}),
+            "text": workbook.add_format({"text_wrap": False}),
+            "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
+        }
         for name, table in sheets.items():
             _write_sheet(workbook, name, table, formats)
         sheet = workbook.add_worksheet("notes")
