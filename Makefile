@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install maps test boundaries check-boundaries bench clean
+.PHONY: install maps report test boundaries check-boundaries bench clean
 
 install: $(STAMP)
 
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 maps: install
 	$(BIN)/geo run --out outputs
+
+# The brief of the embedded sample (report.html, report.pdf, tables.xlsx in outputs/):
+# redrawn from outputs/ when it holds a run, else from a new run of the sample.
+report: install
+	@if [ -f outputs/run.json ]; then $(BIN)/geo report outputs; else $(BIN)/geo run --out outputs; fi
 
 test: install
 	$(BIN)/python -m pytest

@@ -27,12 +27,13 @@ from geo.incidents import IngestResult, ingest
 from geo.incidents.synthetic import generate
 from geo.maps import write_maps
 from geo.metrics.units import resolve_period, within_period
+from geo.report import write_report
 
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
 SYNTHETIC_FILE = "synthetic_incidents.csv"
 SYNTHETIC_EVENTS = 2000
 SYNTHETIC_SEED = 20250228
-_STEPS_AFTER_READING = 8  # geocode, join, distance, metrics, incident outputs, density, layers, maps
+_STEPS_AFTER_READING = 9  # geocode, join, distance, metrics, incident outputs, density, layers, maps, brief
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,11 +48,15 @@ class RunResult:
         Incidents, rejects and the account of each input file.
     period
         First and last day of the period measured.
+    warnings
+        One line each: what the run could not write on this machine
+        (``report.pdf`` without Pango), recorded in run.json too.
     """
 
     out_dir: Path
     ingest: IngestResult
     period: tuple[pd.Timestamp, pd.Timestamp]
+    warnings: tuple[str, ...] = ()
 
 
 def step_count(n_inputs: int | None) -> int:
@@ -107,7 +112,7 @@ def run(
             "kde": {"kernel": settings.kde_kernel, "bandwidth_km": settings.kde_bandwidth_km,
                     "cell_km": settings.kde_cell_km},
             "border_band_edges_km": list(settings.border_band_edges_km)}
-        period = None
+        period = pdf_problem = None
         if len(result.incidents):
             progress("district and tehsil metrics, hotspots and risk")
             period = resolve_period(result.incidents["date"], start, end)
@@ -126,10 +131,14 @@ def run(
         if period is not None:
             progress("drawing the maps")
             write_maps(staging, settings.map_max_incidents)
-        seal(staging, {"status": "complete" if period is not None else "no accepted incidents"})
+            progress("writing the brief")
+            pdf_problem = write_report(staging, settings=settings).pdf_problem
+        warnings = (f"report.pdf not written: {pdf_problem}",) if period is not None and pdf_problem else ()
+        seal(staging, {"status": "complete" if period is not None else "no accepted incidents",
+                       **({"warnings": list(warnings)} if warnings else {})})
     if period is None:
         raise _nothing_accepted(result, Path(out_dir))
-    return RunResult(Path(out_dir), result, period)
+    return RunResult(Path(out_dir), result, period, warnings)
 
 
 def _reading_settings(settings: Settings, fmt: str, geocode_all: bool) -> dict[str, object]:

@@ -16,7 +16,7 @@ def runner() -> CliRunner:
 
 
 def test_every_command_is_registered():
-    assert set(cli.commands) == {"boundaries", "ingest", "run", "map", "synthetic"}
+    assert set(cli.commands) == {"boundaries", "ingest", "run", "map", "synthetic", "report", "compare"}
     assert set(cli.commands["boundaries"].commands) == {"build", "check", "info"}
 
 
@@ -36,7 +36,8 @@ def test_boundaries_info_reports_the_layers(runner):
 
 def test_run_writes_layers_and_maps(sample_run_dir):
     names = {p.name for p in sample_run_dir.iterdir()}
-    assert {"districts.geojson", "border_bands.geojson", "boundaries.gpkg", "map.html", "map.png"} <= names
+    assert {"districts.geojson", "border_bands.geojson", "boundaries.gpkg", "map.html", "map.png",
+            "report.html", "tables.xlsx"} <= names  # and report.pdf where Pango is (tests/test_report.py)
     assert not [n for n in names if n.startswith(".")], "temporary files left behind"
 
 

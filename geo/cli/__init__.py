@@ -13,6 +13,7 @@ from geo._errors import GeoError
 from geo.cli.boundaries import boundaries_group
 from geo.cli.ingest import ingest_command
 from geo.cli.map import map_command
+from geo.cli.report import compare_command, report_command
 from geo.cli.run import run_command
 from geo.cli.synthetic import synthetic_command
 
@@ -40,6 +41,8 @@ def cli() -> None:
     geo synthetic FILE     write a seeded file of SYNTHETIC incidents
     geo run --out DIR      run the pipeline on the embedded sample (or on inputs)
     geo map DIR            write the interactive map of an earlier run
+    geo report DIR         write the security brief (HTML, PDF, XLSX) of an earlier run
+    geo compare DIR DIR    write the per-district change between two runs
     """
 
 
@@ -48,6 +51,8 @@ cli.add_command(ingest_command)
 cli.add_command(run_command)
 cli.add_command(map_command)
 cli.add_command(synthetic_command)
+cli.add_command(report_command)
+cli.add_command(compare_command)
 
 
 def main() -> None:

@@ -39,6 +39,8 @@ def run_command(inputs: tuple[Path, ...], out_dir: Path, start, end, config_path
                               progress=advance)
     finally:
         close()
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     if not quiet:
         ingested = result.ingest
         read = sum(f.read for f in ingested.files)

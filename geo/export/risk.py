@@ -56,9 +56,17 @@ class UnitLayers:
 
 
 def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geometry,
-                bands: gpd.GeoDataFrame, period: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> UnitLayers:
+                bands: gpd.GeoDataFrame, period: tuple[pd.Timestamp, pd.Timestamp] | None = None, *,
+                levels: tuple[str, ...] | None = None,
+                proximity: dict[str, pd.DataFrame] | None = None) -> UnitLayers:
     """Measure every district and tehsil over ``period`` (default: the last 12
     months present in the data).
+
+    ``levels`` limits the output to some of ``districts_risk`` and
+    ``tehsils_risk`` (default: both); ``proximity`` gives, per level, the
+    units' border proximity (id and the columns of :func:`unit_proximity`, as
+    an earlier run's summary holds them), which does not depend on the period,
+    instead of measuring it again (the slow part of this function).
 
     Sparse data gives results, not errors: with no incident (in the period, or
     inside the units) every unit has zero counts, ``"insufficient data"``
@@ -77,10 +85,13 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
     months = trend_months(start, end)
     result = UnitLayers({}, {}, {"period": [start.date().isoformat(), end.date().isoformat()]})
     for layer, id_column, names, out_name in LEVELS:
+        if levels is not None and out_name not in levels:
+            continue
         units = boundaries.load(layer, boundaries_dir=settings.boundaries_dir,
                                 district_vintage=settings.district_vintage)
-        summary = unit_summary(chosen, units, id_column, start, end).merge(
-            unit_proximity(units, id_column, distances, bands), on=id_column)
+        known = (proximity or {}).get(out_name)
+        near = known if known is not None else unit_proximity(units, id_column, distances, bands)
+        summary = unit_summary(chosen, units, id_column, start, end).merge(near, on=id_column)
         summary["diffusion_share"] = summary[id_column].map(
             diffusion(chosen, units, id_column, start, end, settings.equal_area_crs))
         summary = summary.merge(incidents_per_band(chosen, id_column, settings.border_band_edges_km),

@@ -1,0 +1,124 @@
+"""The security brief of a run: ``report.html``, ``report.pdf`` and ``tables.xlsx``.
+
+Read from a run's output folder (so that ``geo report DIR`` works on any earlier
+run): :mod:`geo.report.figures` computes every table, :mod:`geo.report.html`
+renders them (with :mod:`geo.report.chart`'s SVG and the run's ``map.png``),
+:mod:`geo.report.pdf` prints that HTML to A4 and :mod:`geo.report.xlsx`
+writes the same tables as a workbook. :mod:`geo.report.compare` compares two runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+from geo.config import Settings, default_settings
+from geo.export.vector import atomic_path
+from geo.report.compare import COMPARE_CSV, COMPARE_XLSX, write_compare
+from geo.report.figures import Brief, ReportInputError, build_brief, run_period
+from geo.report.html import created_timestamp, render_html
+from geo.report.pdf import PdfUnavailableError, pdf_engine_problem, write_pdf
+from geo.report.periods import Period, ReportPeriodError, comparison_period, make_period, month_period
+from geo.report.xlsx import write_workbook
+
+REPORT_HTML = "report.html"
+REPORT_PDF = "report.pdf"
+TABLES_XLSX = "tables.xlsx"
+
+__all__ = [
+    "COMPARE_CSV",
+    "COMPARE_XLSX",
+    "REPORT_HTML",
+    "REPORT_PDF",
+    "TABLES_XLSX",
+    "Brief",
+    "Period",
+    "PdfUnavailableError",
+    "ReportInputError",
+    "ReportPeriodError",
+    "ReportResult",
+    "build_brief",
+    "comparison_period",
+    "make_period",
+    "month_period",
+    "pdf_engine_problem",
+    "write_compare",
+    "write_report",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportResult:
+    """What :func:`write_report` wrote.
+
+    Attributes
+    ----------
+    html, xlsx
+        The paths of ``report.html`` and ``tables.xlsx``.
+    pdf
+        The path of ``report.pdf``, or None when the PDF engine cannot run here.
+    pdf_problem
+        Why there is no PDF (one line), or None.
+    brief
+        The content.
+    """
+
+    html: Path
+    xlsx: Path
+    pdf: Path | None
+    pdf_problem: str | None
+    brief: Brief
+
+
+def write_report(
+    run_dir: Path,
+    out_dir: Path | None = None,
+    *,
+    period: Period | None = None,
+    compare_to: str | Period | None = None,
+    settings: Settings | None = None,
+    pdf: bool = True,
+) -> ReportResult:
+    """Write the brief of ``run_dir`` into ``out_dir`` (default: ``run_dir``).
+
+    Parameters
+    ----------
+    run_dir
+        The output folder of a ``geo run``.
+    period
+        The period reported (default: the run's period).
+    compare_to
+        ``"previous"`` or None (the period of equal length just before), a
+        ``START..END`` string or a :class:`Period`.
+    pdf
+        Whether to print ``report.pdf``; skipped, with ``pdf_problem`` saying
+        why, where WeasyPrint cannot load Pango.
+
+    Raises
+    ------
+    ReportInputError
+        ``run_dir`` lacks an output the brief needs.
+    ReportPeriodError
+        ``compare_to`` cannot be read.
+    """
+    run_dir = Path(run_dir)
+    out_dir = Path(out_dir) if out_dir is not None else run_dir
+    settings = settings or default_settings()
+    period = period or run_period(run_dir)
+    comparison = compare_to if isinstance(compare_to, Period) else comparison_period(period, compare_to)
+    brief = build_brief(run_dir, period, comparison, settings)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html = render_html(brief)
+    html_path = out_dir / REPORT_HTML
+    with atomic_path(html_path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    created = pd.Timestamp(created_timestamp(brief)).tz_localize(None)
+    title = f"Security brief, {brief.period.label}" + (
+        " (includes SYNTHETIC data)" if brief.synthetic else ""
+    )
+    xlsx_path = write_workbook(out_dir / TABLES_XLSX, brief.tables, brief.notes, created, title)
+    problem = pdf_engine_problem() if pdf else "not asked for"
+    pdf_path = write_pdf(html, out_dir / REPORT_PDF) if problem is None else None
+    return ReportResult(html_path, xlsx_path, pdf_path, problem, brief)

@@ -1,0 +1,85 @@
+"""``geo compare DIR_A DIR_B``: the change per district between two runs, for
+ad-hoc before/after work (``compare_districts.csv`` and an xlsx sheet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from geo.export.tables import write_csv
+from geo.report.figures import SUMMARY_DISTRICTS, ReportInputError, with_unknown
+from geo.report.xlsx import write_workbook
+
+COMPARE_CSV = "compare_districts.csv"
+COMPARE_XLSX = "compare_districts.xlsx"
+COMPARED = (
+    "incidents",
+    "killed",
+    "killed_civilians",
+    "killed_security",
+    "killed_militants",
+    "killed_unknown",
+    "injured",
+    "risk_score",
+)
+
+
+def _summary(run_dir: Path) -> pd.DataFrame:
+    path = Path(run_dir) / SUMMARY_DISTRICTS
+    if not path.is_file():
+        msg = f"{run_dir} lacks {SUMMARY_DISTRICTS}: give the folders of two `geo run`s"
+        raise ReportInputError(msg)
+    return with_unknown(pd.read_csv(path, dtype={"district_id": "string"}))
+
+
+def compare_table(run_a: Path, run_b: Path) -> pd.DataFrame:
+    """One row per district of either run: each measure in A and B, the change
+    and the change in % (empty where A is 0), risk class and rank in both."""
+    a, b = _summary(run_a), _summary(run_b)
+    keys = ["district_id", "district", "province"]
+    table = a[keys].merge(b[keys], on=keys, how="outer")
+    for side, frame in (("a", a), ("b", b)):
+        frame = frame.assign(
+            risk_rank=frame["risk_score"].rank(method="min", ascending=False).astype("int64")
+        )
+        picked = frame[["district_id", *COMPARED, "risk_class", "risk_rank"]].rename(
+            columns={c: f"{c}_{side}" for c in (*COMPARED, "risk_class", "risk_rank")}
+        )
+        table = table.merge(picked, on="district_id", how="left")
+    for column in COMPARED:
+        before, after = table[f"{column}_a"], table[f"{column}_b"]
+        table[f"{column}_change"] = (after - before).round(3)
+        table[f"{column}_change_pct"] = ((after - before) / before.where(before > 0) * 100.0).round(1)
+    table["risk_class_changed"] = table["risk_class_a"] != table["risk_class_b"]
+    table["risk_rank_change"] = table["risk_rank_a"] - table["risk_rank_b"]
+    table.insert(3, "period_a", f"{a['period_start'].iloc[0]}..{a['period_end'].iloc[0]}")
+    table.insert(4, "period_b", f"{b['period_start'].iloc[0]}..{b['period_end'].iloc[0]}")
+    return table.sort_values(["province", "district"], ignore_index=True)
+
+
+def write_compare(run_a: Path, run_b: Path, out_dir: Path) -> tuple[Path, Path]:
+    """Write ``compare_districts.csv`` and ``compare_districts.xlsx`` into ``out_dir``."""
+    table = compare_table(run_a, run_b)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    end = max(pd.Timestamp(p.split("..")[1]) for p in (table["period_a"].iloc[0], table["period_b"].iloc[0]))
+    notes = [
+        ("runs", f"A: {run_a} ({table['period_a'].iloc[0]}); B: {run_b} ({table['period_b'].iloc[0]})"),
+        (
+            "change",
+            "B minus A; change_pct is empty where A is 0. risk_rank_change: positive when the "
+            "district moved up (higher risk rank) in B.",
+        ),
+    ]
+    sheet = table.assign(risk_class_changed=table["risk_class_changed"].map({True: "yes", False: "no"}))
+    return (
+        write_csv(table, out_dir / COMPARE_CSV),
+        write_workbook(
+            out_dir / COMPARE_XLSX,
+            {"compare_districts": sheet},
+            notes,
+            end + pd.Timedelta(days=1),
+            "Per-district change between two geo runs",
+        ),
+    )

@@ -1,0 +1,109 @@
+"""The period a brief covers and the period it is compared with."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pandas as pd
+
+from geo._errors import GeoError
+from geo.metrics.units import within_period
+
+
+class ReportPeriodError(GeoError, ValueError):
+    """A brief's period or comparison period cannot be understood."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Period:
+    """First and last day (inclusive) of a period."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @property
+    def whole_months(self) -> bool:
+        """True when the period starts on a 1st and ends on a month's last day."""
+        return self.start.day == 1 and self.end == self.end + pd.offsets.MonthEnd(0)
+
+    @property
+    def months(self) -> int:
+        """Calendar months the period touches."""
+        return len(pd.period_range(self.start, self.end, freq="M"))
+
+    @property
+    def label(self) -> str:
+        """``February 2025``, ``April 2024 – March 2025`` or ``2024-01-05 – 2024-02-10``."""
+        if self.whole_months and self.months == 1:
+            return f"{self.start:%B %Y}"
+        if self.whole_months:
+            return f"{self.start:%B %Y} – {self.end:%B %Y}"
+        return f"{self.start.date()} – {self.end.date()}"
+
+    def as_tuple(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        return self.start, self.end
+
+
+def month_period(month: str) -> Period:
+    """The calendar month ``YYYY-MM``."""
+    if not re.fullmatch(r"\d{4}-\d{2}", month or ""):
+        msg = f"--month must be YYYY-MM, got {month!r}"
+        raise ReportPeriodError(msg)
+    try:
+        first = pd.Period(month, freq="M")
+    except ValueError as exc:
+        msg = f"--month must be YYYY-MM, got {month!r}"
+        raise ReportPeriodError(msg) from exc
+    return Period(first.to_timestamp(how="start"), first.to_timestamp(how="end").normalize())
+
+
+def make_period(start: object, end: object, what: str = "period") -> Period:
+    """A period from two dates; the start must not be after the end."""
+    try:
+        first, last = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    except (ValueError, TypeError) as exc:
+        msg = f"the {what} needs two dates YYYY-MM-DD, got {start!r} and {end!r}"
+        raise ReportPeriodError(msg) from exc
+    if first > last:
+        msg = f"the {what} starts {first.date()}, after its end {last.date()}"
+        raise ReportPeriodError(msg)
+    return Period(first, last)
+
+
+def previous_period(period: Period) -> Period:
+    """The period of equal length just before: as many whole months before a
+    period of whole months, as many days before any other."""
+    if period.whole_months:
+        first = period.start.to_period("M") - period.months
+        return Period(first.to_timestamp(how="start"), period.start - pd.Timedelta(days=1))
+    days = (period.end - period.start).days + 1
+    return Period(period.start - pd.Timedelta(days=days), period.start - pd.Timedelta(days=1))
+
+
+def comparison_period(period: Period, compare_to: str | None) -> Period:
+    """``previous`` (or None): :func:`previous_period`; ``START..END``: those dates."""
+    if compare_to in (None, "", "previous"):
+        return previous_period(period)
+    start, sep, end = compare_to.partition("..")
+    if (
+        not sep
+        or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", start)
+        or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", end)
+    ):
+        msg = f"--compare-to must be previous or START..END (YYYY-MM-DD..YYYY-MM-DD), got {compare_to!r}"
+        raise ReportPeriodError(msg)
+    return make_period(start, end, "comparison period")
+
+
+def last_months(period: Period, months: int = 12) -> Period:
+    """The ``months`` calendar months ending with the period's last month."""
+    last = period.end.to_period("M")
+    return Period((last - (months - 1)).to_timestamp(how="start"), last.to_timestamp(how="end").normalize())
+
+
+def study_period_incidents(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Incidents dated within ``period`` and inside KP and Balochistan (what the summaries count)."""
+    inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
+    dated = within_period(incidents["date"], period.start, period.end).fillna(False).to_numpy(dtype=bool)
+    return incidents[inside & dated & incidents["district_id"].notna().to_numpy(dtype=bool)]
