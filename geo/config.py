@@ -179,6 +179,10 @@ def _risk_weights(table: object, path: Path) -> tuple[tuple[str, float], ...]:
     return tuple((k, weights[k]) for k in RISK_COMPONENTS)
 
 
+MAX_LINK_DAYS = 30
+LINK_CASUALTY_RULES = ("median", "max", "min")
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Every tunable of a run.
@@ -229,6 +233,21 @@ class Settings:
         ``current`` (today's, the default) or ``pre2022`` (South Waziristan
         undivided, Hub in Lasbela, Usta Muhammad in Jaffarabad); see
         ``boundaries/SOURCES.md``, "District vintages".
+    link
+        Link the reports of the same event across sources (and near-duplicates
+        within one) into events (:mod:`geo.linking`); False (``--no-link``):
+        every report is an event.
+    link_threshold, link_duplicate_threshold
+        Lowest calibrated score (0–1) of a link between two sources' reports,
+        and of a near-duplicate within one source.
+    link_margin
+        Log-odds by which a report's best candidate in another source must
+        beat the second for either to be linked (0 turns the rule off; at most 10).
+    link_days
+        Days by which two reports' date windows may miss each other and still match (0–30).
+    link_casualties
+        How an event's counts come from its reports: ``median`` (the lower
+        median of the figures given), ``max`` (the highest) or ``min``.
     """
 
     boundaries_dir: Path = PROJECT_ROOT / "boundaries"
@@ -248,6 +267,12 @@ class Settings:
     hotspot_permutations: int = 9999
     source_admin_edge_km: float = 2.0
     district_vintage: str = DISTRICT_VINTAGES[0]
+    link: bool = True
+    link_threshold: float = 0.2
+    link_margin: float = 0.5
+    link_duplicate_threshold: float = 0.95
+    link_days: int = 2
+    link_casualties: str = "median"
 
     def __post_init__(self) -> None:
         edges = self.border_band_edges_km
@@ -281,6 +306,22 @@ class Settings:
         if (not isinstance(self.earliest_year, int) or isinstance(self.earliest_year, bool)
                 or not EARLIEST_YEAR_FLOOR <= self.earliest_year <= this_year):
             msg = f"earliest_year must be a year from {EARLIEST_YEAR_FLOOR} to {this_year}, got {self.earliest_year!r}"
+            raise SettingsError(msg)
+        for name in ("link_threshold", "link_duplicate_threshold"):
+            value = getattr(self, name)
+            if not _is_number(value) or not 0 < value < 1:
+                msg = f"{name} must be a number between 0 and 1 (exclusive), got {_shown(value)}"
+                raise SettingsError(msg)
+        if not _is_number(self.link_margin) or not 0 <= self.link_margin <= 10:
+            msg = f"link_margin must be a number from 0 to 10, got {_shown(self.link_margin)}"
+            raise SettingsError(msg)
+        if (not isinstance(self.link_days, int) or isinstance(self.link_days, bool)
+                or not 0 <= self.link_days <= MAX_LINK_DAYS):
+            msg = f"link_days must be a whole number from 0 to {MAX_LINK_DAYS}, got {_shown(self.link_days)}"
+            raise SettingsError(msg)
+        if self.link_casualties not in LINK_CASUALTY_RULES:
+            msg = (f"link_casualties must be one of {', '.join(LINK_CASUALTY_RULES)}, "
+                   f"got {_shown(self.link_casualties)}")
             raise SettingsError(msg)
         if self.district_vintage not in DISTRICT_VINTAGES:
             msg = (f"district_vintage must be one of {', '.join(DISTRICT_VINTAGES)}, "
