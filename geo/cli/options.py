@@ -19,7 +19,21 @@ date_format_option = click.option(
     help="How the input files write dates, e.g. %d/%m/%Y (day first) or %m/%d/%Y; needed when numeric "
          "dates could be either. Overrides [incidents] date_format of --config.",
 )
+no_link_option = click.option(
+    "--no-link", "no_link", is_flag=True,
+    help="Do not link reports of the same event: every accepted row is an event (the behaviour before linking). "
+         "Same as link = false in --config.",
+)
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or step messages.")
+
+
+def counts_line(result) -> str:
+    """``read N = accepted A + rejected R (reasons); E events`` of an ingest."""
+    read = sum(f.read for f in result.files)
+    accepted = sum(f.accepted for f in result.files)
+    reasons = ", ".join(f"{k} {v}" for k, v in result.counts_by_reason.items()) or "none"
+    return (f"read {read} = accepted {accepted} + rejected {len(result.rejects)} ({reasons}); "
+            f"{len(result.incidents)} events")
 
 
 def out_dir_option(default: str | None = None, help_text: str = "Output folder.") -> click.Option:
@@ -30,10 +44,12 @@ def out_dir_option(default: str | None = None, help_text: str = "Output folder."
     )
 
 
-def settings_from(config_path: Path | None, date_format: str | None = None) -> Settings:
-    """Settings from ``--config`` and ``--date-format`` (a ``SettingsError``
-    becomes a one-line CLI error)."""
+def settings_from(config_path: Path | None, date_format: str | None = None, *, no_link: bool = False) -> Settings:
+    """Settings from ``--config``, ``--date-format`` and ``--no-link`` (a
+    ``SettingsError`` becomes a one-line CLI error)."""
     settings = load_settings(config_path)
+    if no_link:
+        settings = dataclasses.replace(settings, link=False)
     if date_format is None:
         return settings
     check_date_format(date_format, "--date-format")
