@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 from geo._errors import GeoError
+from geo.filters import Filters, filters_from_table
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -248,6 +249,10 @@ class Settings:
     link_casualties
         How an event's counts come from its reports: ``median`` (the lower
         median of the figures given), ``max`` (the highest) or ``min``.
+    filters
+        Which events the run keeps (the ``[filters]`` TOML table:
+        ``event_types``, ``actor_groups``, ``sources``, ``min_precision``;
+        :mod:`geo.filters`).
     """
 
     boundaries_dir: Path = PROJECT_ROOT / "boundaries"
@@ -273,6 +278,7 @@ class Settings:
     link_duplicate_threshold: float = 0.95
     link_days: int = 2
     link_casualties: str = "median"
+    filters: Filters = Filters()
 
     def __post_init__(self) -> None:
         edges = self.border_band_edges_km
@@ -408,6 +414,8 @@ def load_settings(path: Path | None = None) -> Settings:
     for key, value in table.items():
         if key == "incidents":
             values[key] = _incident_mapping(value, Path(path))
+        elif key == "filters":
+            values[key] = filters_from_table(value, str(path))
         elif key == "risk_weights":
             values[key] = _risk_weights(value, Path(path))
         else:

@@ -139,7 +139,8 @@ def _reading_settings(settings: Settings, fmt: str, geocode_all: bool) -> dict[s
             "source_admin_edge_km": settings.source_admin_edge_km, "district_vintage": settings.district_vintage,
             "link": {"enabled": settings.link, "threshold": settings.link_threshold, "margin": settings.link_margin,
                      "duplicate_threshold": settings.link_duplicate_threshold, "days": settings.link_days,
-                     "casualties": settings.link_casualties}}
+                     "casualties": settings.link_casualties},
+            "filters": settings.filters.as_record()}
 
 
 def _nothing_accepted(result: IngestResult, out_dir: Path) -> NoIncidentsError:

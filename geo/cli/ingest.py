@@ -11,6 +11,7 @@ from geo.cli.options import (
     config_option,
     counts_line,
     date_format_option,
+    filter_options,
     no_link_option,
     out_dir_option,
     quiet_option,
@@ -29,17 +30,22 @@ from geo.incidents import FORMAT_CHOICES
                 "an earlier run's folder is replaced whole once the new one is complete.")
 @date_format_option
 @no_link_option
+@filter_options
 @config_option
 @quiet_option
 def ingest_command(inputs: tuple[Path, ...], fmt: str, geocode_all: bool, out_dir: Path,
-                   config_path: Path | None, date_format: str | None, no_link: bool, quiet: bool) -> None:
+                   config_path: Path | None, date_format: str | None, no_link: bool,
+                   event_types: tuple[str, ...], actor_groups: tuple[str, ...], sources: tuple[str, ...], min_precision: int | None,
+                   quiet: bool) -> None:
     """Read, geocode and join INPUTS (CSV or GeoJSON) into OUT.
 
     Every input row ends either in reports.* (and, linked into events, in
     incidents.*) or in rejected.csv with its line number, its original values
     and a reason.
     """
-    settings = settings_from(config_path, date_format, no_link=no_link)
+    settings = settings_from(config_path, date_format, no_link=no_link,
+                             filters={"event_types": event_types, "actor_groups": actor_groups,
+                                      "sources": sources, "min_precision": min_precision})
     advance, close = step_bar(len(inputs) + 4, quiet)
     try:
         result = pipeline.ingest_files(list(inputs), out_dir, fmt=fmt, geocode_all=geocode_all,

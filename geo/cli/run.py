@@ -15,6 +15,7 @@ from geo.cli.options import (
     config_option,
     counts_line,
     date_format_option,
+    filter_options,
     no_link_option,
     out_dir_option,
     quiet_option,
@@ -33,12 +34,17 @@ from geo.cli.progress import step_bar
               help="Last day of the period measured (default: the end of the latest month in the data).")
 @date_format_option
 @no_link_option
+@filter_options
 @config_option
 @quiet_option
 def run_command(inputs: tuple[Path, ...], out_dir: Path, start, end, config_path: Path | None,
-                date_format: str | None, no_link: bool, quiet: bool) -> None:
+                date_format: str | None, no_link: bool, event_types: tuple[str, ...],
+                actor_groups: tuple[str, ...], sources: tuple[str, ...], min_precision: int | None,
+                quiet: bool) -> None:
     """Run the pipeline on INPUTS (default: the embedded sample) and write OUT."""
-    settings = settings_from(config_path, date_format, no_link=no_link)
+    settings = settings_from(config_path, date_format, no_link=no_link,
+                             filters={"event_types": event_types, "actor_groups": actor_groups,
+                                      "sources": sources, "min_precision": min_precision})
     if start is not None and end is not None and start > end:
         msg = f"--start {start.date()} is after --end {end.date()}"
         raise click.BadParameter(msg)

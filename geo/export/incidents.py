@@ -73,7 +73,8 @@ def run_record(result: IngestResult, inputs: list[Path], settings: dict[str, obj
         ],
         "counts": {"read": read, "accepted": sum(f.accepted for f in result.files), "rejected": len(result.rejects),
                    "rejected_by_reason": result.counts_by_reason, "events": len(result.incidents),
-                   "linked_reports": _linked_reports(result)},
+                   "linked_reports": _linked_reports(result),
+                   "reports_filtered_out": _filtered_out(result)},
         "reject_reasons": REJECT_REASONS,
         "synthetic_data": synthetic,
         "settings": settings,
@@ -90,6 +91,13 @@ def _linked_reports(result: IngestResult) -> int:
     if result.reports is None or not len(result.reports):
         return 0
     return int(result.reports["event_id"].duplicated(keep=False).sum())
+
+
+def _filtered_out(result: IngestResult) -> int:
+    """Reports whose event the run's filters leave out."""
+    if result.reports is None or "in_filters" not in result.reports:
+        return 0
+    return int((~result.reports["in_filters"].astype(bool)).sum())
 
 
 def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settings: dict[str, object]) -> list[Path]:

@@ -158,7 +158,9 @@ def ingest(
     """Read, normalise, geocode and join incident files, measure each
     incident's geodesic distance to the border, name its actor
     (:mod:`geo.actors`) and link the reports of the same event
-    (:mod:`geo.linking`; ``settings.link`` False keeps one event per report).
+    (:mod:`geo.linking`; ``settings.link`` False keeps one event per report),
+    and keep the events that pass ``settings.filters`` (:mod:`geo.filters`;
+    the others stay in ``reports`` with ``in_filters`` false).
 
     Parameters
     ----------
@@ -236,10 +238,13 @@ def ingest(
                           duplicate_threshold=settings.link_duplicate_threshold, link_days=settings.link_days,
                           casualties=settings.link_casualties, enabled=settings.link)
     timings["link_s"] = time.perf_counter() - started
+    keep = settings.filters.mask(linked.events)
+    events = linked.events.loc[keep].reset_index(drop=True)
+    reports = linked.reports.assign(in_filters=linked.reports["event_id"].isin(events["event_id"]).to_numpy())
 
     for account, n_accepted, n_rejected in zip(accounts, accepted, run.rejected, strict=True):
         account.accepted, account.rejected = int(n_accepted), int(n_rejected)
-    return IngestResult(linked.events, run.rejects.table(), accounts, timings, reports=linked.reports)
+    return IngestResult(events, run.rejects.table(), accounts, timings, reports=reports)
 
 
 def _checked(normalised: Normalised, raw: RawTable, file_index: int, study_area: shapely.Geometry,
