@@ -5,7 +5,8 @@ source (geo.linking.labelled) with seeds 1, 2 and 3; the evaluation set of the
 README and of tests/test_linking.py uses seed 13, which is not fitted on. The
 fit is a logistic regression of "same event" on the seven similarities of the
 candidate pairs across sources, with every weight bounded below (by 0, and by
-1 for date, type, actor and target, so that a disagreement there always counts against
+1 for date, type, actor and target (the weights of "killed unknown" and
+"place unknown" are free), so that a disagreement there always counts against
 a link even though the labelled sets cannot show it: their candidates already
 agree on those). Prints the weights to paste into WEIGHTS.
 
@@ -61,6 +62,8 @@ def main() -> None:
 
     bounds = [(None, None)] + [(FLOORS.get(name, 0.0), None) for name in FEATURES]
     start = np.r_[-5.0, [max(1.0, FLOORS.get(n, 0.0)) for n in FEATURES]]
+    bounds = [(None, None)] + [(None, None) if name.endswith("_unknown") else (FLOORS.get(name, 0.0), None)
+                               for name in FEATURES]
     fit = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
     print(f"{len(y)} candidate pairs, {int(y.sum())} true; log-loss {fit.fun:.4f}")
     weights = {"intercept": round(float(fit.x[0]), 2), **{n: round(float(v), 2) for n, v in zip(FEATURES, fit.x[1:])}}

@@ -242,8 +242,9 @@ class Settings:
         Lowest calibrated score (0–1) of a link between two sources' reports,
         and of a near-duplicate within one source.
     link_margin
-        Log-odds by which a report's best candidate in another source must
-        beat the second for either to be linked (0 turns the rule off; at most 10).
+        A link is dropped when a report at either end has another candidate
+        within this many log-odds that is free to take it: the report could be
+        either event's (0 turns the rule off; at most 10).
     link_days
         Days by which two reports' date windows may miss each other and still match (0–30).
     link_casualties
@@ -274,7 +275,7 @@ class Settings:
     district_vintage: str = DISTRICT_VINTAGES[0]
     link: bool = True
     link_threshold: float = 0.2
-    link_margin: float = 0.5
+    link_margin: float = 1.0
     link_duplicate_threshold: float = 0.95
     link_days: int = 2
     link_casualties: str = "median"

@@ -24,9 +24,9 @@ from geo.linking.labelled import score_links, write_labelled
 from .incident_files import UCDP_HEADER, ucdp_row, write_rows
 from .real_data import UCDP_EXCERPT, real_export
 
-# Measured on the labelled set of the README (seed 13): precision 0.958, recall 0.830.
+# The targets; measured on the labelled set of the README (seed 13): see README "Linking".
 MIN_PRECISION = 0.95
-MIN_RECALL = 0.80
+MIN_RECALL = 0.90
 
 
 @pytest.fixture(scope="module")

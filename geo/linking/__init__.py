@@ -52,7 +52,7 @@ class Linked:
 
 
 def link_reports(reports: pd.DataFrame, *, threshold: float = 0.2, duplicate_threshold: float = 0.95,
-                 link_days: int = 2, casualties: str = "median", margin: float = 0.5,
+                 link_days: int = 2, casualties: str = "median", margin: float = 1.0,
                  enabled: bool = True) -> Linked:
     """Link the reports of the same event.
 
@@ -68,8 +68,8 @@ def link_reports(reports: pd.DataFrame, *, threshold: float = 0.2, duplicate_thr
     link_days
         Days by which two date windows may miss each other and still match.
     margin
-        Log-odds by which a report's best candidate in a source must beat the
-        second for either to link (0: no such rule).
+        A link is dropped when a report at either end has another candidate
+        within this many log-odds that is free to take it (:func:`ambiguous_links`; 0: no such rule).
     casualties
         How an event's counts come from its reports: ``median`` (lower median),
         ``max`` or ``min``.
@@ -91,8 +91,12 @@ def link_reports(reports: pd.DataFrame, *, threshold: float = 0.2, duplicate_thr
         pairs = score_pairs(prepared, *(np.array([], dtype=np.int64),) * 3, np.array([], dtype=float), link_days)
     pairs["key_min"] = np.minimum(keys[pairs["i"]], keys[pairs["j"]]) if len(pairs) else pd.Series(dtype=object)
     pairs["key_max"] = np.maximum(keys[pairs["i"]], keys[pairs["j"]]) if len(pairs) else pd.Series(dtype=object)
-    labels, used = cluster(n, prepared.source, pairs, eligible_links(pairs, prepared, threshold, duplicate_threshold,
-                                                                    margin))
+    eligible = eligible_links(pairs, prepared, threshold, duplicate_threshold)
+    labels, used = cluster(n, prepared.source, pairs, eligible)
+    ambiguous = ambiguous_links(pairs, prepared, eligible, used, labels, margin)
+    if ambiguous.any():  # once more without the links an alternative could take
+        labels, used = cluster(n, prepared.source, pairs, eligible & ~ambiguous)
+    pairs["ambiguous"] = ambiguous
     pairs["linked"] = used
     table.insert(0, "event_id", event_ids(table["incident_id"], labels))
     score, other, reasons = _explain(table, prepared, pairs, labels, threshold, duplicate_threshold)
@@ -105,12 +109,10 @@ def link_reports(reports: pd.DataFrame, *, threshold: float = 0.2, duplicate_thr
     return Linked(events, report_table, pairs)
 
 
-def eligible_links(pairs: pd.DataFrame, p: Prepared, threshold: float, duplicate_threshold: float,
-                   margin: float = 0.0) -> np.ndarray:
+def eligible_links(pairs: pd.DataFrame, p: Prepared, threshold: float, duplicate_threshold: float) -> np.ndarray:
     """Which candidate pairs may make a link.
 
-    Across sources: a score of at least ``threshold``, and no second candidate
-    of the same source within ``margin`` log-odds (:func:`ambiguous_pairs`). Within one source: never
+    Across sources: a score of at least ``threshold``. Within one source: never
     in the curated event datasets (:data:`CURATED_SOURCES`: UCDP, ACLED and GTD
     de-duplicate their own records, and UCDP codes one event per dyad, so two
     of its events can share a day, a place and a toll); in other tables only a
@@ -128,8 +130,7 @@ def eligible_links(pairs: pd.DataFrame, p: Prepared, threshold: float, duplicate
                  & (pairs["distance_km"].to_numpy() <= 1.0) & (pairs["killed_sim"].to_numpy() == 1.0)
                  & ~np.isnan(p.killed[i]) & (pairs["name_sim"].to_numpy() >= 0.9)
                  & (pairs["actor_sim"].to_numpy() == 1.0) & (pairs["type_sim"].to_numpy() == 1.0))
-    cross = ~same & (score >= threshold)
-    return np.where(same, duplicate & ~curated, cross & ~ambiguous_pairs(pairs, p, cross, margin))
+    return np.where(same, duplicate & ~curated, score >= threshold)
 
 
 def _logit(score: np.ndarray) -> np.ndarray:
@@ -137,26 +138,34 @@ def _logit(score: np.ndarray) -> np.ndarray:
     return np.log(clipped) - np.log1p(-clipped)
 
 
-def ambiguous_pairs(pairs: pd.DataFrame, p: Prepared, candidates: np.ndarray, margin: float) -> np.ndarray:
-    """Pairs of a report with a source in which it has two candidates whose
-    log-odds differ by less than ``margin``: the report could be either, so it
-    is linked to neither (MELTT's rule of one match; here the match must also
-    be clear)."""
+def ambiguous_links(pairs: pd.DataFrame, p: Prepared, eligible: np.ndarray, used: np.ndarray,
+                    labels: np.ndarray, margin: float) -> np.ndarray:
+    """Links across sources that a free alternative could replace: the report
+    at either end has another candidate in the other end's source, within
+    ``margin`` log-odds of this link, whose event holds no report of its own
+    source. Such a report could be either event's, so it is linked to neither
+    (both pairs are marked)."""
     ambiguous = np.zeros(len(pairs), dtype=bool)
-    rows = np.flatnonzero(candidates)
-    if not len(rows) or margin <= 0:
+    if margin <= 0 or not used.any():
         return ambiguous
-    i, j = pairs["i"].to_numpy()[rows], pairs["j"].to_numpy()[rows]
-    logit = _logit(pairs["score"].to_numpy()[rows])
-    long = pd.DataFrame({"row": np.r_[rows, rows], "r": np.r_[i, j], "s": np.r_[p.source[j], p.source[i]],
-                         "w": np.r_[logit, logit]})
-    long = long.sort_values(["r", "s", "w"], ascending=[True, True, False], kind="stable")
-    rank = long.groupby(["r", "s"], sort=False).cumcount().to_numpy()
-    best = long.groupby(["r", "s"], sort=False)["w"].transform("first").to_numpy()
-    close = (rank == 1) & (long["w"].to_numpy() > best - margin)
-    unclear = pd.MultiIndex.from_frame(long.loc[close, ["r", "s"]])
-    hit = pd.MultiIndex.from_frame(long[["r", "s"]]).isin(unclear)
-    ambiguous[long["row"].to_numpy()[hit]] = True
+    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    logit = _logit(pairs["score"].to_numpy())
+    cross = eligible & (p.source[i] != p.source[j])
+    rows = np.flatnonzero(cross)
+    long = pd.DataFrame({"row": np.r_[rows, rows], "r": np.r_[i[rows], j[rows]], "x": np.r_[j[rows], i[rows]],
+                         "w": np.r_[logit[rows], logit[rows]], "used": np.r_[used[rows], used[rows]]})
+    long["s"] = p.source[long["x"].to_numpy()]
+    links = long[long["used"]].drop_duplicates(["r", "s"]).set_index(["r", "s"])
+    links = links[["w", "row"]].rename(columns={"w": "w_link", "row": "row_link"})
+    others = long[~long["used"]].join(links, on=["r", "s"], how="inner")
+    others = others[others["w"] >= others["w_link"] - margin]
+    if not len(others):
+        return ambiguous
+    holds = set(zip(labels.tolist(), p.source.tolist(), strict=True))
+    own = p.source[others["r"].to_numpy()]
+    free = np.array([(int(labels[x]), s) not in holds for x, s in zip(others["x"].to_numpy(), own, strict=True)])
+    ambiguous[others["row_link"].to_numpy()[free].astype(int)] = True
+    ambiguous[others["row"].to_numpy()[free].astype(int)] = True  # nor to the alternative
     return ambiguous
 
 
@@ -186,15 +195,18 @@ def _explain(table: pd.DataFrame, p, pairs: pd.DataFrame, labels: np.ndarray, th
                 continue
             same = sources[r] == sources[o]
             needed = duplicate_threshold if same else threshold
-            if same:
+            if bool(row.ambiguous):
+                reasons[r] = (f"ambiguous: best candidate {ids[o]} scored {row.score:.3f}, but another candidate "
+                              f"of the same source free to match is within the margin: {why}")
+            elif same:
                 reasons[r] = (f"best candidate {ids[o]} is a report of the same source and not a "
                               f"near-duplicate of it: {why}")
             elif row.score < needed:
                 kind = "duplicate_threshold" if same else "link_threshold"
                 reasons[r] = f"best candidate {ids[o]} scored {row.score:.3f}, below {kind} {needed:g}: {why}"
             else:
-                reasons[r] = (f"best candidate {ids[o]} scored {row.score:.3f} but its event already holds a "
-                              f"report of a source of this one's event: {why}")
+                reasons[r] = (f"best candidate {ids[o]} scored {row.score:.3f} but went to a report that fits "
+                              f"it better (an event holds one report per source): {why}")
     return (pd.Series(score, index=table.index, dtype="Float64"), pd.Series(other, index=table.index, dtype="string"),
             pd.Series(reasons, index=table.index, dtype="string"))
 

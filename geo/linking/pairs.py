@@ -5,7 +5,8 @@ their date windows (from ``date_precision``, widened by ``link_days``) meet and
 their positions lie within the radius of the less precise of the two (from
 ``geo_precision``), or both fall in the same district and either is placed at
 district level or vaguer. Each candidate gets eight similarities in [0, 1]
-(0.5 where a report does not say) and a calibrated score, the logistic of their
+(type, actor, target and district 0.5 where a report does not say; for killed
+and place name an indicator of the unknown carries its own weight) and a calibrated score, the logistic of their
 weighted sum (weights in :data:`WEIGHTS`, fitted by ``bench/calibrate_link.py``).
 """
 
@@ -27,11 +28,12 @@ UNKNOWN_RADIUS_KM = 250.0
 # How much a date match says, by the coarser date precision of the pair.
 DATE_WEIGHT = {"day": 1.0, "week": 0.7, "month": 0.4, "year": 0.2}
 _PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
-FEATURES = ("date_sim", "distance_sim", "type_sim", "killed_sim", "name_sim", "actor_sim", "target_sim",
-            "same_district")
+FEATURES = ("date_sim", "distance_sim", "type_sim", "killed_sim", "killed_unknown", "name_sim", "name_unknown",
+            "actor_sim", "target_sim", "same_district")
 # Logistic weights of the features and the intercept (see bench/calibrate_link.py).
-WEIGHTS = {"intercept": -13.15, "date_sim": 1.0, "distance_sim": 0.9, "type_sim": 1.0, "killed_sim": 5.53,
-           "name_sim": 6.1, "actor_sim": 1.0, "target_sim": 1.0, "same_district": 0.79}
+WEIGHTS = {"intercept": -15.88, "date_sim": 1.0, "distance_sim": 0.91, "type_sim": 1.0, "killed_sim": 6.48,
+           "killed_unknown": 4.79, "name_sim": 7.69, "name_unknown": 6.01, "actor_sim": 1.0, "target_sim": 1.0,
+           "same_district": 0.88}
 MAX_PAIRS_PER_CHUNK = 4_000_000
 _NAME = re.compile(r"name: ([^;]+)")
 
@@ -49,6 +51,7 @@ class Prepared:
     broad: np.ndarray       # placed at district level or vaguer
     killed: np.ndarray      # float, nan unknown
     name: np.ndarray        # normalised place name, "" unknown
+    place: np.ndarray       # the place string, lower case, "" unknown
     group: np.ndarray       # actor group, "" unidentified
     family: np.ndarray
     event_class: np.ndarray
@@ -92,6 +95,7 @@ def prepare(reports: pd.DataFrame) -> Prepared:
         radius_km=radius, broad=~(geo_precision == 1),
         killed=reports["killed"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
         name=_name_of(reports["place"], reports["place_parsed"]),
+        place=reports["place"].astype("string").fillna("").str.casefold().to_numpy(dtype=object),
         group=group.mask(group == "unidentified", "").to_numpy(dtype=object),
         family=family.mask(family == "unidentified", "").to_numpy(dtype=object),
         event_class=classes(reports["event_type"]),
@@ -185,12 +189,17 @@ def score_pairs(p: Prepared, i: np.ndarray, j: np.ndarray, gap: np.ndarray, km: 
     known = ~(np.isnan(ka) | np.isnan(kb))
     with np.errstate(invalid="ignore", divide="ignore"):
         killed_sim = np.where(np.maximum(ka, kb) > 0, 1 - np.abs(ka - kb) / np.maximum(ka, kb), 1.0)
-    killed_sim = np.where(known, killed_sim, 0.5)
+    killed_sim = np.where(known, killed_sim, 0.0)
     na, nb = p.name[i], p.name[j]
     named = (na != "") & (nb != "")
-    name_sim = np.full(len(i), 0.5)
+    name_sim = np.zeros(len(i))
     if named.any():
         name_sim[named] = _name_similarity(na[named], nb[named])
+        pa, pb = p.place[i[named]], p.place[j[named]]
+        both = (pa != "") & (pb != "")
+        if both.any():  # the place strings as written, too (the parser may read one and not the other)
+            rows = np.flatnonzero(named)[both]
+            name_sim[rows] = np.maximum(name_sim[rows], _name_similarity(pa[both], pb[both]))
     ga, gb, fa, fb = p.group[i], p.group[j], p.family[i], p.family[j]
     actor_sim = np.where((ga == "") | (gb == ""), 0.5, np.where(ga == gb, 1.0, np.where(fa == fb, 0.75, 0.0)))
     ta, tb = p.target[i], p.target[j]
@@ -200,7 +209,8 @@ def score_pairs(p: Prepared, i: np.ndarray, j: np.ndarray, gap: np.ndarray, km: 
     same_district = np.where((da == "") | (db == ""), 0.5, (da == db).astype(float))
     features = {"date_sim": date_sim, "distance_sim": distance_sim,
                 "type_sim": _class_compatibility(p.event_class[i], p.event_class[j]),
-                "killed_sim": killed_sim, "name_sim": name_sim, "actor_sim": actor_sim,
+                "killed_sim": killed_sim, "killed_unknown": (~known).astype(float), "name_sim": name_sim,
+                "name_unknown": (~named).astype(float), "actor_sim": actor_sim,
                 "target_sim": target_sim, "same_district": same_district}
     z = WEIGHTS["intercept"] + sum(WEIGHTS[name] * values for name, values in features.items())
     return pd.DataFrame({"i": i, "j": j, "gap_days": gap, "distance_km": km, **features,
