@@ -217,3 +217,12 @@ def test_scores_are_calibrated_on_the_labelled_set(labelled):
     true = np.array([tuple(sorted(p)) in truth_sorted for p in zip(pairs["report_i"], pairs["report_j"])])
     high, low = pairs["score"].to_numpy() >= 0.9, pairs["score"].to_numpy() < 0.1
     assert true[high].mean() >= 0.8 and true[low].mean() <= 0.1
+
+
+def test_the_generators_synthetic_records_never_link_to_another_sources():
+    from geo.incidents.synthetic import SYNTHETIC_SOURCE
+
+    rows = _table([_report("editorial:1", "editorial sample"), _report("synthetic:1", SYNTHETIC_SOURCE),
+                   _report("acled:1", "ACLED")])
+    event_of = link_reports(rows).reports.set_index("incident_id")["event_id"]
+    assert event_of["editorial:1"] == event_of["acled:1"] != event_of["synthetic:1"]

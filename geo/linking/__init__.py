@@ -112,7 +112,9 @@ def link_reports(reports: pd.DataFrame, *, threshold: float = 0.2, duplicate_thr
 def eligible_links(pairs: pd.DataFrame, p: Prepared, threshold: float, duplicate_threshold: float) -> np.ndarray:
     """Which candidate pairs may make a link.
 
-    Across sources: a score of at least ``threshold``. Within one source: never
+    Across sources: a score of at least ``threshold``; never between the
+    SYNTHETIC generator's records (:data:`geo.incidents.synthetic.SYNTHETIC_SOURCE`)
+    and another source's, since those events are made up. Within one source: never
     in the curated event datasets (:data:`CURATED_SOURCES`: UCDP, ACLED and GTD
     de-duplicate their own records, and UCDP codes one event per dyad, so two
     of its events can share a day, a place and a toll); in other tables only a
@@ -130,7 +132,11 @@ def eligible_links(pairs: pd.DataFrame, p: Prepared, threshold: float, duplicate
                  & (pairs["distance_km"].to_numpy() <= 1.0) & (pairs["killed_sim"].to_numpy() == 1.0)
                  & ~np.isnan(p.killed[i]) & (pairs["name_sim"].to_numpy() >= 0.9)
                  & (pairs["actor_sim"].to_numpy() == 1.0) & (pairs["type_sim"].to_numpy() == 1.0))
-    return np.where(same, duplicate & ~curated, score >= threshold)
+    from geo.incidents.synthetic import SYNTHETIC_SOURCE  # here: geo.incidents imports this module
+
+    generated = p.source == SYNTHETIC_SOURCE
+    invented = generated[i] != generated[j]  # the generator's events are made up: they match no one else's
+    return np.where(same, duplicate & ~curated, (score >= threshold) & ~invented)
 
 
 def _logit(score: np.ndarray) -> np.ndarray:
