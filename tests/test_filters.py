@@ -96,3 +96,22 @@ def test_bad_filter_tables_name_the_key(tmp_path):
     config.write_text('[filters]\nsources = "UCDP"\n', encoding="utf-8")
     with pytest.raises(FilterError, match="sources .* must be a list of strings"):
         load_settings(config)
+
+
+def test_geo_run_keeps_the_filtered_events_and_records_the_filters(ucdp, tmp_path):
+    from .hostile import write_config
+
+    config = write_config(tmp_path / "fast.toml")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", str(ucdp), "--out", str(out), "-q", "--config", str(config),
+                                      "--actor-group", "Balochistan Liberation Army", "--min-precision", "2"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "run.json").read_text())
+    assert record["settings"]["filters"] == {"event_types": [], "actor_groups": ["Balochistan Liberation Army"],
+                                             "sources": [], "min_precision": 2}
+    incidents = pd.read_parquet(out / "incidents.parquet")
+    assert len(incidents) == record["counts"]["events"] > 0
+    assert set(incidents["actor_group"]) == {"Balochistan Liberation Army"} and (incidents["geo_precision"] <= 2).all()
+    monthly = pd.read_csv(out / "monthly_actor_groups.csv")
+    assert set(monthly["actor_group"]) == {"Balochistan Liberation Army"}
+    assert monthly["events"].sum() == len(incidents)
