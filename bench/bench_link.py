@@ -26,8 +26,17 @@ from geo.linking import link_reports
 from geo.linking.labelled import district_points, score_links
 
 SHARES = {"source A": 0.9, "source B": 0.8, "source C": 0.7}
-ACTORS = ("Tehrik-i-Taliban Pakistan (TTP)", "TTP", "BLA", "Balochistan Liberation Army", "IS-K", "Unknown",
-          "Lashkar-e-Islam", "Hafiz Gul Bahadur Group", "BLF")
+ACTORS = (
+    "Tehrik-i-Taliban Pakistan (TTP)",
+    "TTP",
+    "BLA",
+    "Balochistan Liberation Army",
+    "IS-K",
+    "Unknown",
+    "Lashkar-e-Islam",
+    "Hafiz Gul Bahadur Group",
+    "BLF",
+)
 
 
 def reports(n_reports: int, seed: int = 1) -> tuple[pd.DataFrame, frozenset]:
@@ -42,8 +51,9 @@ def reports(n_reports: int, seed: int = 1) -> tuple[pd.DataFrame, frozenset]:
         seen = np.flatnonzero(rng.random(len(base)) < share)
         part = base.iloc[seen].copy()
         m = len(part)
-        part["date"] = (pd.to_datetime(part["date"]) + pd.to_timedelta(rng.integers(-2, 3, m), unit="D")
-                        ).dt.strftime("%Y-%m-%d")
+        part["date"] = (
+            pd.to_datetime(part["date"]) + pd.to_timedelta(rng.integers(-2, 3, m), unit="D")
+        ).dt.strftime("%Y-%m-%d")
         bearing, km = rng.uniform(0, 2 * np.pi, m), rng.uniform(0, 10, m)
         part["lat"] = part["lat"] + km * np.cos(bearing) / 110.574
         part["lon"] = part["lon"] + km * np.sin(bearing) / (111.320 * np.cos(np.radians(part["lat"])))
@@ -55,8 +65,12 @@ def reports(n_reports: int, seed: int = 1) -> tuple[pd.DataFrame, frozenset]:
         part["geo_precision"] = np.where(has, 2, 1)
         killed = part["killed"].astype("Float64")
         part["killed"] = (killed * rng.uniform(0.7, 1.3, m)).round().astype("Int32")
-        part["place"] = part["place"].astype("string").str.replace("a", "e", n=1, regex=False).where(
-            rng.random(m) < 0.3, part["place"].astype("string"))
+        part["place"] = (
+            part["place"]
+            .astype("string")
+            .str.replace("a", "e", n=1, regex=False)
+            .where(rng.random(m) < 0.3, part["place"].astype("string"))
+        )
         part["source"], part["source_id"] = name, [f"{slug(name)}-{k}" for k in range(m)]
         part["incident_id"] = slug(name) + ":" + part["source_id"]
         for event, incident in zip(seen, part["incident_id"], strict=True):
@@ -67,7 +81,9 @@ def reports(n_reports: int, seed: int = 1) -> tuple[pd.DataFrame, frozenset]:
     for column in ("geocode_method", "place_parsed"):
         if column not in table:
             table[column] = pd.NA
-    truth = frozenset((a, b) for group in members.values() for k, a in enumerate(group) for b in group[k + 1:])
+    truth = frozenset(
+        (a, b) for group in members.values() for k, a in enumerate(group) for b in group[k + 1 :]
+    )
     return table, truth
 
 
@@ -80,10 +96,14 @@ def main() -> None:
     linked = link_reports(table)  # the defaults of geo run
     seconds = time.perf_counter() - started
     quality = score_links(linked.reports, truth)
-    print(f"{len(table):,} reports from {table['source'].nunique()} sources → {len(linked.events):,} events; "
-          f"{len(linked.pairs):,} candidate pairs; linked in {seconds:.1f} s")
-    print(f"precision {quality['precision']:.3f}, recall {quality['recall']:.3f} "
-          f"({quality['correct']:,} of {quality['predicted']:,} links correct, {quality['true']:,} true)")
+    print(
+        f"{len(table):,} reports from {table['source'].nunique()} sources → {len(linked.events):,} events; "
+        f"{len(linked.pairs):,} candidate pairs; linked in {seconds:.1f} s"
+    )
+    print(
+        f"precision {quality['precision']:.3f}, recall {quality['recall']:.3f} "
+        f"({quality['correct']:,} of {quality['predicted']:,} links correct, {quality['true']:,} true)"
+    )
 
 
 if __name__ == "__main__":

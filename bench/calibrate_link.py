@@ -47,8 +47,14 @@ def main() -> None:
             cross = pairs["source_i"] != pairs["source_j"]
             pairs = pairs[cross]
             features.append(pairs[list(FEATURES)].to_numpy())
-            labels.append(np.array([tuple(sorted(p)) in truth_sorted
-                                    for p in zip(pairs["report_i"], pairs["report_j"], strict=True)]))
+            labels.append(
+                np.array(
+                    [
+                        tuple(sorted(p)) in truth_sorted
+                        for p in zip(pairs["report_i"], pairs["report_j"], strict=True)
+                    ]
+                )
+            )
     x, y = np.vstack(features), np.concatenate(labels).astype(float)
     design = np.hstack([np.ones((len(x), 1)), x])
 
@@ -62,11 +68,15 @@ def main() -> None:
 
     bounds = [(None, None)] + [(FLOORS.get(name, 0.0), None) for name in FEATURES]
     start = np.r_[-5.0, [max(1.0, FLOORS.get(n, 0.0)) for n in FEATURES]]
-    bounds = [(None, None)] + [(None, None) if name.endswith("_unknown") else (FLOORS.get(name, 0.0), None)
-                               for name in FEATURES]
+    bounds = [(None, None)] + [
+        (None, None) if name.endswith("_unknown") else (FLOORS.get(name, 0.0), None) for name in FEATURES
+    ]
     fit = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
     print(f"{len(y)} candidate pairs, {int(y.sum())} true; log-loss {fit.fun:.4f}")
-    weights = {"intercept": round(float(fit.x[0]), 2), **{n: round(float(v), 2) for n, v in zip(FEATURES, fit.x[1:])}}
+    weights = {
+        "intercept": round(float(fit.x[0]), 2),
+        **{n: round(float(v), 2) for n, v in zip(FEATURES, fit.x[1:])},
+    }
     print("WEIGHTS =", weights)
 
 

@@ -52,9 +52,16 @@ def load_aliases(path: Path = ACTORS_CSV) -> tuple[Alias, ...]:
     with open(path, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     return tuple(
-        Alias(re.compile(row["pattern"], re.IGNORECASE), row["actor_group"], row["actor_family"],
-              row["seen_in"], row["reference"])
-        for row in rows if row["pattern"] and not row["pattern"].startswith("#"))
+        Alias(
+            re.compile(row["pattern"], re.IGNORECASE),
+            row["actor_group"],
+            row["actor_family"],
+            row["seen_in"],
+            row["reference"],
+        )
+        for row in rows
+        if row["pattern"] and not row["pattern"].startswith("#")
+    )
 
 
 def actor_of(text: object, aliases: tuple[Alias, ...] | None = None) -> tuple[str, str]:
@@ -81,12 +88,16 @@ def name_actors(actors: pd.Series) -> pd.DataFrame:
     aliases = load_aliases()
     unique = actors.astype("string").dropna().unique()
     found = {value: actor_of(value, aliases) for value in unique}
-    groups = actors.astype("string").map(lambda v: found.get(v, (UNIDENTIFIED,) * 2)[0] if v is not pd.NA
-                                         else UNIDENTIFIED)
-    families = actors.astype("string").map(lambda v: found.get(v, (UNIDENTIFIED,) * 2)[1] if v is not pd.NA
-                                           else UNIDENTIFIED)
-    return pd.DataFrame({"actor_group": groups.astype("string"), "actor_family": families.astype("string")},
-                        index=actors.index)
+    groups = actors.astype("string").map(
+        lambda v: found.get(v, (UNIDENTIFIED,) * 2)[0] if v is not pd.NA else UNIDENTIFIED
+    )
+    families = actors.astype("string").map(
+        lambda v: found.get(v, (UNIDENTIFIED,) * 2)[1] if v is not pd.NA else UNIDENTIFIED
+    )
+    return pd.DataFrame(
+        {"actor_group": groups.astype("string"), "actor_family": families.astype("string")},
+        index=actors.index,
+    )
 
 
 def coverage(actors: pd.Series) -> dict[str, float | int]:
@@ -96,5 +107,9 @@ def coverage(actors: pd.Series) -> dict[str, float | int]:
     text = text[text.str.strip() != ""]
     named = name_actors(text)["actor_group"] != UNIDENTIFIED
     distinct = pd.Series(named.to_numpy(), index=text.to_numpy()).groupby(level=0).first()
-    return {"strings": int(len(distinct)), "strings_named": int(distinct.sum()),
-            "rows": int(len(text)), "rows_named": int(named.sum())}
+    return {
+        "strings": int(len(distinct)),
+        "strings_named": int(distinct.sum()),
+        "rows": int(len(text)),
+        "rows_named": int(named.sum()),
+    }

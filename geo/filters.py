@@ -41,8 +41,11 @@ class Filters:
     min_precision: int = 0
 
     def __post_init__(self) -> None:
-        if (not isinstance(self.min_precision, int) or isinstance(self.min_precision, bool)
-                or self.min_precision not in PRECISIONS):
+        if (
+            not isinstance(self.min_precision, int)
+            or isinstance(self.min_precision, bool)
+            or self.min_precision not in PRECISIONS
+        ):
             msg = f"min_precision must be 1, 2 or 3 (or 0 for no filter), got {self.min_precision!r}"
             raise FilterError(msg)
         for name in ("event_types", "actor_groups", "sources"):
@@ -53,8 +56,10 @@ class Filters:
         known = _known_actor_names() if self.actor_groups else set()
         unknown = [v for v in self.actor_groups if v.strip().casefold() not in known]
         if unknown:
-            msg = (f"unknown actor group(s) {', '.join(repr(v) for v in unknown)}; use a group or family of "
-                   f"geo/data/actors.csv, e.g. 'Tehrik-i-Taliban Pakistan' or 'Baloch armed groups'")
+            msg = (
+                f"unknown actor group(s) {', '.join(repr(v) for v in unknown)}; use a group or family of "
+                f"geo/data/actors.csv, e.g. 'Tehrik-i-Taliban Pakistan' or 'Baloch armed groups'"
+            )
             raise FilterError(msg)
 
     @property
@@ -63,8 +68,12 @@ class Filters:
 
     def as_record(self) -> dict[str, object]:
         """The filters as run.json records them."""
-        return {"event_types": list(self.event_types), "actor_groups": list(self.actor_groups),
-                "sources": list(self.sources), "min_precision": self.min_precision}
+        return {
+            "event_types": list(self.event_types),
+            "actor_groups": list(self.actor_groups),
+            "sources": list(self.sources),
+            "min_precision": self.min_precision,
+        }
 
     def mask(self, events: pd.DataFrame) -> np.ndarray:
         """Which rows of an event table pass every filter."""
@@ -75,7 +84,8 @@ class Filters:
             wanted = {v.strip().casefold() for v in self.event_types}
             text = events["event_type"].astype("string").str.strip().str.casefold()
             keep &= text.isin(wanted).fillna(False).to_numpy(dtype=bool) | np.isin(
-                classes(events["event_type"]), list(wanted))
+                classes(events["event_type"]), list(wanted)
+            )
         if self.actor_groups:
             wanted = {v.strip().casefold() for v in self.actor_groups}
             group = events["actor_group"].astype("string").str.casefold().isin(wanted)
@@ -84,8 +94,10 @@ class Filters:
         if self.sources:
             wanted = {v.strip().casefold() for v in self.sources}
             named = events["sources"] if "sources" in events else events["source"]
-            keep &= np.array([bool(wanted & {s.strip().casefold() for s in str(v).split("; ")})
-                              for v in named.fillna("")], dtype=bool)
+            keep &= np.array(
+                [bool(wanted & {s.strip().casefold() for s in str(v).split("; ")}) for v in named.fillna("")],
+                dtype=bool,
+            )
         if self.min_precision:
             precision = events["geo_precision"].astype("Float64").to_numpy(dtype=float, na_value=np.inf)
             keep &= precision <= self.min_precision
@@ -107,7 +119,9 @@ def filters_from_table(table: object, where: str) -> Filters:
     fields = {f.name for f in dataclasses.fields(Filters)}
     unknown = sorted(set(table) - fields)
     if unknown:
-        msg = f"unknown key(s) {', '.join(unknown)} in [filters] of {where}; known: {', '.join(sorted(fields))}"
+        msg = (
+            f"unknown key(s) {', '.join(unknown)} in [filters] of {where}; known: {', '.join(sorted(fields))}"
+        )
         raise FilterError(msg)
     values: dict[str, object] = {}
     for key, value in table.items():

@@ -69,11 +69,21 @@ def test_each_spelling_maps_to_its_group(text, group):
 def test_the_table_is_sourced_and_every_row_is_reachable():
     with open(ACTORS_CSV, encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if not r["pattern"].startswith("#")]
-    assert rows and all(r["actor_group"] and r["actor_family"] and r["seen_in"] and r["reference"] for r in rows)
+    assert rows and all(
+        r["actor_group"] and r["actor_family"] and r["seen_in"] and r["reference"] for r in rows
+    )
     assert len(load_aliases()) == len(rows)
     families = {r["actor_family"] for r in rows}
-    assert {"Tehrik-i-Taliban Pakistan and factions", "Islamic State", "Baloch armed groups", "Lashkar-e-Jhangvi",
-            "al-Qaida", "Pakistani state forces", "Afghan forces", UNIDENTIFIED} <= families
+    assert {
+        "Tehrik-i-Taliban Pakistan and factions",
+        "Islamic State",
+        "Baloch armed groups",
+        "Lashkar-e-Jhangvi",
+        "al-Qaida",
+        "Pakistani state forces",
+        "Afghan forces",
+        UNIDENTIFIED,
+    } <= families
 
 
 def test_factions_are_not_swallowed_by_their_parent():
@@ -95,18 +105,25 @@ def test_every_actor_string_of_the_real_ucdp_excerpt_is_named(tmp_path):
 
 
 def test_monthly_actor_group_table_counts_events_and_killed_by_victim_category():
-    events = pd.DataFrame({
-        "date": ["2024-01-03", "2024-01-20", "2024-02-01", "2024-01-05"],
-        "actor_group": ["Tehrik-i-Taliban Pakistan"] * 3 + [UNIDENTIFIED],
-        "actor_family": ["Tehrik-i-Taliban Pakistan and factions"] * 3 + [UNIDENTIFIED],
-        "killed": pd.array([3, None, 2, 1], dtype="Int32"),
-        "killed_civilians": pd.array([1, None, 0, 1], dtype="Int32"),
-        "killed_security": pd.array([2, None, 2, 0], dtype="Int32"),
-        "killed_militants": pd.array([0, None, 0, 0], dtype="Int32"),
-    })
+    events = pd.DataFrame(
+        {
+            "date": ["2024-01-03", "2024-01-20", "2024-02-01", "2024-01-05"],
+            "actor_group": ["Tehrik-i-Taliban Pakistan"] * 3 + [UNIDENTIFIED],
+            "actor_family": ["Tehrik-i-Taliban Pakistan and factions"] * 3 + [UNIDENTIFIED],
+            "killed": pd.array([3, None, 2, 1], dtype="Int32"),
+            "killed_civilians": pd.array([1, None, 0, 1], dtype="Int32"),
+            "killed_security": pd.array([2, None, 2, 0], dtype="Int32"),
+            "killed_militants": pd.array([0, None, 0, 0], dtype="Int32"),
+        }
+    )
     table = monthly_actor_groups(events).set_index(["actor_group", "month"])
     ttp = table.loc[("Tehrik-i-Taliban Pakistan", "2024-01")]
-    assert (ttp["events"], ttp["events_killed_unknown"], ttp["killed"], ttp["killed_security"]) == (2, 1, 3, 2)
+    assert (ttp["events"], ttp["events_killed_unknown"], ttp["killed"], ttp["killed_security"]) == (
+        2,
+        1,
+        3,
+        2,
+    )
     assert table.loc[("Tehrik-i-Taliban Pakistan", "2024-02"), "killed"] == 2
     assert table.loc[(UNIDENTIFIED, "2024-01"), "killed_civilians"] == 1
     assert len(table) == 3
@@ -116,4 +133,8 @@ def test_name_actors_keeps_the_index_and_leaves_empty_unidentified():
     series = pd.Series(["TTP", None, "BLA"], index=[10, 11, 12], dtype="string")
     named = name_actors(series)
     assert list(named.index) == [10, 11, 12]
-    assert list(named["actor_group"]) == ["Tehrik-i-Taliban Pakistan", UNIDENTIFIED, "Balochistan Liberation Army"]
+    assert list(named["actor_group"]) == [
+        "Tehrik-i-Taliban Pakistan",
+        UNIDENTIFIED,
+        "Balochistan Liberation Army",
+    ]

@@ -50,7 +50,7 @@ def test_every_report_is_kept_with_its_event_score_and_reasons(labelled):
     _, _, _, result = labelled
     reports, events = result.reports, result.incidents
     assert len(reports) == sum(f.accepted for f in result.files) == 1091
-    assert list(reports.columns[:len(REPORT_FRONT)]) == list(REPORT_FRONT)
+    assert list(reports.columns[: len(REPORT_FRONT)]) == list(REPORT_FRONT)
     assert set(reports["event_id"]) == set(events["event_id"])
     assert events["event_id"].is_unique and reports["incident_id"].is_unique
     sizes = reports["event_id"].value_counts()
@@ -60,7 +60,9 @@ def test_every_report_is_kept_with_its_event_score_and_reasons(labelled):
     assert (reports.loc[linked, "link_reasons"].str.startswith("score ")).all()
     # a linked report names a report of its own event
     event_of = reports.set_index("incident_id")["event_id"]
-    assert (event_of.reindex(reports.loc[linked, "linked_to"]).to_numpy() == reports.loc[linked, "event_id"]).all()
+    assert (
+        event_of.reindex(reports.loc[linked, "linked_to"]).to_numpy() == reports.loc[linked, "event_id"]
+    ).all()
     # at most one report of each source per event (UCDP never links within itself)
     assert not reports.duplicated(["event_id", "source"]).any()
     assert events["sources"].str.contains("; ").sum() == int((events["n_reports"] > 1).sum())
@@ -86,14 +88,34 @@ def test_no_link_keeps_one_event_per_report(labelled):
 
 
 def _report(incident_id: str, source: str, **values) -> dict:
-    row = {"incident_id": incident_id, "source": source, "source_id": incident_id.split(":")[-1],
-           "date": "2024-06-01", "date_precision": "day", "lat": 33.00059, "lon": 70.07117, "geo_precision": 1,
-           "place": "Miran Shah", "place_parsed": pd.NA, "source_admin1": pd.NA, "source_admin2": pd.NA,
-           "event_type": "armed clash", "perpetrator": "TTP", "target_category": "security_forces",
-           "killed": 9, "killed_civilians": pd.NA, "killed_security": pd.NA, "killed_militants": pd.NA,
-           "injured": pd.NA, "notes": pd.NA, "geocode_method": "source_coordinates", "synthetic": False,
-           "district_id": "PK-KP-north-waziristan", "actor_group": "Tehrik-i-Taliban Pakistan",
-           "actor_family": "Tehrik-i-Taliban Pakistan and factions"}
+    row = {
+        "incident_id": incident_id,
+        "source": source,
+        "source_id": incident_id.split(":")[-1],
+        "date": "2024-06-01",
+        "date_precision": "day",
+        "lat": 33.00059,
+        "lon": 70.07117,
+        "geo_precision": 1,
+        "place": "Miran Shah",
+        "place_parsed": pd.NA,
+        "source_admin1": pd.NA,
+        "source_admin2": pd.NA,
+        "event_type": "armed clash",
+        "perpetrator": "TTP",
+        "target_category": "security_forces",
+        "killed": 9,
+        "killed_civilians": pd.NA,
+        "killed_security": pd.NA,
+        "killed_militants": pd.NA,
+        "injured": pd.NA,
+        "notes": pd.NA,
+        "geocode_method": "source_coordinates",
+        "synthetic": False,
+        "district_id": "PK-KP-north-waziristan",
+        "actor_group": "Tehrik-i-Taliban Pakistan",
+        "actor_family": "Tehrik-i-Taliban Pakistan and factions",
+    }
     row.update(values)
     return row
 
@@ -107,13 +129,26 @@ def _table(rows: list[dict]) -> pd.DataFrame:
 
 
 def test_event_fields_follow_the_documented_precedence():
-    rows = _table([
-        _report("a:1", "A", geo_precision=2, lat=32.9, lon=70.2, date="2024-06-01", date_precision="week",
-                killed=12, geocode_method="admin_centroid", perpetrator="Unknown", actor_group="unidentified",
-                actor_family="unidentified"),
-        _report("b:1", "B", date="2024-06-02", killed=7, place="Miranshah town"),
-        _report("c:1", "C", lat=33.01, lon=70.08, date="2024-06-03", killed=9, place="Miran Shah bazaar"),
-    ])
+    rows = _table(
+        [
+            _report(
+                "a:1",
+                "A",
+                geo_precision=2,
+                lat=32.9,
+                lon=70.2,
+                date="2024-06-01",
+                date_precision="week",
+                killed=12,
+                geocode_method="admin_centroid",
+                perpetrator="Unknown",
+                actor_group="unidentified",
+                actor_family="unidentified",
+            ),
+            _report("b:1", "B", date="2024-06-02", killed=7, place="Miranshah town"),
+            _report("c:1", "C", lat=33.01, lon=70.08, date="2024-06-03", killed=9, place="Miran Shah bazaar"),
+        ]
+    )
     for rule, killed, source in (("median", 9, "c:1"), ("max", 12, "a:1"), ("min", 7, "b:1")):
         linked = link_reports(rows, casualties=rule)
         assert len(linked.events) == 1, linked.reports["link_reasons"].tolist()
@@ -129,13 +164,15 @@ def test_event_fields_follow_the_documented_precedence():
 
 
 def test_an_event_holds_one_report_per_source_and_far_or_late_reports_stay_apart():
-    rows = _table([
-        _report("a:1", "A"),
-        _report("b:1", "B", killed=9),
-        _report("b:2", "B", killed=2, date="2024-06-02"),      # a second B report: not the same event as b:1
-        _report("c:1", "C", lat=34.0, lon=71.5),                # ~170 km away
-        _report("d:1", "D", date="2024-06-10"),                 # 9 days later
-    ])
+    rows = _table(
+        [
+            _report("a:1", "A"),
+            _report("b:1", "B", killed=9),
+            _report("b:2", "B", killed=2, date="2024-06-02"),  # a second B report: not the same event as b:1
+            _report("c:1", "C", lat=34.0, lon=71.5),  # ~170 km away
+            _report("d:1", "D", date="2024-06-10"),  # 9 days later
+        ]
+    )
     linked = link_reports(rows, margin=0.0)
     event_of = linked.reports.set_index("incident_id")["event_id"]
     assert event_of["a:1"] == event_of["b:1"] != event_of["b:2"]
@@ -145,8 +182,14 @@ def test_an_event_holds_one_report_per_source_and_far_or_late_reports_stay_apart
 
 
 def test_near_duplicates_link_within_a_table_but_never_within_ucdp(tmp_path):
-    rows = _table([_report("monthly-list:1", "monthly list"), _report("monthly-list:2", "monthly list"),
-                   _report("ucdp:1", "UCDP", date="2023-01-01"), _report("ucdp:2", "UCDP", date="2023-01-01")])
+    rows = _table(
+        [
+            _report("monthly-list:1", "monthly list"),
+            _report("monthly-list:2", "monthly list"),
+            _report("ucdp:1", "UCDP", date="2023-01-01"),
+            _report("ucdp:2", "UCDP", date="2023-01-01"),
+        ]
+    )
     event_of = link_reports(rows).reports.set_index("incident_id")["event_id"]
     assert event_of["monthly-list:1"] == event_of["monthly-list:2"]
     assert event_of["ucdp:1"] != event_of["ucdp:2"]
@@ -181,9 +224,19 @@ def test_identical_inputs_give_identical_files(labelled, tmp_path):
     ucdp, rereported, _, _ = labelled
     runner = CliRunner()
     for name in ("one", "two"):
-        assert runner.invoke(cli, ["ingest", str(ucdp), str(rereported), "--out", str(tmp_path / name),
-                                   "-q"]).exit_code == 0
-    for name in ("incidents.parquet", "reports.parquet", "reports.csv", "monthly_actor_groups.csv", "run.json"):
+        assert (
+            runner.invoke(
+                cli, ["ingest", str(ucdp), str(rereported), "--out", str(tmp_path / name), "-q"]
+            ).exit_code
+            == 0
+        )
+    for name in (
+        "incidents.parquet",
+        "reports.parquet",
+        "reports.csv",
+        "monthly_actor_groups.csv",
+        "run.json",
+    ):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
 
 
@@ -193,12 +246,15 @@ def test_two_ucdp_files_of_the_same_rows_are_duplicates_not_links(tmp_path):
     assert len(result.incidents) == 2 and result.incidents["n_reports"].eq(1).all()
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
-    ("link_threshold", 1.5, "link_threshold must be a number between 0 and 1"),
-    ("link_margin", -1.0, "link_margin must be a number from 0 to 10"),
-    ("link_days", 90, "link_days must be a whole number from 0 to 30"),
-    ("link_casualties", "mean", "link_casualties must be one of median, max, min"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("link_threshold", 1.5, "link_threshold must be a number between 0 and 1"),
+        ("link_margin", -1.0, "link_margin must be a number from 0 to 10"),
+        ("link_days", 90, "link_days must be a whole number from 0 to 30"),
+        ("link_casualties", "mean", "link_casualties must be one of median, max, min"),
+    ],
+)
 def test_link_settings_are_checked(tmp_path, key, value, message):
     path = tmp_path / "settings.toml"
     path.write_text(f"{key} = {json.dumps(value)}\n", encoding="utf-8")
@@ -222,7 +278,12 @@ def test_scores_are_calibrated_on_the_labelled_set(labelled):
 def test_the_generators_synthetic_records_never_link_to_another_sources():
     from geo.incidents.synthetic import SYNTHETIC_SOURCE
 
-    rows = _table([_report("editorial:1", "editorial sample"), _report("synthetic:1", SYNTHETIC_SOURCE),
-                   _report("acled:1", "ACLED")])
+    rows = _table(
+        [
+            _report("editorial:1", "editorial sample"),
+            _report("synthetic:1", SYNTHETIC_SOURCE),
+            _report("acled:1", "ACLED"),
+        ]
+    )
     event_of = link_reports(rows).reports.set_index("incident_id")["event_id"]
     assert event_of["editorial:1"] == event_of["acled:1"] != event_of["synthetic:1"]

@@ -71,7 +71,8 @@ def run_record(result: IngestResult, inputs: list[Path], settings: dict[str, obj
              "read": f.read, "accepted": f.accepted, "rejected": f.rejected}
             for f, p in zip(result.files, inputs, strict=True)
         ],
-        "counts": {"read": read, "accepted": sum(f.accepted for f in result.files), "rejected": len(result.rejects),
+        "counts": {"read": read, "accepted": sum(f.accepted for f in result.files),
+                   "rejected": len(result.rejects),
                    "rejected_by_reason": result.counts_by_reason, "events": len(result.incidents),
                    "linked_reports": _linked_reports(result),
                    "reports_filtered_out": _filtered_out(result)},

@@ -51,9 +51,16 @@ class Linked:
     pairs: pd.DataFrame
 
 
-def link_reports(reports: pd.DataFrame, *, threshold: float = 0.2, duplicate_threshold: float = 0.95,
-                 link_days: int = 2, casualties: str = "median", margin: float = 1.0,
-                 enabled: bool = True) -> Linked:
+def link_reports(
+    reports: pd.DataFrame,
+    *,
+    threshold: float = 0.2,
+    duplicate_threshold: float = 0.95,
+    link_days: int = 2,
+    casualties: str = "median",
+    margin: float = 1.0,
+    enabled: bool = True,
+) -> Linked:
     """Link the reports of the same event.
 
     Parameters
@@ -88,9 +95,15 @@ def link_reports(reports: pd.DataFrame, *, threshold: float = 0.2, duplicate_thr
         i, j, gap, km = candidate_pairs(prepared, link_days)
         pairs = score_pairs(prepared, i, j, gap, km, link_days)
     else:
-        pairs = score_pairs(prepared, *(np.array([], dtype=np.int64),) * 3, np.array([], dtype=float), link_days)
-    pairs["key_min"] = np.minimum(keys[pairs["i"]], keys[pairs["j"]]) if len(pairs) else pd.Series(dtype=object)
-    pairs["key_max"] = np.maximum(keys[pairs["i"]], keys[pairs["j"]]) if len(pairs) else pd.Series(dtype=object)
+        pairs = score_pairs(
+            prepared, *(np.array([], dtype=np.int64),) * 3, np.array([], dtype=float), link_days
+        )
+    pairs["key_min"] = (
+        np.minimum(keys[pairs["i"]], keys[pairs["j"]]) if len(pairs) else pd.Series(dtype=object)
+    )
+    pairs["key_max"] = (
+        np.maximum(keys[pairs["i"]], keys[pairs["j"]]) if len(pairs) else pd.Series(dtype=object)
+    )
     eligible = eligible_links(pairs, prepared, threshold, duplicate_threshold)
     labels, used = cluster(n, prepared.source, pairs, eligible)
     ambiguous = ambiguous_links(pairs, prepared, eligible, used, labels, margin)
@@ -102,14 +115,22 @@ def link_reports(reports: pd.DataFrame, *, threshold: float = 0.2, duplicate_thr
     score, other, reasons = _explain(table, prepared, pairs, labels, threshold, duplicate_threshold)
     report_table = table.assign(link_score=score, linked_to=other, link_reasons=reasons)
     report_table = report_table.sort_values("_pos", kind="stable", ignore_index=True)
-    report_table = report_table[list(REPORT_FRONT) + [c for c in table.columns if c not in (*REPORT_FRONT, "_pos")]]
+    report_table = report_table[
+        list(REPORT_FRONT) + [c for c in table.columns if c not in (*REPORT_FRONT, "_pos")]
+    ]
     events = build_events(table, casualties)
-    pairs = pairs.assign(report_i=keys[pairs["i"]], report_j=keys[pairs["j"]], source_i=prepared.source[pairs["i"]],
-                         source_j=prepared.source[pairs["j"]]).drop(columns=["key_min", "key_max"])
+    pairs = pairs.assign(
+        report_i=keys[pairs["i"]],
+        report_j=keys[pairs["j"]],
+        source_i=prepared.source[pairs["i"]],
+        source_j=prepared.source[pairs["j"]],
+    ).drop(columns=["key_min", "key_max"])
     return Linked(events, report_table, pairs)
 
 
-def eligible_links(pairs: pd.DataFrame, p: Prepared, threshold: float, duplicate_threshold: float) -> np.ndarray:
+def eligible_links(
+    pairs: pd.DataFrame, p: Prepared, threshold: float, duplicate_threshold: float
+) -> np.ndarray:
     """Which candidate pairs may make a link.
 
     Across sources: a score of at least ``threshold``; never between the
@@ -128,10 +149,16 @@ def eligible_links(pairs: pd.DataFrame, p: Prepared, threshold: float, duplicate
     score = pairs["score"].to_numpy()
     same = p.source[i] == p.source[j]
     curated = np.isin(p.source[i], list(CURATED_SOURCES))
-    duplicate = ((score >= duplicate_threshold) & (pairs["gap_days"].to_numpy() == 0)
-                 & (pairs["distance_km"].to_numpy() <= 1.0) & (pairs["killed_sim"].to_numpy() == 1.0)
-                 & ~np.isnan(p.killed[i]) & (pairs["name_sim"].to_numpy() >= 0.9)
-                 & (pairs["actor_sim"].to_numpy() == 1.0) & (pairs["type_sim"].to_numpy() == 1.0))
+    duplicate = (
+        (score >= duplicate_threshold)
+        & (pairs["gap_days"].to_numpy() == 0)
+        & (pairs["distance_km"].to_numpy() <= 1.0)
+        & (pairs["killed_sim"].to_numpy() == 1.0)
+        & ~np.isnan(p.killed[i])
+        & (pairs["name_sim"].to_numpy() >= 0.9)
+        & (pairs["actor_sim"].to_numpy() == 1.0)
+        & (pairs["type_sim"].to_numpy() == 1.0)
+    )
     from geo.incidents.synthetic import SYNTHETIC_SOURCE  # here: geo.incidents imports this module
 
     generated = p.source == SYNTHETIC_SOURCE
@@ -144,8 +171,14 @@ def _logit(score: np.ndarray) -> np.ndarray:
     return np.log(clipped) - np.log1p(-clipped)
 
 
-def ambiguous_links(pairs: pd.DataFrame, p: Prepared, eligible: np.ndarray, used: np.ndarray,
-                    labels: np.ndarray, margin: float) -> np.ndarray:
+def ambiguous_links(
+    pairs: pd.DataFrame,
+    p: Prepared,
+    eligible: np.ndarray,
+    used: np.ndarray,
+    labels: np.ndarray,
+    margin: float,
+) -> np.ndarray:
     """Links across sources that a free alternative could replace: the report
     at either end has another candidate in the other end's source, within
     ``margin`` log-odds of this link, whose event holds no report of its own
@@ -158,8 +191,15 @@ def ambiguous_links(pairs: pd.DataFrame, p: Prepared, eligible: np.ndarray, used
     logit = _logit(pairs["score"].to_numpy())
     cross = eligible & (p.source[i] != p.source[j])
     rows = np.flatnonzero(cross)
-    long = pd.DataFrame({"row": np.r_[rows, rows], "r": np.r_[i[rows], j[rows]], "x": np.r_[j[rows], i[rows]],
-                         "w": np.r_[logit[rows], logit[rows]], "used": np.r_[used[rows], used[rows]]})
+    long = pd.DataFrame(
+        {
+            "row": np.r_[rows, rows],
+            "r": np.r_[i[rows], j[rows]],
+            "x": np.r_[j[rows], i[rows]],
+            "w": np.r_[logit[rows], logit[rows]],
+            "used": np.r_[used[rows], used[rows]],
+        }
+    )
     long["s"] = p.source[long["x"].to_numpy()]
     links = long[long["used"]].drop_duplicates(["r", "s"]).set_index(["r", "s"])
     links = links[["w", "row"]].rename(columns={"w": "w_link", "row": "row_link"})
@@ -169,14 +209,22 @@ def ambiguous_links(pairs: pd.DataFrame, p: Prepared, eligible: np.ndarray, used
         return ambiguous
     holds = set(zip(labels.tolist(), p.source.tolist(), strict=True))
     own = p.source[others["r"].to_numpy()]
-    free = np.array([(int(labels[x]), s) not in holds for x, s in zip(others["x"].to_numpy(), own, strict=True)])
+    free = np.array(
+        [(int(labels[x]), s) not in holds for x, s in zip(others["x"].to_numpy(), own, strict=True)]
+    )
     ambiguous[others["row_link"].to_numpy()[free].astype(int)] = True
     ambiguous[others["row"].to_numpy()[free].astype(int)] = True  # nor to the alternative
     return ambiguous
 
 
-def _explain(table: pd.DataFrame, p, pairs: pd.DataFrame, labels: np.ndarray, threshold: float,
-             duplicate_threshold: float) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _explain(
+    table: pd.DataFrame,
+    p,
+    pairs: pd.DataFrame,
+    labels: np.ndarray,
+    threshold: float,
+    duplicate_threshold: float,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Each report's best link within its event (score, the other report, the
     reasons), or why it stands alone."""
     n = len(table)
@@ -186,12 +234,15 @@ def _explain(table: pd.DataFrame, p, pairs: pd.DataFrame, labels: np.ndarray, th
     other = np.full(n, None, dtype=object)
     reasons = np.array(["no other report within the date and distance windows"] * n, dtype=object)
     if len(pairs):
-        both = pd.concat([pairs.assign(r=pairs["i"], o=pairs["j"]), pairs.assign(r=pairs["j"], o=pairs["i"])],
-                         ignore_index=True)
+        both = pd.concat(
+            [pairs.assign(r=pairs["i"], o=pairs["j"]), pairs.assign(r=pairs["j"], o=pairs["i"])],
+            ignore_index=True,
+        )
         both["same_event"] = labels[both["r"]] == labels[both["o"]]
         both["other_key"] = ids[both["o"]]
-        best = both.sort_values(["r", "same_event", "score", "other_key"], ascending=[True, False, False, True],
-                                kind="stable").drop_duplicates("r")
+        best = both.sort_values(
+            ["r", "same_event", "score", "other_key"], ascending=[True, False, False, True], kind="stable"
+        ).drop_duplicates("r")
         for row in best.itertuples(index=False):
             r, o = int(row.r), int(row.o)
             why = _reasons(row, p, r, o)
@@ -202,31 +253,43 @@ def _explain(table: pd.DataFrame, p, pairs: pd.DataFrame, labels: np.ndarray, th
             same = sources[r] == sources[o]
             needed = duplicate_threshold if same else threshold
             if bool(row.ambiguous):
-                reasons[r] = (f"ambiguous: best candidate {ids[o]} scored {row.score:.3f}, but another candidate "
-                              f"of the same source free to match is within the margin: {why}")
+                reasons[r] = (
+                    f"ambiguous: best candidate {ids[o]} scored {row.score:.3f}, but another candidate "
+                    f"of the same source free to match is within the margin: {why}"
+                )
             elif same:
-                reasons[r] = (f"best candidate {ids[o]} is a report of the same source and not a "
-                              f"near-duplicate of it: {why}")
+                reasons[r] = (
+                    f"best candidate {ids[o]} is a report of the same source and not a "
+                    f"near-duplicate of it: {why}"
+                )
             elif row.score < needed:
                 kind = "duplicate_threshold" if same else "link_threshold"
                 reasons[r] = f"best candidate {ids[o]} scored {row.score:.3f}, below {kind} {needed:g}: {why}"
             else:
-                reasons[r] = (f"best candidate {ids[o]} scored {row.score:.3f} but went to a report that fits "
-                              f"it better (an event holds one report per source): {why}")
-    return (pd.Series(score, index=table.index, dtype="Float64"), pd.Series(other, index=table.index, dtype="string"),
-            pd.Series(reasons, index=table.index, dtype="string"))
+                reasons[r] = (
+                    f"best candidate {ids[o]} scored {row.score:.3f} but went to a report that fits "
+                    f"it better (an event holds one report per source): {why}"
+                )
+    return (
+        pd.Series(score, index=table.index, dtype="Float64"),
+        pd.Series(other, index=table.index, dtype="string"),
+        pd.Series(reasons, index=table.index, dtype="string"),
+    )
 
 
 def _reasons(row, p, r: int, o: int) -> str:
     """The similarities of one pair, in words and numbers."""
+
     def shown(value: float) -> str:
         return "unknown" if value != value else f"{value:g}"
 
-    parts = [f"{int(row.gap_days)} d apart" if row.gap_days else "date windows overlap",
-             f"{row.distance_km:.1f} km apart",
-             f"types {p.event_class[r]}/{p.event_class[o]} ({row.type_sim:.2f})",
-             f"killed {shown(p.killed[r])} vs {shown(p.killed[o])} ({row.killed_sim:.2f})",
-             f"place {p.name[r] or 'unknown'!r} vs {p.name[o] or 'unknown'!r} ({row.name_sim:.2f})",
-             f"actors {p.group[r] or 'unidentified'} / {p.group[o] or 'unidentified'} ({row.actor_sim:.2f})",
-             {1.0: "same district", 0.0: "different districts"}.get(row.same_district, "district unknown")]
+    parts = [
+        f"{int(row.gap_days)} d apart" if row.gap_days else "date windows overlap",
+        f"{row.distance_km:.1f} km apart",
+        f"types {p.event_class[r]}/{p.event_class[o]} ({row.type_sim:.2f})",
+        f"killed {shown(p.killed[r])} vs {shown(p.killed[o])} ({row.killed_sim:.2f})",
+        f"place {p.name[r] or 'unknown'!r} vs {p.name[o] or 'unknown'!r} ({row.name_sim:.2f})",
+        f"actors {p.group[r] or 'unidentified'} / {p.group[o] or 'unidentified'} ({row.actor_sim:.2f})",
+        {1.0: "same district", 0.0: "different districts"}.get(row.same_district, "district unknown"),
+    ]
     return f"score {row.score:.3f}: " + "; ".join(parts)

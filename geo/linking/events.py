@@ -17,15 +17,35 @@ import pandas as pd
 CASUALTY_RULES = ("median", "max", "min")
 CASUALTY_COLUMNS = ("killed", "killed_civilians", "killed_security", "killed_militants", "injured")
 # Fields that follow the report chosen for the location (its join results go with it).
-LOCATION_FIELDS = ("lat", "lon", "geo_precision", "place", "source_admin1", "source_admin2", "place_parsed",
-                   "geocode_method", "geocode_score", "coordinates_fixed", "tehsil_id", "tehsil", "district_id",
-                   "district", "province", "country", "in_study_area", "join_method", "distance_to_border_km",
-                   "border_band")
+LOCATION_FIELDS = (
+    "lat",
+    "lon",
+    "geo_precision",
+    "place",
+    "source_admin1",
+    "source_admin2",
+    "place_parsed",
+    "geocode_method",
+    "geocode_score",
+    "coordinates_fixed",
+    "tehsil_id",
+    "tehsil",
+    "district_id",
+    "district",
+    "province",
+    "country",
+    "in_study_area",
+    "join_method",
+    "distance_to_border_km",
+    "border_band",
+)
 _METHOD_RANK = {"source_coordinates": 0, "gazetteer": 1, "admin_centroid": 2}
 _DATE_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
 
 
-def cluster(n: int, sources: np.ndarray, pairs: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def cluster(
+    n: int, sources: np.ndarray, pairs: pd.DataFrame, eligible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Group label of each report and a mask of the pairs that made a link.
 
     First the near-duplicates within a source join (highest score first).
@@ -54,7 +74,9 @@ def cluster(n: int, sources: np.ndarray, pairs: pd.DataFrame, eligible: np.ndarr
         return np.arange(n), used
     i_all, j_all = pairs["i"].to_numpy(), pairs["j"].to_numpy()
     same = sources[i_all] == sources[j_all]
-    order = pairs.sort_values(["score", "key_min", "key_max"], ascending=[False, True, True], kind="stable").index
+    order = pairs.sort_values(
+        ["score", "key_min", "key_max"], ascending=[False, True, True], kind="stable"
+    ).index
     for row in order[(eligible & same)[order]]:
         a, b = find(int(i_all[row])), find(int(j_all[row]))
         if a != b:
@@ -65,7 +87,8 @@ def cluster(n: int, sources: np.ndarray, pairs: pd.DataFrame, eligible: np.ndarr
     source_rank = np.array([rank[x] for x in sources])
     cross = np.flatnonzero(eligible & ~same)
     logit = np.log(np.clip(pairs["score"].to_numpy(), 1e-9, 1 - 1e-9)) - np.log1p(
-        -np.clip(pairs["score"].to_numpy(), 1e-9, 1 - 1e-9))
+        -np.clip(pairs["score"].to_numpy(), 1e-9, 1 - 1e-9)
+    )
     for step in range(1, len(names)):
         ri, rj = source_rank[i_all[cross]], source_rank[j_all[cross]]
         now = cross[((ri == step) & (rj < step)) | ((rj == step) & (ri < step))]
@@ -74,11 +97,22 @@ def cluster(n: int, sources: np.ndarray, pairs: pd.DataFrame, eligible: np.ndarr
         new_end = np.where(source_rank[i_all[now]] == step, i_all[now], j_all[now])
         old_end = np.where(source_rank[i_all[now]] == step, j_all[now], i_all[now])
         roots = np.array([find(x) for x in range(n)])
-        edges = pd.DataFrame({"row": now, "new": roots[new_end], "old": roots[old_end], "w": logit[now],
-                              "key_min": pairs["key_min"].to_numpy()[now], "key_max": pairs["key_max"].to_numpy()[now]})
+        edges = pd.DataFrame(
+            {
+                "row": now,
+                "new": roots[new_end],
+                "old": roots[old_end],
+                "w": logit[now],
+                "key_min": pairs["key_min"].to_numpy()[now],
+                "key_max": pairs["key_max"].to_numpy()[now],
+            }
+        )
         # one edge per (event, new report group): the best pair between them
-        edges = edges.sort_values(["new", "old", "w", "key_min", "key_max"], ascending=[True, True, False, True, True],
-                                  kind="stable").drop_duplicates(["new", "old"])
+        edges = edges.sort_values(
+            ["new", "old", "w", "key_min", "key_max"],
+            ascending=[True, True, False, True, True],
+            kind="stable",
+        ).drop_duplicates(["new", "old"])
         for a, b, row in _assign(edges):
             if find(a) != find(b):
                 parent[max(find(a), find(b))] = min(find(a), find(b))
@@ -164,9 +198,15 @@ def _joined(frame: pd.DataFrame, column: str) -> pd.Series:
     """Per event, the distinct values of ``column`` sorted and joined with ``; ``."""
     pairs = frame[["event_id", column]].dropna().astype(str).drop_duplicates()
     pairs = pairs.sort_values(["event_id", column], kind="stable")
-    out = {key: "; ".join(values) for key, values in
-           ((k, [v for _, v in group]) for k, group in itertools.groupby(
-               zip(pairs["event_id"].tolist(), pairs[column].tolist(), strict=True), key=lambda kv: kv[0]))}
+    out = {
+        key: "; ".join(values)
+        for key, values in (
+            (k, [v for _, v in group])
+            for k, group in itertools.groupby(
+                zip(pairs["event_id"].tolist(), pairs[column].tolist(), strict=True), key=lambda kv: kv[0]
+            )
+        )
+    }
     return pd.Series(out, dtype="string")
 
 
@@ -199,7 +239,8 @@ def build_events(reports: pd.DataFrame, casualties: str) -> pd.DataFrame:
         _geo=reports["geo_precision"].astype("Float64").fillna(9),
         _method=reports["geocode_method"].map(_METHOD_RANK).fillna(9),
         _date=reports["date_precision"].map(_DATE_RANK).fillna(9),
-        _unknown_actor=(reports["actor_group"] == "unidentified").astype(int))
+        _unknown_actor=(reports["actor_group"] == "unidentified").astype(int),
+    )
     work["_day"] = pd.factorize(work["date"].fillna(""), sort=True)[0]
     location = _first_by(work, ["_geo", "_method", "_source", "_name"]).set_index("event_id")
     dated = _first_by(work, ["_date", "_source", "_name", "_day"]).set_index("event_id")
@@ -227,7 +268,11 @@ def build_events(reports: pd.DataFrame, casualties: str) -> pd.DataFrame:
         events[column] = events[column].astype("string")
     if first_position is not None:
         events["_first"] = first_position.reindex(events.index)
-        events = events.reset_index().sort_values("_first", kind="stable", ignore_index=True).drop(columns="_first")
+        events = (
+            events.reset_index()
+            .sort_values("_first", kind="stable", ignore_index=True)
+            .drop(columns="_first")
+        )
     else:
         events = events.reset_index().sort_values("incident_id", kind="stable", ignore_index=True)
     front = ["event_id", "n_reports", "sources"]

@@ -79,7 +79,7 @@ def _respell(name: str, rng: np.random.Generator) -> str:
                 break
     elif choice == 3 and len(text) > 5:
         k = int(rng.integers(1, len(text) - 1))
-        text = text[:k] + text[k + 1:]
+        text = text[:k] + text[k + 1 :]
     return text
 
 
@@ -90,8 +90,14 @@ def _moved(lat: float, lon: float, km: float, rng: np.random.Generator) -> tuple
     return round(lat + dlat, 5), round(lon + dlon, 5)
 
 
-def rereport(reports: pd.DataFrame, centroids: dict[str, tuple[float, float]], *, share: float = 0.6,
-             unrelated: int = 150, seed: int = 13) -> LabelledSet:
+def rereport(
+    reports: pd.DataFrame,
+    centroids: dict[str, tuple[float, float]],
+    *,
+    share: float = 0.6,
+    unrelated: int = 150,
+    seed: int = 13,
+) -> LabelledSet:
     """Re-report part of ``reports`` as a second source (see the module).
 
     Parameters
@@ -135,8 +141,9 @@ def rereport(reports: pd.DataFrame, centroids: dict[str, tuple[float, float]], *
     return LabelledSet(table.reset_index(drop=True), frozenset(truth))
 
 
-def _near_a_report(date: pd.Timestamp, lat: float, lon: float, days: np.ndarray, lats: np.ndarray,
-                   lons: np.ndarray) -> bool:
+def _near_a_report(
+    date: pd.Timestamp, lat: float, lon: float, days: np.ndarray, lats: np.ndarray, lons: np.ndarray
+) -> bool:
     """Whether a report of the base lies within 7 days and 100 km of a point."""
     close = np.abs((days - np.datetime64(date)) / np.timedelta64(1, "D")) <= 7
     km = 111.2 * np.hypot(lats[close] - lat, (lons[close] - lon) * np.cos(np.radians(lat)))
@@ -153,7 +160,9 @@ def _perturbed(row: pd.Series, rng: np.random.Generator, centroids: dict[str, tu
     else:
         lat, lon = _moved(lat, lon, rng.uniform(0, 10), rng)
     killed = row["killed"]
-    killed = pd.NA if killed is pd.NA or rng.random() < 0.15 else int(round(float(killed) * rng.uniform(0.7, 1.3)))
+    killed = (
+        pd.NA if killed is pd.NA or rng.random() < 0.15 else int(round(float(killed) * rng.uniform(0.7, 1.3)))
+    )
     split = rng.random() < 0.5
     place = row["place"]
     place = pd.NA if not isinstance(place, str) or rng.random() < 0.1 else _respell(place, rng)
@@ -168,15 +177,24 @@ def _perturbed(row: pd.Series, rng: np.random.Generator, centroids: dict[str, tu
     elif kind in _TYPES:
         kind = str(rng.choice(_TYPES[kind]))
     return {
-        "source": REREPORT_SOURCE, "date": date.date().isoformat(), "date_precision": row["date_precision"],
-        "lat": lat, "lon": lon, "geo_precision": precision, "place": place,
-        "source_admin1": row["source_admin1"], "source_admin2": row["source_admin2"],
-        "event_type": kind, "perpetrator": actor, "target_category": "unknown" if rng.random() < 0.2 else row["target_category"],
+        "source": REREPORT_SOURCE,
+        "date": date.date().isoformat(),
+        "date_precision": row["date_precision"],
+        "lat": lat,
+        "lon": lon,
+        "geo_precision": precision,
+        "place": place,
+        "source_admin1": row["source_admin1"],
+        "source_admin2": row["source_admin2"],
+        "event_type": kind,
+        "perpetrator": actor,
+        "target_category": "unknown" if rng.random() < 0.2 else row["target_category"],
         "killed": killed,
         "killed_civilians": row["killed_civilians"] if split else pd.NA,
         "killed_security": row["killed_security"] if split else pd.NA,
         "killed_militants": row["killed_militants"] if split else pd.NA,
-        "synthetic": True, "notes": "SYNTHETIC re-report of a UCDP GED event for testing the linker",
+        "synthetic": True,
+        "notes": "SYNTHETIC re-report of a UCDP GED event for testing the linker",
     }
 
 
@@ -194,9 +212,13 @@ def score_links(reports: pd.DataFrame, truth: frozenset[tuple[str, str]]) -> dic
                     predicted.add(tuple(sorted((str(items[a].incident_id), str(items[b].incident_id)))))
     truth_sorted = {tuple(sorted(pair)) for pair in truth}
     hits = len(predicted & truth_sorted)
-    return {"predicted": len(predicted), "true": len(truth_sorted), "correct": hits,
-            "precision": hits / len(predicted) if predicted else 1.0,
-            "recall": hits / len(truth_sorted) if truth_sorted else 1.0}
+    return {
+        "predicted": len(predicted),
+        "true": len(truth_sorted),
+        "correct": hits,
+        "precision": hits / len(predicted) if predicted else 1.0,
+        "recall": hits / len(truth_sorted) if truth_sorted else 1.0,
+    }
 
 
 def district_points(boundaries_dir: Path | None = None) -> dict[str, tuple[float, float]]:
@@ -212,8 +234,15 @@ def district_points(boundaries_dir: Path | None = None) -> dict[str, tuple[float
     return out
 
 
-def write_labelled(source_file: Path, folder: Path, *, seed: int = 13, share: float = 0.6,
-                   unrelated: int = 150, settings=None) -> tuple[Path, frozenset[tuple[str, str]]]:
+def write_labelled(
+    source_file: Path,
+    folder: Path,
+    *,
+    seed: int = 13,
+    share: float = 0.6,
+    unrelated: int = 150,
+    settings=None,
+) -> tuple[Path, frozenset[tuple[str, str]]]:
     """Ingest ``source_file`` (without linking), re-report it (:func:`rereport`)
     into ``folder/rereported_<seed>.csv`` and return that file and the truth."""
     from geo.config import default_settings
@@ -222,7 +251,8 @@ def write_labelled(source_file: Path, folder: Path, *, seed: int = 13, share: fl
 
     settings = dataclasses.replace(settings or default_settings(), link=False)
     reports = ingest([Path(source_file)], settings=settings).reports
-    labelled = rereport(reports, district_points(settings.boundaries_dir), share=share, unrelated=unrelated,
-                        seed=seed)
+    labelled = rereport(
+        reports, district_points(settings.boundaries_dir), share=share, unrelated=unrelated, seed=seed
+    )
     path = write_csv(labelled.rereports, Path(folder) / f"rereported_{seed}.csv")
     return path, labelled.truth

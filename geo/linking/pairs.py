@@ -6,8 +6,9 @@ their positions lie within the radius of the less precise of the two (from
 ``geo_precision``), or both fall in the same district and either is placed at
 district level or vaguer. Each candidate gets eight similarities in [0, 1]
 (type, actor, target and district 0.5 where a report does not say; for killed
-and place name an indicator of the unknown carries its own weight) and a calibrated score, the logistic of their
-weighted sum (weights in :data:`WEIGHTS`, fitted by ``bench/calibrate_link.py``).
+and place name an indicator of the unknown carries its own weight) and a
+calibrated score, the logistic of their weighted sum (weights in
+:data:`WEIGHTS`, fitted by ``bench/calibrate_link.py``).
 """
 
 from __future__ import annotations
@@ -28,12 +29,32 @@ UNKNOWN_RADIUS_KM = 250.0
 # How much a date match says, by the coarser date precision of the pair.
 DATE_WEIGHT = {"day": 1.0, "week": 0.7, "month": 0.4, "year": 0.2}
 _PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
-FEATURES = ("date_sim", "distance_sim", "type_sim", "killed_sim", "killed_unknown", "name_sim", "name_unknown",
-            "actor_sim", "target_sim", "same_district")
+FEATURES = (
+    "date_sim",
+    "distance_sim",
+    "type_sim",
+    "killed_sim",
+    "killed_unknown",
+    "name_sim",
+    "name_unknown",
+    "actor_sim",
+    "target_sim",
+    "same_district",
+)
 # Logistic weights of the features and the intercept (see bench/calibrate_link.py).
-WEIGHTS = {"intercept": -15.88, "date_sim": 1.0, "distance_sim": 0.91, "type_sim": 1.0, "killed_sim": 6.48,
-           "killed_unknown": 4.79, "name_sim": 7.69, "name_unknown": 6.01, "actor_sim": 1.0, "target_sim": 1.0,
-           "same_district": 0.88}
+WEIGHTS = {
+    "intercept": -15.88,
+    "date_sim": 1.0,
+    "distance_sim": 0.91,
+    "type_sim": 1.0,
+    "killed_sim": 6.48,
+    "killed_unknown": 4.79,
+    "name_sim": 7.69,
+    "name_unknown": 6.01,
+    "actor_sim": 1.0,
+    "target_sim": 1.0,
+    "same_district": 0.88,
+}
 MAX_PAIRS_PER_CHUNK = 4_000_000
 _NAME = re.compile(r"name: ([^;]+)")
 
@@ -42,22 +63,22 @@ _NAME = re.compile(r"name: ([^;]+)")
 class Prepared:
     """The arrays the matcher reads, one entry per report (in the table's order)."""
 
-    lo: np.ndarray          # first day of the date window (days since 1970)
-    hi: np.ndarray          # last day
-    precision: np.ndarray   # date precision rank 0 day … 3 year
-    lat: np.ndarray         # radians
+    lo: np.ndarray  # first day of the date window (days since 1970)
+    hi: np.ndarray  # last day
+    precision: np.ndarray  # date precision rank 0 day … 3 year
+    lat: np.ndarray  # radians
     lon: np.ndarray
     radius_km: np.ndarray
-    broad: np.ndarray       # placed at district level or vaguer
-    killed: np.ndarray      # float, nan unknown
-    name: np.ndarray        # normalised place name, "" unknown
-    place: np.ndarray       # the place string, lower case, "" unknown
-    group: np.ndarray       # actor group, "" unidentified
+    broad: np.ndarray  # placed at district level or vaguer
+    killed: np.ndarray  # float, nan unknown
+    name: np.ndarray  # normalised place name, "" unknown
+    place: np.ndarray  # the place string, lower case, "" unknown
+    group: np.ndarray  # actor group, "" unidentified
     family: np.ndarray
     event_class: np.ndarray
-    district: np.ndarray    # "" unknown
-    target: np.ndarray      # target_category, "" unknown
-    source: np.ndarray      # source name
+    district: np.ndarray  # "" unknown
+    target: np.ndarray  # target_category, "" unknown
+    source: np.ndarray  # source name
 
 
 def _name_of(place: pd.Series, parsed: pd.Series) -> np.ndarray:
@@ -77,22 +98,23 @@ def prepare(reports: pd.DataFrame) -> Prepared:
     end = end.mask(precision == "week", start + pd.Timedelta(days=6))
     end = end.mask(precision == "month", start + pd.offsets.MonthEnd(0))
     end = end.mask(precision == "year", start + pd.offsets.YearEnd(0))
-    day = np.timedelta64(1, "D")
     lo = ((start - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy(dtype=np.int64)
     hi = ((end - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy(dtype=np.int64)
-    del day
     geo_precision = reports["geo_precision"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     radius = np.full(len(reports), UNKNOWN_RADIUS_KM)
     for level, km in RADIUS_KM.items():
         radius[geo_precision == level] = km
     group = reports["actor_group"].astype("string").fillna("unidentified")
     family = reports["actor_family"].astype("string").fillna("unidentified")
-    district = (reports["district_id"] if "district_id" in reports else pd.Series(pd.NA, index=reports.index))
+    district = reports["district_id"] if "district_id" in reports else pd.Series(pd.NA, index=reports.index)
     return Prepared(
-        lo=lo, hi=hi, precision=precision.map(_PRECISION_RANK).fillna(0).to_numpy(dtype=np.int8),
+        lo=lo,
+        hi=hi,
+        precision=precision.map(_PRECISION_RANK).fillna(0).to_numpy(dtype=np.int8),
         lat=np.radians(reports["lat"].to_numpy(dtype=float, na_value=np.nan)),
         lon=np.radians(reports["lon"].to_numpy(dtype=float, na_value=np.nan)),
-        radius_km=radius, broad=~(geo_precision == 1),
+        radius_km=radius,
+        broad=~(geo_precision == 1),
         killed=reports["killed"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
         name=_name_of(reports["place"], reports["place_parsed"]),
         place=reports["place"].astype("string").fillna("").str.casefold().to_numpy(dtype=object),
@@ -100,7 +122,10 @@ def prepare(reports: pd.DataFrame) -> Prepared:
         family=family.mask(family == "unidentified", "").to_numpy(dtype=object),
         event_class=classes(reports["event_type"]),
         district=district.astype("string").fillna("").to_numpy(dtype=object),
-        target=reports["target_category"].astype("string").fillna("unknown").replace("unknown", "")
+        target=reports["target_category"]
+        .astype("string")
+        .fillna("unknown")
+        .replace("unknown", "")
         .to_numpy(dtype=object),
         source=reports["source"].astype("string").fillna("").to_numpy(dtype=object),
     )
@@ -165,8 +190,12 @@ def _name_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     first = [names_a[k] for k in combined // len(names_b)]
     second = [names_b[k] for k in combined % len(names_b)]
     token = process.cpdist(first, second, scorer=fuzz.token_set_ratio, workers=1)
-    squeezed = process.cpdist([x.replace(" ", "") for x in first], [y.replace(" ", "") for y in second],
-                              scorer=fuzz.ratio, workers=1)
+    squeezed = process.cpdist(
+        [x.replace(" ", "") for x in first],
+        [y.replace(" ", "") for y in second],
+        scorer=fuzz.ratio,
+        workers=1,
+    )
     return (np.maximum(token, squeezed) / 100)[codes]
 
 
@@ -176,8 +205,9 @@ def _class_compatibility(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([table[(x, y)] for x, y in zip(a, b, strict=True)], dtype=float)
 
 
-def score_pairs(p: Prepared, i: np.ndarray, j: np.ndarray, gap: np.ndarray, km: np.ndarray,
-                link_days: int) -> pd.DataFrame:
+def score_pairs(
+    p: Prepared, i: np.ndarray, j: np.ndarray, gap: np.ndarray, km: np.ndarray, link_days: int
+) -> pd.DataFrame:
     """The similarities and the score of each candidate pair."""
     coarser = np.maximum(p.precision[i], p.precision[j])
     date_weight = np.array([DATE_WEIGHT[k] for k in ("day", "week", "month", "year")])[coarser]
@@ -203,15 +233,33 @@ def score_pairs(p: Prepared, i: np.ndarray, j: np.ndarray, gap: np.ndarray, km: 
     ga, gb, fa, fb = p.group[i], p.group[j], p.family[i], p.family[j]
     actor_sim = np.where((ga == "") | (gb == ""), 0.5, np.where(ga == gb, 1.0, np.where(fa == fb, 0.75, 0.0)))
     ta, tb = p.target[i], p.target[j]
-    target_sim = np.where((ta == "") | (tb == ""), 0.5,
-                          np.where(ta == tb, 1.0, np.where((ta == "mixed") | (tb == "mixed"), 0.5, 0.0)))
+    target_sim = np.where(
+        (ta == "") | (tb == ""),
+        0.5,
+        np.where(ta == tb, 1.0, np.where((ta == "mixed") | (tb == "mixed"), 0.5, 0.0)),
+    )
     da, db = p.district[i], p.district[j]
     same_district = np.where((da == "") | (db == ""), 0.5, (da == db).astype(float))
-    features = {"date_sim": date_sim, "distance_sim": distance_sim,
-                "type_sim": _class_compatibility(p.event_class[i], p.event_class[j]),
-                "killed_sim": killed_sim, "killed_unknown": (~known).astype(float), "name_sim": name_sim,
-                "name_unknown": (~named).astype(float), "actor_sim": actor_sim,
-                "target_sim": target_sim, "same_district": same_district}
+    features = {
+        "date_sim": date_sim,
+        "distance_sim": distance_sim,
+        "type_sim": _class_compatibility(p.event_class[i], p.event_class[j]),
+        "killed_sim": killed_sim,
+        "killed_unknown": (~known).astype(float),
+        "name_sim": name_sim,
+        "name_unknown": (~named).astype(float),
+        "actor_sim": actor_sim,
+        "target_sim": target_sim,
+        "same_district": same_district,
+    }
     z = WEIGHTS["intercept"] + sum(WEIGHTS[name] * values for name, values in features.items())
-    return pd.DataFrame({"i": i, "j": j, "gap_days": gap, "distance_km": km, **features,
-                         "score": np.round(1 / (1 + np.exp(-z)), 6)})
+    return pd.DataFrame(
+        {
+            "i": i,
+            "j": j,
+            "gap_days": gap,
+            "distance_km": km,
+            **features,
+            "score": np.round(1 / (1 + np.exp(-z)), 6),
+        }
+    )

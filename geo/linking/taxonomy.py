@@ -20,10 +20,15 @@ _CLASSES: tuple[tuple[str, str], ...] = (
     (r"suicide|bomb|explos|\bied\b|blast|grenade|landmine|mine\b|remote explosive", "explosion"),
     (r"kidnap|abduct|hostage|hijack", "abduction"),
     (r"air ?strike|drone|air/drone|shelling|artillery|missile|rocket|mortar", "air_strike"),
-    (r"armed clash|clash|battle|operation|regains territory|overtakes territory|encounter|exchange of fire",
-     "battle"),
-    (r"assault|attack|shoot|firing|gunmen|killing|assassinat|ambush|raid|checkpost|sniper|facility",
-     "armed_assault"),
+    (
+        r"armed clash|clash|battle|operation|regains territory|overtakes territory|encounter"
+        r"|exchange of fire",
+        "battle",
+    ),
+    (
+        r"assault|attack|shoot|firing|gunmen|killing|assassinat|ambush|raid|checkpost|sniper|facility",
+        "armed_assault",
+    ),
     (r"state-based", "state_based"),
     (r"non-state", "non_state"),
     (r"one-sided|violence against civilians", "one_sided"),
