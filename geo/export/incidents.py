@@ -123,11 +123,14 @@ def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settin
 
 def monthly_actor_groups(incidents: pd.DataFrame) -> pd.DataFrame:
     """Events and killed (in all and by victim category) per actor group and
-    month, with the group's family; months without an event of a group are
-    left out. Unknown counts count as 0 in the sums; ``events_killed_unknown``
+    month, with the group's family (``geo run``: the events of the period,
+    ``in_period``; ``geo ingest``: all); months without an event of a group
+    are left out. Unknown counts count as 0 in the sums; ``events_killed_unknown``
     says how many events gave no figure."""
     columns = ["actor_group", "actor_family", "month", "events", "events_killed_unknown", "killed",
                "killed_civilians", "killed_security", "killed_militants"]
+    if "in_period" in incidents:  # geo run: the period measured, as every period output
+        incidents = incidents.loc[incidents["in_period"].fillna(False).astype(bool).to_numpy()]
     if not len(incidents) or "actor_group" not in incidents:
         return pd.DataFrame({c: pd.Series(dtype="string" if c in columns[:3] else "Int64") for c in columns})
     frame = incidents.assign(month=incidents["date"].astype("string").str[:7],
