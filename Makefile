@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/bench_geocode_real.py
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_map.py
+	$(BIN)/python bench/bench_link.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

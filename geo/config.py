@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 from geo._errors import GeoError
+from geo.filters import Filters, filters_from_table
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -185,6 +186,10 @@ def _risk_weights(table: object, path: Path) -> tuple[tuple[str, float], ...]:
     return tuple((k, weights[k]) for k in RISK_COMPONENTS)
 
 
+MAX_LINK_DAYS = 30
+LINK_CASUALTY_RULES = ("median", "max", "min")
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Every tunable of a run.
@@ -246,6 +251,26 @@ class Settings:
         ``current`` (today's, the default) or ``pre2022`` (South Waziristan
         undivided, Hub in Lasbela, Usta Muhammad in Jaffarabad); see
         ``boundaries/SOURCES.md``, "District vintages".
+    link
+        Link the reports of the same event across sources (and near-duplicates
+        within one) into events (:mod:`geo.linking`); False (``--no-link``):
+        every report is an event.
+    link_threshold, link_duplicate_threshold
+        Lowest calibrated score (0–1) of a link between two sources' reports,
+        and of a near-duplicate within one source.
+    link_margin
+        A link is dropped when a report at either end has another candidate
+        within this many log-odds that is free to take it: the report could be
+        either event's (0 turns the rule off; at most 10).
+    link_days
+        Days by which two reports' date windows may miss each other and still match (0–30).
+    link_casualties
+        How an event's counts come from its reports: ``median`` (the lower
+        median of the figures given), ``max`` (the highest) or ``min``.
+    filters
+        Which events the run keeps (the ``[filters]`` TOML table:
+        ``event_types``, ``actor_groups``, ``sources``, ``min_precision``;
+        :mod:`geo.filters`).
     """
 
     boundaries_dir: Path = PROJECT_ROOT / "boundaries"
@@ -267,6 +292,13 @@ class Settings:
     hotspot_permutations: int = 9999
     source_admin_edge_km: float = 2.0
     district_vintage: str = DISTRICT_VINTAGES[0]
+    link: bool = True
+    link_threshold: float = 0.2
+    link_margin: float = 1.0
+    link_duplicate_threshold: float = 0.95
+    link_days: int = 2
+    link_casualties: str = "median"
+    filters: Filters = Filters()
 
     def __post_init__(self) -> None:
         edges = self.border_band_edges_km
@@ -307,6 +339,22 @@ class Settings:
             raise SettingsError(msg)
         if self.risk_scale not in RISK_SCALES:
             msg = f"risk_scale must be one of {', '.join(RISK_SCALES)}, got {_shown(self.risk_scale)}"
+            raise SettingsError(msg)
+        for name in ("link_threshold", "link_duplicate_threshold"):
+            value = getattr(self, name)
+            if not _is_number(value) or not 0 < value < 1:
+                msg = f"{name} must be a number between 0 and 1 (exclusive), got {_shown(value)}"
+                raise SettingsError(msg)
+        if not _is_number(self.link_margin) or not 0 <= self.link_margin <= 10:
+            msg = f"link_margin must be a number from 0 to 10, got {_shown(self.link_margin)}"
+            raise SettingsError(msg)
+        if (not isinstance(self.link_days, int) or isinstance(self.link_days, bool)
+                or not 0 <= self.link_days <= MAX_LINK_DAYS):
+            msg = f"link_days must be a whole number from 0 to {MAX_LINK_DAYS}, got {_shown(self.link_days)}"
+            raise SettingsError(msg)
+        if self.link_casualties not in LINK_CASUALTY_RULES:
+            msg = (f"link_casualties must be one of {', '.join(LINK_CASUALTY_RULES)}, "
+                   f"got {_shown(self.link_casualties)}")
             raise SettingsError(msg)
         if self.district_vintage not in DISTRICT_VINTAGES:
             msg = (f"district_vintage must be one of {', '.join(DISTRICT_VINTAGES)}, "
@@ -393,6 +441,8 @@ def load_settings(path: Path | None = None) -> Settings:
     for key, value in table.items():
         if key == "incidents":
             values[key] = _incident_mapping(value, Path(path))
+        elif key == "filters":
+            values[key] = filters_from_table(value, str(path))
         elif key == "risk_weights":
             values[key] = _risk_weights(value, Path(path))
         else:

@@ -145,7 +145,11 @@ def _reading_settings(settings: Settings, fmt: str, geocode_all: bool) -> dict[s
     """The settings that decide how inputs were read and joined, for run.json."""
     return {"format": fmt, "geocode_all": geocode_all, "incident_source": settings.incidents.source,
             "date_format": settings.incidents.date_format, "earliest_year": settings.earliest_year,
-            "source_admin_edge_km": settings.source_admin_edge_km, "district_vintage": settings.district_vintage}
+            "source_admin_edge_km": settings.source_admin_edge_km, "district_vintage": settings.district_vintage,
+            "link": {"enabled": settings.link, "threshold": settings.link_threshold, "margin": settings.link_margin,
+                     "duplicate_threshold": settings.link_duplicate_threshold, "days": settings.link_days,
+                     "casualties": settings.link_casualties},
+            "filters": settings.filters.as_record()}
 
 
 def _nothing_accepted(result: IngestResult, out_dir: Path) -> NoIncidentsError:

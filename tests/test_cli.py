@@ -79,6 +79,7 @@ def test_ingest_writes_the_incident_table_and_the_account(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "read 2 = accepted 1 + rejected 1 (unparseable_date 1)" in result.output
     assert {p.name for p in out.iterdir()} == {"incidents.geojson", "incidents.parquet", "rejected.csv",
+                                               "reports.parquet", "reports.csv", "monthly_actor_groups.csv",
                                                "run.json", "timings.json"}
     first = (out / "run.json").read_bytes()
     assert runner.invoke(cli, ["ingest", str(path), "--out", str(out), "-q"]).exit_code == 0

@@ -439,5 +439,6 @@ def test_zero_accepted_incidents_still_write_the_run_record(tmp_path, fast_confi
     result = _run(path, "--out", out, "-q", "--config", fast_config)
     record = assert_no_incidents(result, out)
     assert record["counts"] == {"read": 5, "accepted": 0, "rejected": 5,
-                                "rejected_by_reason": {"unparseable_date": 5}}
+                                "rejected_by_reason": {"unparseable_date": 5},
+                                "events": 0, "linked_reports": 0, "reports_filtered_out": 0}
     assert "unparseable_date" in lines_of(result)[-1]

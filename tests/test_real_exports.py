@@ -51,7 +51,8 @@ def test_the_real_ucdp_excerpt_is_read_whole(tmp_path):
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
     assert record["counts"] == {"read": 589, "accepted": 588, "rejected": 1,
-                                "rejected_by_reason": {"hxl_tag_row": 1}}
+                                "rejected_by_reason": {"hxl_tag_row": 1}, "events": 588, "linked_reports": 0,
+                                "reports_filtered_out": 0}
     assert record["inputs"][0]["format"] == "ucdp"
     # CC BY 4.0: the credit UCDP asks for travels with the data
     assert "UCDP Georeferenced Event Dataset (GED), Uppsala Conflict Data Program" in record["attribution"]

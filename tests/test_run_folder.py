@@ -122,7 +122,8 @@ def test_a_run_without_accepted_incidents_writes_its_record_and_says_why(tmp_pat
     record = json.loads((out / "run.json").read_text())
     assert record["complete"] is True and record["status"] == "no accepted incidents"
     assert record["counts"] == {"read": 3, "accepted": 0, "rejected": 3,
-                                "rejected_by_reason": {"missing_location": 1, "unparseable_date": 2}}
+                                "rejected_by_reason": {"missing_location": 1, "unparseable_date": 2},
+                                "events": 0, "linked_reports": 0, "reports_filtered_out": 0}
     assert {"districts.geojson", "border_bands.geojson", "boundaries.gpkg", "rejected.csv",
             "incidents.geojson", "incidents.parquet"} <= _entries(out)
     assert json.loads((out / "incidents.geojson").read_text())["features"] == []

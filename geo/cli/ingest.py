@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from geo import pipeline
-from geo.cli.options import config_option, date_format_option, out_dir_option, quiet_option, settings_from
+from geo.cli.options import (
+    config_option,
+    counts_line,
+    date_format_option,
+    filter_options,
+    no_link_option,
+    out_dir_option,
+    quiet_option,
+    settings_from,
+)
 from geo.cli.progress import step_bar
 from geo.incidents import FORMAT_CHOICES
 
@@ -20,23 +29,27 @@ from geo.incidents import FORMAT_CHOICES
 @out_dir_option(help_text="Folder for incidents.geojson, incidents.parquet, rejected.csv and run.json; "
                 "an earlier run's folder is replaced whole once the new one is complete.")
 @date_format_option
+@no_link_option
+@filter_options
 @config_option
 @quiet_option
 def ingest_command(inputs: tuple[Path, ...], fmt: str, geocode_all: bool, out_dir: Path,
-                   config_path: Path | None, date_format: str | None, quiet: bool) -> None:
+                   config_path: Path | None, date_format: str | None, no_link: bool,
+                   event_types: tuple[str, ...], actor_groups: tuple[str, ...], sources: tuple[str, ...], min_precision: int | None,
+                   quiet: bool) -> None:
     """Read, geocode and join INPUTS (CSV or GeoJSON) into OUT.
 
-    Every input row ends either in incidents.* or in rejected.csv with its line
-    number, its original values and a reason.
+    Every input row ends either in reports.* (and, linked into events, in
+    incidents.*) or in rejected.csv with its line number, its original values
+    and a reason.
     """
-    settings = settings_from(config_path, date_format)
+    settings = settings_from(config_path, date_format, no_link=no_link,
+                             filters={"event_types": event_types, "actor_groups": actor_groups,
+                                      "sources": sources, "min_precision": min_precision})
     advance, close = step_bar(len(inputs) + 4, quiet)
     try:
         result = pipeline.ingest_files(list(inputs), out_dir, fmt=fmt, geocode_all=geocode_all,
                                        settings=settings, progress=advance)
     finally:
         close()
-    read = sum(f.read for f in result.files)
-    reasons = ", ".join(f"{k} {v}" for k, v in result.counts_by_reason.items()) or "none"
-    click.echo(f"read {read} = accepted {len(result.incidents)} + rejected {len(result.rejects)} "
-               f"({reasons}); wrote {out_dir}/", err=True)
+    click.echo(f"{counts_line(result)}; wrote {out_dir}/", err=True)

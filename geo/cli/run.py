@@ -11,7 +11,16 @@ from pathlib import Path
 import click
 
 from geo import pipeline
-from geo.cli.options import config_option, date_format_option, out_dir_option, quiet_option, settings_from
+from geo.cli.options import (
+    config_option,
+    counts_line,
+    date_format_option,
+    filter_options,
+    no_link_option,
+    out_dir_option,
+    quiet_option,
+    settings_from,
+)
 from geo.cli.progress import step_bar
 
 
@@ -24,12 +33,18 @@ from geo.cli.progress import step_bar
 @click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of the period measured (default: the end of the latest month in the data).")
 @date_format_option
+@no_link_option
+@filter_options
 @config_option
 @quiet_option
 def run_command(inputs: tuple[Path, ...], out_dir: Path, start, end, config_path: Path | None,
-                date_format: str | None, quiet: bool) -> None:
+                date_format: str | None, no_link: bool, event_types: tuple[str, ...],
+                actor_groups: tuple[str, ...], sources: tuple[str, ...], min_precision: int | None,
+                quiet: bool) -> None:
     """Run the pipeline on INPUTS (default: the embedded sample) and write OUT."""
-    settings = settings_from(config_path, date_format)
+    settings = settings_from(config_path, date_format, no_link=no_link,
+                             filters={"event_types": event_types, "actor_groups": actor_groups,
+                                      "sources": sources, "min_precision": min_precision})
     if start is not None and end is not None and start > end:
         msg = f"--start {start.date()} is after --end {end.date()}"
         raise click.BadParameter(msg)
@@ -42,7 +57,4 @@ def run_command(inputs: tuple[Path, ...], out_dir: Path, start, end, config_path
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     if not quiet:
-        ingested = result.ingest
-        read = sum(f.read for f in ingested.files)
-        click.echo(f"read {read} = accepted {len(ingested.incidents)} + rejected {len(ingested.rejects)}; "
-                   f"wrote {result.out_dir}/", err=True)
+        click.echo(f"{counts_line(result.ingest)}; wrote {result.out_dir}/", err=True)

@@ -29,6 +29,9 @@ DENSITY_KILLED = "density_killed.tif"
 INCIDENTS_GEOJSON = "incidents.geojson"
 INCIDENTS_PARQUET = "incidents.parquet"
 REJECTED_CSV = "rejected.csv"
+REPORTS_PARQUET = "reports.parquet"
+REPORTS_CSV = "reports.csv"
+MONTHLY_ACTOR_GROUPS = "monthly_actor_groups.csv"
 RUN_JSON = "run.json"
 TIMINGS_JSON = "timings.json"
 _VERSIONED = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "pyarrow", "rapidfuzz")
@@ -68,8 +71,11 @@ def run_record(result: IngestResult, inputs: list[Path], settings: dict[str, obj
              "read": f.read, "accepted": f.accepted, "rejected": f.rejected}
             for f, p in zip(result.files, inputs, strict=True)
         ],
-        "counts": {"read": read, "accepted": len(result.incidents), "rejected": len(result.rejects),
-                   "rejected_by_reason": result.counts_by_reason},
+        "counts": {"read": read, "accepted": sum(f.accepted for f in result.files),
+                   "rejected": len(result.rejects),
+                   "rejected_by_reason": result.counts_by_reason, "events": len(result.incidents),
+                   "linked_reports": _linked_reports(result),
+                   "reports_filtered_out": _filtered_out(result)},
         "reject_reasons": REJECT_REASONS,
         "synthetic_data": synthetic,
         "settings": settings,
@@ -81,19 +87,65 @@ def run_record(result: IngestResult, inputs: list[Path], settings: dict[str, obj
     return record
 
 
+def _linked_reports(result: IngestResult) -> int:
+    """Reports that share their event with another report."""
+    if result.reports is None or not len(result.reports):
+        return 0
+    return int(result.reports["event_id"].duplicated(keep=False).sum())
+
+
+def _filtered_out(result: IngestResult) -> int:
+    """Reports whose event the run's filters leave out."""
+    if result.reports is None or "in_filters" not in result.reports:
+        return 0
+    return int((~result.reports["in_filters"].astype(bool)).sum())
+
+
 def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settings: dict[str, object]) -> list[Path]:
-    """Write the incident table, the rejects and the run record into ``out_dir``."""
+    """Write the incident table (one row per event), the reports it was linked
+    from, the rejects and the run record into ``out_dir``."""
     out_dir = Path(out_dir)
     record = run_record(result, inputs, settings)
     metadata = {"attribution": record["attribution"], "synthetic_data": record["synthetic_data"]}
     incidents = result.incidents
+    reports = result.reports if result.reports is not None else incidents.iloc[0:0]
     return [
         write_points_geojson(incidents, out_dir / INCIDENTS_GEOJSON, metadata),
         write_parquet(incidents, out_dir / INCIDENTS_PARQUET),
+        write_parquet(reports, out_dir / REPORTS_PARQUET),
+        write_csv(reports, out_dir / REPORTS_CSV),
+        write_csv(monthly_actor_groups(incidents), out_dir / MONTHLY_ACTOR_GROUPS),
         write_csv(result.rejects, out_dir / REJECTED_CSV),
         write_json(record, out_dir / RUN_JSON),
         write_json({k: round(v, 3) for k, v in result.timings_s.items()}, out_dir / TIMINGS_JSON),
     ]
+
+
+def monthly_actor_groups(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Events and killed (in all and by victim category) per actor group and
+    month, with the group's family (``geo run``: the events of the period,
+    ``in_period``; ``geo ingest``: all); months without an event of a group
+    are left out. Unknown counts count as 0 in the sums; ``events_killed_unknown``
+    says how many events gave no figure."""
+    columns = ["actor_group", "actor_family", "month", "events", "events_killed_unknown", "killed",
+               "killed_civilians", "killed_security", "killed_militants"]
+    if "in_period" in incidents:  # geo run: the period measured, as every period output
+        incidents = incidents.loc[incidents["in_period"].fillna(False).astype(bool).to_numpy()]
+    if not len(incidents) or "actor_group" not in incidents:
+        return pd.DataFrame({c: pd.Series(dtype="string" if c in columns[:3] else "Int64") for c in columns})
+    frame = incidents.assign(month=incidents["date"].astype("string").str[:7],
+                             actor_group=incidents["actor_group"].fillna("unidentified"),
+                             actor_family=incidents["actor_family"].fillna("unidentified"),
+                             _unknown=incidents["killed"].isna().astype("int64"))
+    grouped = frame.groupby(["actor_group", "actor_family", "month"], sort=True, dropna=False)
+    table = grouped.size().rename("events").to_frame()
+    table["events_killed_unknown"] = grouped["_unknown"].sum()
+    for column in ("killed", "killed_civilians", "killed_security", "killed_militants"):
+        table[column] = grouped[column].sum(min_count=0).astype("Int64")
+    table = table.reset_index()
+    table["events"] = table["events"].astype("Int64")
+    table["events_killed_unknown"] = table["events_killed_unknown"].astype("Int64")
+    return table[columns]
 
 
 def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir: Path,

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from geo import boundaries
+from geo.actors import name_actors
 from geo.boundaries.names import slug
 from geo.config import IncidentMapping, Settings, default_settings
 from geo.geocode import Gazetteer, geocode, parsed_places
@@ -32,6 +33,7 @@ from geo.incidents.readers import (
 )
 from geo.incidents.schema import INCIDENT_COLUMNS, REJECT_REASONS, Rejects, conform
 from geo.join import JoinLayers, join_incidents
+from geo.linking import link_reports
 from geo.metrics.proximity import BorderDistance, add_border_distance
 
 FORMAT_CHOICES = ("auto", *FORMATS, "csv")
@@ -53,12 +55,15 @@ class FileAccount:
 
 @dataclasses.dataclass
 class IngestResult:
-    """The outcome of one ingest: incidents, rejects, and the account per file."""
+    """The outcome of one ingest: incidents (one row per event), rejects, the
+    account per file, and the reports the events were linked from (one row
+    per accepted input row; :mod:`geo.linking`)."""
 
     incidents: pd.DataFrame
     rejects: pd.DataFrame
     files: list[FileAccount]
     timings_s: dict[str, float]
+    reports: pd.DataFrame | None = None
 
     @property
     def counts_by_reason(self) -> dict[str, int]:
@@ -150,8 +155,12 @@ def ingest(
     geocode_all: bool = False,
     progress=lambda message: None,
 ) -> IngestResult:
-    """Read, normalise, geocode and join incident files, and measure each
-    incident's geodesic distance to the border.
+    """Read, normalise, geocode and join incident files, measure each
+    incident's geodesic distance to the border, name its actor
+    (:mod:`geo.actors`) and link the reports of the same event
+    (:mod:`geo.linking`; ``settings.link`` False keeps one event per report),
+    and keep the events that pass ``settings.filters`` (:mod:`geo.filters`;
+    the others stay in ``reports`` with ``in_filters`` false).
 
     Parameters
     ----------
@@ -223,9 +232,19 @@ def ingest(
                                  settings.border_band_edges_km)
     timings["border_distance_s"] = time.perf_counter() - started
 
+    started = time.perf_counter()
+    joined = pd.concat([joined, name_actors(joined["perpetrator"])], axis=1)
+    linked = link_reports(joined, threshold=settings.link_threshold, margin=settings.link_margin,
+                          duplicate_threshold=settings.link_duplicate_threshold, link_days=settings.link_days,
+                          casualties=settings.link_casualties, enabled=settings.link)
+    timings["link_s"] = time.perf_counter() - started
+    keep = settings.filters.mask(linked.events)
+    events = linked.events.loc[keep].reset_index(drop=True)
+    reports = linked.reports.assign(in_filters=linked.reports["event_id"].isin(events["event_id"]).to_numpy())
+
     for account, n_accepted, n_rejected in zip(accounts, accepted, run.rejected, strict=True):
         account.accepted, account.rejected = int(n_accepted), int(n_rejected)
-    return IngestResult(joined, run.rejects.table(), accounts, timings)
+    return IngestResult(events, run.rejects.table(), accounts, timings, reports=reports)
 
 
 def _checked(normalised: Normalised, raw: RawTable, file_index: int, study_area: shapely.Geometry,

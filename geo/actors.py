@@ -1,0 +1,115 @@
+"""Actor names: what ACLED, UCDP, GTD and report tables call a group → one name.
+
+The alias table is ``geo/data/actors.csv`` (committed, one row per way a source
+writes an actor, with where it is seen and a reference). :func:`name_actors`
+gives each actor string its ``actor_group`` and ``actor_family``; a string no
+row matches, or an empty one, is ``unidentified``. The names are the ones the
+groups and the sources use; the table makes no judgement about them.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import functools
+import re
+from pathlib import Path
+
+import pandas as pd
+
+ACTORS_CSV = Path(__file__).parent / "data" / "actors.csv"
+UNIDENTIFIED = "unidentified"
+_DASHES = re.compile(r"[\u2010-\u2015\u2212_]")
+_QUOTES = re.compile(r"[\u2018\u2019\u02bc`´]")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclasses.dataclass(frozen=True)
+class Alias:
+    """One row of the alias table."""
+
+    pattern: re.Pattern[str]
+    actor_group: str
+    actor_family: str
+    seen_in: str
+    reference: str
+
+
+def normalise_actor(text: str) -> str:
+    """Lower case, one kind of dash and apostrophe, single spaces.
+
+    >>> normalise_actor("  Tehrik\u2010i\u2010Taliban   Pakistan (TTP) ")
+    'tehrik-i-taliban pakistan (ttp)'
+    """
+    text = _QUOTES.sub("'", _DASHES.sub("-", str(text)))
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+@functools.cache
+def load_aliases(path: Path = ACTORS_CSV) -> tuple[Alias, ...]:
+    """The alias table, in order (the first matching row wins); rows whose
+    pattern starts with ``#`` are comments."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return tuple(
+        Alias(
+            re.compile(row["pattern"], re.IGNORECASE),
+            row["actor_group"],
+            row["actor_family"],
+            row["seen_in"],
+            row["reference"],
+        )
+        for row in rows
+        if row["pattern"] and not row["pattern"].startswith("#")
+    )
+
+
+def actor_of(text: object, aliases: tuple[Alias, ...] | None = None) -> tuple[str, str]:
+    """``(actor_group, actor_family)`` of one actor string.
+
+    >>> actor_of("Tehrik-i-Taliban Pakistan (TTP)")
+    ('Tehrik-i-Taliban Pakistan', 'Tehrik-i-Taliban Pakistan and factions')
+    >>> actor_of("Islamic State (Khorasan)")
+    ('Islamic State Khorasan Province', 'Islamic State')
+    >>> actor_of(None)
+    ('unidentified', 'unidentified')
+    """
+    if text is None or text is pd.NA or (isinstance(text, float) and text != text):
+        return UNIDENTIFIED, UNIDENTIFIED
+    normalised = normalise_actor(text)
+    for alias in aliases or load_aliases():
+        if alias.pattern.search(normalised):
+            return alias.actor_group, alias.actor_family
+    return UNIDENTIFIED, UNIDENTIFIED
+
+
+def name_actors(actors: pd.Series) -> pd.DataFrame:
+    """``actor_group`` and ``actor_family`` for each actor string (same index)."""
+    aliases = load_aliases()
+    unique = actors.astype("string").dropna().unique()
+    found = {value: actor_of(value, aliases) for value in unique}
+    groups = actors.astype("string").map(
+        lambda v: found.get(v, (UNIDENTIFIED,) * 2)[0] if v is not pd.NA else UNIDENTIFIED
+    )
+    families = actors.astype("string").map(
+        lambda v: found.get(v, (UNIDENTIFIED,) * 2)[1] if v is not pd.NA else UNIDENTIFIED
+    )
+    return pd.DataFrame(
+        {"actor_group": groups.astype("string"), "actor_family": families.astype("string")},
+        index=actors.index,
+    )
+
+
+def coverage(actors: pd.Series) -> dict[str, float | int]:
+    """How much of a list of actor strings the table names: distinct strings
+    and rows, in all and with a group other than ``unidentified``."""
+    text = actors.astype("string").dropna()
+    text = text[text.str.strip() != ""]
+    named = name_actors(text)["actor_group"] != UNIDENTIFIED
+    distinct = pd.Series(named.to_numpy(), index=text.to_numpy()).groupby(level=0).first()
+    return {
+        "strings": int(len(distinct)),
+        "strings_named": int(distinct.sum()),
+        "rows": int(len(text)),
+        "rows_named": int(named.sum()),
+    }
