@@ -1,8 +1,9 @@
 """Actor names: what ACLED, UCDP, GTD and report tables call a group → one name.
 
 The alias table is ``geo/data/actors.csv`` (committed, one row per way a source
-writes an actor, with where it is seen and a reference). :func:`name_actors`
-gives each actor string its ``actor_group`` and ``actor_family``; a string no
+writes an actor, with where it is seen and a reference). :func:`acting_party`
+picks the actor string of each incident and :func:`name_actors` gives each
+actor string its ``actor_group`` and ``actor_family``; a string no
 row matches, or an empty one, is ``unidentified``. The names are the ones the
 groups and the sources use; the table makes no judgement about them.
 """
@@ -81,6 +82,32 @@ def actor_of(text: object, aliases: tuple[Alias, ...] | None = None) -> tuple[st
         if alias.pattern.search(normalised):
             return alias.actor_group, alias.actor_family
     return UNIDENTIFIED, UNIDENTIFIED
+
+
+SIDES_SEPARATOR = " – "  # how the readers join a clash's two sides (``sides``)
+STATE_PREFIX = "Government of"  # how UCDP names a state side
+
+
+def acting_party(incidents: pd.DataFrame) -> pd.Series:
+    """The actor string each incident is named by: its ``perpetrator`` where the
+    source gives one; else, for a clash given as ``sides`` ("A – B"), the first
+    side that is not a government (UCDP: "Government of …"), so that a state
+    forces' clash with a group is counted under the group; else the first side.
+
+    >>> frame = pd.DataFrame({"perpetrator": ["BLA", None, None, None],
+    ...                       "sides": [None, "Government of Pakistan – TTP", "IS – TTP", None]})
+    >>> acting_party(frame).tolist()
+    ['BLA', 'TTP', 'IS', <NA>]
+    """
+    perpetrator = incidents["perpetrator"].astype("string")
+    if "sides" not in incidents:
+        return perpetrator
+    def party(sides: str) -> str:
+        parts = [part.strip() for part in sides.split(SIDES_SEPARATOR) if part.strip()]
+        return next((part for part in parts if not part.startswith(STATE_PREFIX)), parts[0] if parts else "")
+    sides = incidents["sides"].astype("string")
+    from_sides = sides.dropna().map(party).replace("", pd.NA).astype("string")
+    return perpetrator.fillna(from_sides.reindex(incidents.index))
 
 
 def name_actors(actors: pd.Series) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from geo import boundaries
-from geo.actors import name_actors
+from geo.actors import acting_party, name_actors
 from geo.boundaries.names import slug
 from geo.config import IncidentMapping, Settings, default_settings
 from geo.geocode import Gazetteer, geocode, parsed_places
@@ -233,7 +233,7 @@ def ingest(
     timings["border_distance_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    joined = pd.concat([joined, name_actors(joined["perpetrator"])], axis=1)
+    joined = pd.concat([joined, name_actors(acting_party(joined))], axis=1)
     linked = link_reports(joined, threshold=settings.link_threshold, margin=settings.link_margin,
                           duplicate_threshold=settings.link_duplicate_threshold, link_days=settings.link_days,
                           casualties=settings.link_casualties, enabled=settings.link)
