@@ -13,6 +13,7 @@ import shapely
 from geo import boundaries
 from geo.boundaries.assign import STUDY_PROVINCES
 from geo.boundaries.build import ATTRIBUTION
+from geo.boundaries.unit_metrics import read_unit_proximity
 from geo.config import Settings
 from geo.export.geopackage import style_geopackage
 from geo.export.incidents import incident_attribution
@@ -23,7 +24,7 @@ from geo.export.vector import geojson_field_types, write_geojson, write_geopacka
 from geo.incidents.schema import has_synthetic
 from geo.metrics.emerging import MONTHLY_PERMUTATIONS, emerging_hotspots
 from geo.metrics.hotspots import Hotspots
-from geo.metrics.proximity import BorderDistance, incidents_per_band, unit_proximity
+from geo.metrics.proximity import incidents_per_band
 from geo.metrics.risk import RiskIndex
 from geo.metrics.units import (
     default_period,
@@ -71,7 +72,6 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
         When ``period`` is None and no incident is dated.
     """
     start, end = period or default_period(incidents["date"])
-    distances = BorderDistance.build(border, settings.equal_area_crs)
     chosen = in_period(incidents, start, end)  # dates parsed once for every measure below
     synthetic = has_synthetic(incidents)
     months = trend_months(start, end)
@@ -79,8 +79,11 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
     for layer, id_column, names, out_name in LEVELS:
         units = boundaries.load(layer, boundaries_dir=settings.boundaries_dir,
                                 district_vintage=settings.district_vintage)
-        summary = unit_summary(chosen, units, id_column, start, end).merge(
-            unit_proximity(units, id_column, distances, bands), on=id_column)
+        # measured once by `geo boundaries build` (boundaries/unit_geometry_metrics.csv)
+        committed = boundaries.DISTRICT_LAYERS[settings.district_vintage] if layer == "districts" else layer
+        proximity = read_unit_proximity(committed, units, id_column, border, bands, settings.equal_area_crs,
+                                        settings.boundaries_dir)
+        summary = unit_summary(chosen, units, id_column, start, end).merge(proximity, on=id_column)
         summary["diffusion_share"] = summary[id_column].map(
             diffusion(chosen, units, id_column, start, end, settings.equal_area_crs))
         summary = summary.merge(incidents_per_band(chosen, id_column, settings.border_band_edges_km),

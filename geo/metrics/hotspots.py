@@ -21,7 +21,8 @@ import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from libpysal.weights import Queen
+
+from geo.boundaries.unit_metrics import contiguity_weights
 
 CONFIDENCE_LEVELS = ((0.01, 99), (0.05, 95), (0.10, 90))
 BINS = {99: 3, 95: 2, 90: 1}
@@ -119,7 +120,7 @@ class Hotspots:
             raise ValueError(msg)
         with warnings.catch_warnings():  # islands are reported in the table instead
             warnings.simplefilter("ignore")
-            weights = Queen.from_dataframe(units, use_index=False, silence_warnings=True)
+            weights = contiguity_weights(units, id_column)
         reason = insufficient_reason(values)
         z = np.full(len(values), np.nan)
         p = np.full(len(values), np.nan)
