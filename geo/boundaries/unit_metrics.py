@@ -19,6 +19,7 @@ layers themselves.
 
 from __future__ import annotations
 
+import csv
 import json
 import warnings
 from pathlib import Path
@@ -138,12 +139,15 @@ def contiguity_weights(units: gpd.GeoDataFrame, id_column: str, boundaries_dir: 
     folder = _folder(boundaries_dir)
     path = folder / UNIT_METRICS_FILE
     if path.exists():
-        table = pd.read_csv(path, usecols=["layer", "unit_id", "neighbour_ids"], dtype=str, keep_default_na=False)
-        for _, rows in table.groupby("layer", sort=False):
-            if rows["unit_id"].tolist() == ids:
+        # the csv module, not pandas: monthly Gi* asks for the weights dozens of times a run
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        for layer in UNIT_LAYERS:
+            chosen = [row for row in rows if row["layer"] == layer]
+            if [row["unit_id"] for row in chosen] == ids:
                 position = {unit: k for k, unit in enumerate(ids)}
-                neighbours = {k: [position[n] for n in text.split(_SEPARATOR) if n]
-                              for k, text in enumerate(rows["neighbour_ids"])}
+                neighbours = {k: [position[n] for n in row["neighbour_ids"].split(_SEPARATOR) if n]
+                              for k, row in enumerate(chosen)}
                 return W(neighbours, {k: [1.0] * len(v) for k, v in neighbours.items()},
                          id_order=list(range(len(ids))), silence_warnings=True)
     with warnings.catch_warnings():  # islands are reported by the callers
