@@ -156,6 +156,12 @@ DEFAULT_RISK_WEIGHTS = (
     ("incident_density", 0.25), ("fatality_density", 0.25), ("civilian_harm", 0.15),
     ("border_proximity", 0.10), ("trend", 0.10), ("hotspot", 0.15),
 )
+# How the density components of the risk index are scaled: on fixed, annualised
+# breakpoints (comparable across runs and periods) or min–max over the run's units.
+RISK_SCALES = ("fixed", "relative")
+# How the Gi* hotspots are tested: the analytical z-score's normal p-value (as
+# ArcGIS), or conditional permutations (``hotspot_permutations`` of them).
+HOTSPOT_INFERENCES = ("normal", "permutation")
 
 
 def _is_number(value: object) -> bool:
@@ -208,6 +214,11 @@ class Settings:
     risk_weights
         Weight of each risk component (the ``[risk_weights]`` TOML table; the
         index divides by their sum).
+    risk_scale
+        ``fixed`` (the default): the density components are scored on fixed
+        breakpoints of their annual rate, so scores compare across runs and
+        periods; ``relative``: min–max over the units of the run (README,
+        "Risk index").
     incidents
         Column mapping of plain incident tables (the ``[incidents]`` TOML table).
     map_max_incidents
@@ -220,10 +231,16 @@ class Settings:
         A point within this distance of the district its source names (its
         ``source_admin2``) is joined to that district (``join_method``
         ``source_admin_near_edge``); 0 turns it off.
+    hotspot_inference
+        How the unit Gi* hotspots are tested: ``normal`` (the default: the
+        analytical Gi* z-score and its two-sided normal p-value, as ArcGIS) or
+        ``permutation`` (conditional permutations). The monthly Gi* of the
+        emerging hotspots always uses the normal p-value.
     hotspot_permutations
-        Conditional permutations of the unit Gi* hotspots (99 to 99,999; 9,999 by default; the
-        monthly Gi* runs of the emerging hotspots use at most 999). Fewer make
-        a faster but coarser test (the smallest p-value is 1 / (permutations + 1)).
+        Conditional permutations of the unit Gi* hotspots with
+        ``hotspot_inference = "permutation"`` (99 to 99,999; 9,999 by default).
+        Fewer make a faster but coarser test (the smallest p-value is
+        1 / (permutations + 1)).
     district_vintage
         Which districts incidents, metrics, risk layers and maps use:
         ``current`` (today's, the default) or ``pre2022`` (South Waziristan
@@ -242,9 +259,11 @@ class Settings:
     kde_bandwidth_km: float = 10.0
     kde_cell_km: float = 1.0
     risk_weights: tuple[tuple[str, float], ...] = DEFAULT_RISK_WEIGHTS
+    risk_scale: str = RISK_SCALES[0]
     incidents: IncidentMapping = IncidentMapping()
     map_max_incidents: int = 20_000
     earliest_year: int = 1900
+    hotspot_inference: str = HOTSPOT_INFERENCES[0]
     hotspot_permutations: int = 9999
     source_admin_edge_km: float = 2.0
     district_vintage: str = DISTRICT_VINTAGES[0]
@@ -281,6 +300,13 @@ class Settings:
         if (not isinstance(self.earliest_year, int) or isinstance(self.earliest_year, bool)
                 or not EARLIEST_YEAR_FLOOR <= self.earliest_year <= this_year):
             msg = f"earliest_year must be a year from {EARLIEST_YEAR_FLOOR} to {this_year}, got {self.earliest_year!r}"
+            raise SettingsError(msg)
+        if self.hotspot_inference not in HOTSPOT_INFERENCES:
+            msg = (f"hotspot_inference must be one of {', '.join(HOTSPOT_INFERENCES)}, "
+                   f"got {_shown(self.hotspot_inference)}")
+            raise SettingsError(msg)
+        if self.risk_scale not in RISK_SCALES:
+            msg = f"risk_scale must be one of {', '.join(RISK_SCALES)}, got {_shown(self.risk_scale)}"
             raise SettingsError(msg)
         if self.district_vintage not in DISTRICT_VINTAGES:
             msg = (f"district_vintage must be one of {', '.join(DISTRICT_VINTAGES)}, "

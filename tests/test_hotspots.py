@@ -3,12 +3,23 @@ are too sparse to test."""
 
 from __future__ import annotations
 
+import esda
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
 
-from geo.metrics.hotspots import HOTSPOT_CLASSES, INSUFFICIENT_DATA, Hotspots, insufficient_reason, tie_aware_p
+from geo.metrics.hotspots import (
+    HOTSPOT_CLASSES,
+    INSUFFICIENT_DATA,
+    Hotspots,
+    cold_support_bins,
+    contiguity,
+    gi_star_z,
+    insufficient_reason,
+    tie_aware_p,
+)
+from geo.metrics.units import empirical_bayes
 
 
 def _grid(n: int) -> gpd.GeoDataFrame:
@@ -96,3 +107,89 @@ def test_tie_aware_p_value():
 def test_permutations_must_be_positive():
     with pytest.raises(ValueError, match="permutations"):
         Hotspots.compute(_grid(3), np.arange(9.0), "unit_id", permutations=0)
+
+
+# A planted cluster on the real districts: five neighbouring districts of the
+# south-west of KP with 40–60 incidents each, a thin seeded background
+# (Poisson, 0.1 incidents per 1,000 km²), and Zhob, far from the cluster,
+# with 5 more incidents than its background.
+PLANTED = {"North Waziristan": 60, "Bannu": 40, "Lakki Marwat": 40, "Lower South Waziristan": 40,
+           "Upper South Waziristan": 40}
+LONE = ("Zhob", 5)
+
+
+@pytest.fixture(scope="module")
+def planted(layers):
+    districts = layers["districts"]
+    index = {name: k for k, name in enumerate(districts["district"])}
+    counts = np.random.default_rng(11).poisson(0.1 * districts["area_km2"].to_numpy() / 1000).astype(float)
+    for name, extra in (*PLANTED.items(), LONE):
+        counts[index[name]] += extra
+    return districts, counts
+
+
+# The default normal test finds all five at 99 %; permutations (9,999) are
+# weaker with 72 skewed units: 4 of the 5 (Lower South Waziristan is missed).
+@pytest.mark.parametrize(("inference", "hot", "hot_99"), [("normal", 5, 5), ("permutation", 4, 2)])
+def test_planted_cluster_on_real_districts_is_hot_and_a_lone_unit_is_not(planted, inference, hot, hot_99):
+    districts, counts = planted
+    table = Hotspots.compute(districts, counts, "district_id", area_km2=districts["area_km2"].to_numpy(),
+                             inference=inference).table.assign(district=districts["district"].to_numpy())
+    table = table.set_index("district")
+    assert (table.loc[list(PLANTED), "gi_bin"] > 0).sum() >= hot
+    assert (table.loc[list(PLANTED), "gi_bin"] == 3).sum() >= hot_99
+    assert table.loc[LONE[0], "gi_bin"] == 0 and counts[districts["district"] == LONE[0]][0] >= LONE[1]
+    # hot only in and around the cluster: each hot district is in it or touches it
+    weights = contiguity(districts)
+    position = {name: k for k, name in enumerate(districts["district"])}
+    near = {districts["district"].iloc[j] for name in PLANTED for j in weights.neighbors[position[name]]}
+    near |= set(PLANTED)
+    assert set(table.index[table["gi_bin"] > 0]) <= near
+    # no district without an incident is a cold spot: their neighbourhoods are too small for a thin background
+    assert not ((counts == 0) & (table["gi_bin"].to_numpy() < 0)).any()
+
+
+def test_raw_counts_are_not_the_variable_with_areas(planted):
+    districts, counts = planted
+    area = districts["area_km2"].to_numpy()
+    on_rates = Hotspots.compute(districts, counts, "district_id", area_km2=area).table["gi_z"].to_numpy()
+    on_counts = Hotspots.compute(districts, counts, "district_id").table["gi_z"].to_numpy()
+    expected = gi_star_z(empirical_bayes(counts, area / 1000), contiguity(districts))
+    np.testing.assert_allclose(on_rates, np.round(expected, 4))
+    assert not np.allclose(on_rates, on_counts)
+
+
+def test_gi_star_z_matches_ord_and_getis():
+    # a 3 × 3 grid with one busy centre: the centre's neighbourhood is all 9
+    # cells (n_i = N: no variance, NaN); a corner's is 4 cells holding 9 + 3 × 1
+    units = _grid(3)
+    values = np.array([1, 1, 1, 1, 9, 1, 1, 1, 1], dtype=float)
+    z = gi_star_z(values, contiguity(units))
+    mean, sd, n = values.mean(), values.std(), 9
+    corner = (12 - mean * 4) / (sd * np.sqrt((n * 4 - 16) / (n - 1)))
+    assert np.isnan(z[4]) and z[0] == pytest.approx(corner)
+
+
+def test_gi_star_z_is_esdas_binary_gi_star_on_real_districts(planted):
+    districts, counts = planted
+    weights = contiguity(districts)
+    expected = esda.G_Local(counts, weights, transform="B", star=True, permutations=0).Zs
+    np.testing.assert_allclose(gi_star_z(counts, weights), expected, rtol=1e-9)
+    # esda's default, row-standardised, is about √n_i smaller: the reason for binary weights
+    with pytest.warns(UserWarning, match="Gi\\* requested"):
+        row_standardised = esda.G_Local(counts, weights, star=True, permutations=0).Zs
+    busy = np.flatnonzero(districts["district"].isin(PLANTED))
+    assert (np.abs(row_standardised[busy]) < np.abs(expected[busy]) / 2).all()
+
+
+def test_cold_spots_need_poisson_support():
+    # 4 cells of 1,000 km² in a row, 40 incidents in the first: the overall
+    # rate is 10 per 1,000 km², so the last cell's neighbourhood (2 cells, no
+    # incident) expects 20 and supports 99 %; with 0.8 incidents in all it
+    # would expect 0.4 and support nothing
+    cells = [shapely.box(k, 0, k + 1, 1) for k in range(4)]
+    units = gpd.GeoDataFrame({"unit_id": list("abcd")}, geometry=cells, crs="EPSG:3857")
+    weights = contiguity(units)
+    area = np.full(4, 1000.0)
+    assert cold_support_bins(np.array([40.0, 0, 0, 0]), area, weights)[3] == 3
+    assert cold_support_bins(np.array([0.8, 0, 0, 0]), area, weights)[3] == 0

@@ -15,6 +15,8 @@ import pytest
 import rasterio
 import shapely
 from click.testing import CliRunner
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
 from PIL import Image
 from pyproj import Geod, Transformer
 
@@ -22,7 +24,7 @@ from geo.cli import cli
 from geo.maps import MAP_HTML, MAP_PNG, load_map_content, write_maps
 from geo.maps.content import density_overlay, round_coordinates, select_incidents
 from geo.maps.page import script_json
-from geo.maps.static import overview_figure
+from geo.maps.static import SCALE_BAR_KM, TOP_DISTRICTS, overview_figure, top_risk_districts
 
 HOSTILE = '<img src=x onerror="alert(1)"></script><script>alert(2)</script>`${x}`\'"'
 GEOD = Geod(ellps="WGS84")
@@ -234,3 +236,32 @@ def test_maps_follow_the_period(two_year_run_dir):
     assert config["time_window"] == ["2024-01", "2024-06"]
     assert "2024-01 to 2024-06" in config["time_note"]
     assert config["density"]["period"] == ["2024-01-01", "2024-06-30"]
+
+
+def test_overview_names_the_top_districts_and_has_a_true_scale_bar(sample_run_dir):
+    content = load_map_content(sample_run_dir, 20_000)
+    figure = overview_figure(content)
+    axes = figure.axes[0]
+    districts = content.units["districts_risk"]
+    expected = top_risk_districts(districts)
+    assert len(expected) == TOP_DISTRICTS and (expected["incidents"] > 0).all()
+    assert expected["risk_score"].min() >= districts.loc[~districts.index.isin(expected.index), "risk_score"].max()
+    labels = [text for text in axes.texts if text.get_text() in set(expected["district"])]
+    assert sorted(text.get_text() for text in labels) == sorted(expected["district"])
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    boxes = [Text.get_window_extent(text, renderer) for text in labels]  # the text, without its leader line
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), "labels overlap"
+    # each label sits on or next to its district: within 60 points (about 0.8 inch)
+    for text in labels:
+        anchor = axes.transData.transform(text.xy)
+        centre = np.asarray(Text.get_window_extent(text, renderer).get_points()).mean(axis=0)
+        assert np.hypot(*(anchor - centre)) < 60 * figure.dpi / 72
+    # the scale bar: 100 km at the map's mid-latitude, measured with pyproj
+    bar = next(artist for artist in axes.artists if type(artist).__name__ == "AnchoredSizeBar")
+    rectangle = bar.size_bar.get_children()[0]
+    width_deg = rectangle.get_width()
+    south, north = axes.get_ylim()
+    middle = (south + north) / 2
+    _, _, metres = Geod(ellps="WGS84").inv(65.0, middle, 65.0 + width_deg, middle)
+    assert abs(metres / 1000 - SCALE_BAR_KM) < 1.0
+    assert bar.txt_label.get_text() == f"{SCALE_BAR_KM} km"

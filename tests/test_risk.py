@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 
 from geo.config import DEFAULT_RISK_WEIGHTS, SettingsError, load_settings
-from geo.metrics.risk import CONFIDENCE_LEVELS, RISK_CLASS_LABELS, RiskIndex, confidence, risk_class, trend_score
+from geo.metrics.risk import (
+    CONFIDENCE_LEVELS,
+    FIXED_SCALE,
+    RISK_CLASS_LABELS,
+    RiskIndex,
+    confidence,
+    period_years,
+    risk_class,
+    trend_score,
+)
 
 
 def _summary(n: int = 6, **overrides) -> pd.DataFrame:
@@ -53,7 +62,15 @@ def test_components_are_on_zero_to_ten_and_recorded():
     assert ((scores >= 0) & (scores <= 10)).all().all()
     assert result.table.set_index("unit").loc["u0", "hotspot_score"] == 10.0
     assert result.parameters["weights"] == dict(DEFAULT_RISK_WEIGHTS)
-    assert set(result.parameters["incident_density"]) == {"log1p_min", "log1p_max"}
+    assert result.parameters["scale"] == "fixed" and result.parameters["period_years"] == 1.0
+    assert result.parameters["fatality_density"]["per_1000_km2_per_year_at_10"] == 200.0
+    # the breakpoints of the classes: 200 killed per 1,000 km² a year score 10, 201^0.8 − 1 score 8
+    breakpoints = result.parameters["fatality_density"]["breakpoints_per_1000_km2_per_year"]
+    assert breakpoints["10"] == 200.0 and breakpoints["8"] == pytest.approx(201 ** 0.8 - 1, abs=1e-3)
+    relative = RiskIndex.compute(summary, HOT, "unit", DEFAULT_RISK_WEIGHTS, pd.Series(1.0, index=summary["unit"]),
+                                 scale="relative")
+    assert relative.parameters["scale"] == "relative" and "period_years" not in relative.parameters
+    assert set(relative.parameters["incident_density"]) == {"log1p_min", "log1p_max"}
 
 
 def test_weights_change_the_index():
@@ -96,7 +113,7 @@ def test_components_without_variance_score_zero_and_confidence_stays_per_unit():
     summary = _summary(incidents=0, incidents_per_1000_km2=0.0, killed_per_1000_km2=0.0, killed_civilians=0,
                        incidents_last_3m=0, incidents_prev_9m=0)
     result = RiskIndex.compute(summary, HOT.assign(gi_bin=0), "unit", DEFAULT_RISK_WEIGHTS,
-                               pd.Series(dtype=float), (3, 9))
+                               pd.Series(dtype=float), (3, 9), scale="relative")
     table = result.table
     for column in ("incident_density_score", "fatality_density_score", "civilian_harm_score", "trend_score",
                    "hotspot_score"):
@@ -109,8 +126,138 @@ def test_components_without_variance_score_zero_and_confidence_stays_per_unit():
     one = summary.copy()
     one.loc[0, ["incidents", "incidents_per_1000_km2", "killed_per_1000_km2", "incidents_last_3m"]] = [1, 0.5, 0.5, 1]
     table = RiskIndex.compute(one, HOT.assign(gi_bin=0), "unit", DEFAULT_RISK_WEIGHTS,
-                              pd.Series({"u0": 1.0}), (3, 9)).table.set_index("unit")
+                              pd.Series({"u0": 1.0}), (3, 9), scale="relative").table.set_index("unit")
     # one incident makes its unit the maximum of the relative components; confidence says how little that means
     assert table.loc["u0", "incident_density_score"] == 10.0 and table.loc["u0", "trend_score"] == 10.0
     assert table.loc["u0", "confidence"] == "low"
+    # on the fixed scale it scores what 0.5 incidents per 1,000 km² a year are worth: log(1.5) / log(51) × 10
+    fixed = RiskIndex.compute(one, HOT.assign(gi_bin=0), "unit", DEFAULT_RISK_WEIGHTS,
+                              pd.Series({"u0": 1.0}), (3, 9)).table.set_index("unit")
+    assert fixed.loc["u0", "incident_density_score"] == pytest.approx(np.log(1.5) / np.log(51) * 10, abs=1e-3)
+    assert (fixed.drop(index="u0")["incident_density_score"] == 0).all()
     assert set(table["risk_class"]) <= set(RISK_CLASS_LABELS) and set(table["confidence"]) <= set(CONFIDENCE_LEVELS)
+
+
+def _density_scores(summary: pd.DataFrame, **options) -> pd.DataFrame:
+    result = RiskIndex.compute(summary, HOT, "unit", DEFAULT_RISK_WEIGHTS, pd.Series(1.0, index=summary["unit"]),
+                               **options)
+    return result.table.set_index("unit")[["incident_density_score", "fatality_density_score",
+                                           "civilian_harm_score", "risk_score"]]
+
+
+def test_fixed_scale_keeps_a_unit_score_when_the_others_change():
+    base = _summary()
+    changed = base.copy()
+    others = changed["unit"] != "u2"
+    changed.loc[others, "incidents_per_1000_km2"] *= 7.0  # every other unit far more violent…
+    changed.loc[others, "killed_per_1000_km2"] = 0.0  # …or without a death
+    changed.loc[others, "killed_civilians"] = 500
+    fixed = _density_scores(base), _density_scores(changed)
+    pd.testing.assert_series_equal(fixed[0].loc["u2"], fixed[1].loc["u2"])
+    relative = _density_scores(base, scale="relative"), _density_scores(changed, scale="relative")
+    assert not relative[0].loc["u2"].equals(relative[1].loc["u2"])  # the relative scale moves with the others
+
+
+def test_equal_intensity_scores_the_same_whatever_the_period_length():
+    # January 2024 (31 days) and 2023–2024 (731 days), at the same daily rate
+    short_years = period_years(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-31"))
+    long_years = period_years(pd.Timestamp("2023-01-01"), pd.Timestamp("2024-12-31"))
+    assert short_years == pytest.approx(31 / 365.25) and long_years == pytest.approx(731 / 365.25)
+    base = _summary()  # read as a year's counts and rates
+
+    def over(days: int) -> pd.DataFrame:
+        share = days / 365.25
+        return base.assign(**{c: base[c] * share for c in
+                              ("incidents_per_1000_km2", "killed_per_1000_km2", "killed_civilians")})
+
+    short, long = over(31), over(731)
+    first, second = _density_scores(short, years=short_years), _density_scores(long, years=long_years)
+    columns = ["incident_density_score", "fatality_density_score", "civilian_harm_score"]
+    pd.testing.assert_frame_equal(first[columns], second[columns])
+    assert (first[columns].nunique() > 1).all()  # not trivially all 0 or all 10
+    # without annualising, the 24-month period would score far higher
+    unscaled = _density_scores(long, years=short_years)
+    assert (unscaled["incident_density_score"] >= first["incident_density_score"]).all()
+    assert (unscaled["incident_density_score"] > first["incident_density_score"]).any()
+
+
+def test_fixed_scale_reaches_ten_at_its_reference_and_clips():
+    at_ten = FIXED_SCALE["fatality_density"]
+    summary = _summary(killed_per_1000_km2=[0.0, at_ten, 10 * at_ten, np.sqrt(at_ten + 1) - 1, 1.0, 2.0])
+    scores = _density_scores(summary)["fatality_density_score"].to_numpy()
+    np.testing.assert_allclose(scores[:4], [0.0, 10.0, 10.0, 5.0], atol=1e-3)
+
+
+def test_relative_scale_is_min_max_of_the_logs():
+    summary = _summary()
+    scores = _density_scores(summary, scale="relative")["incident_density_score"].to_numpy()
+    logged = np.log1p(summary["incidents_per_1000_km2"].to_numpy())
+    np.testing.assert_allclose(scores, ((logged - logged.min()) / np.ptp(logged) * 10).round(3))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('risk_scale = "absolute"', "risk_scale must be one of fixed, relative, got 'absolute'"),
+    ("risk_scale = 1", "setting risk_scale in .* must be str"),
+    ('hotspot_inference = "bootstrap"', "hotspot_inference must be one of normal, permutation, got 'bootstrap'"),
+])
+def test_scale_and_inference_settings_are_checked(tmp_path, text, message):
+    path = tmp_path / "geo.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(SettingsError, match=message):
+        load_settings(path)
+    path.write_text('risk_scale = "relative"\nhotspot_inference = "permutation"\n')
+    settings = load_settings(path)
+    assert (settings.risk_scale, settings.hotspot_inference) == ("relative", "permutation")
+    with pytest.raises(ValueError, match="scale must be one of"):
+        RiskIndex.compute(_summary(), HOT, "unit", DEFAULT_RISK_WEIGHTS, pd.Series(dtype=float), scale="z")
+
+
+def _district_scores(layers, rows: list[tuple[str, str, int]], start: str, end: str, scale: str = "fixed"):
+    """Risk table of the real districts for incidents ``rows`` (district name, date, killed civilians)."""
+    from geo.metrics.units import COUNT_COLUMNS, trend_months, unit_summary
+
+    districts = layers["districts"]
+    ids = dict(zip(districts["district"], districts["district_id"], strict=True))
+    incidents = pd.DataFrame([{"district_id": ids[name], "date": date, **dict.fromkeys(COUNT_COLUMNS, 0),
+                               "killed": 2 * killed, "killed_civilians": killed, "geo_precision": 1}
+                              for name, date, killed in rows])
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    summary = unit_summary(incidents, districts, "district_id", first, last).assign(min_distance_to_border_km=50.0)
+    hotspots = summary[["district_id"]].assign(gi_bin=0)
+    table = RiskIndex.compute(summary, hotspots, "district_id", DEFAULT_RISK_WEIGHTS, pd.Series(dtype=float),
+                              trend_months(first, last), scale=scale, years=period_years(first, last)).table
+    return table.assign(district=districts.set_index("district_id").loc[table["district_id"], "district"].to_numpy()
+                        ).set_index("district")
+
+
+DENSITY = ["incident_density_score", "fatality_density_score", "civilian_harm_score"]
+
+
+def test_on_real_districts_a_district_keeps_its_fixed_score_when_others_change(layers):
+    bannu = [("Bannu", f"2024-{m:02d}-10", 1) for m in range(1, 13)] * 3  # 36 incidents in 2024
+    quiet = bannu + [("Lakki Marwat", "2024-06-10", 0)] * 4
+    violent = bannu + [("Lakki Marwat", "2024-06-10", 9)] * 300 + [("North Waziristan", "2024-03-03", 5)] * 400
+    scores = {name: _district_scores(layers, rows, "2024-01-01", "2024-12-31") for name, rows in
+              (("quiet", quiet), ("violent", violent))}
+    pd.testing.assert_series_equal(scores["quiet"].loc["Bannu", DENSITY], scores["violent"].loc["Bannu", DENSITY])
+    assert scores["quiet"].loc["Bannu", "incident_density_score"] > 0
+    relative = {name: _district_scores(layers, rows, "2024-01-01", "2024-12-31", "relative") for name, rows in
+                (("quiet", quiet), ("violent", violent))}
+    # relative: Bannu tops the quiet year and falls when Lakki Marwat and North Waziristan flare up
+    assert relative["quiet"].loc["Bannu", "incident_density_score"] == 10.0
+    assert relative["violent"].loc["Bannu", "incident_density_score"] < 10.0
+
+
+def test_on_real_districts_one_month_and_two_years_of_equal_intensity_score_the_same(layers):
+    # an incident every 5 days in Bannu and every 10 in Khyber, over 30 days and over 730
+    def rows(start: str, days: int) -> list[tuple[str, str, int]]:
+        dates = pd.date_range(start, periods=days, freq="D").strftime("%Y-%m-%d")
+        return [("Bannu", d, 1) for d in dates[::5]] + [("Khyber", d, 0) for d in dates[::10]]
+
+    month = _district_scores(layers, rows("2024-01-01", 30), "2024-01-01", "2024-01-30")
+    two_years = _district_scores(layers, rows("2023-01-01", 730), "2023-01-01", "2024-12-30")
+    for district in ("Bannu", "Khyber", "Swat"):
+        np.testing.assert_allclose(month.loc[district, DENSITY].to_numpy(dtype=float),
+                                   two_years.loc[district, DENSITY].to_numpy(dtype=float), atol=2e-3)
+    assert 10 > month.loc["Bannu", "incident_density_score"] > month.loc["Khyber", "incident_density_score"] > 0
+    assert month.loc["Swat", "incident_density_score"] == 0

@@ -221,3 +221,20 @@ def test_province_table_is_the_periods_months_in_kp_and_balochistan(two_year_run
     assert table["incidents"].sum() == len(chosen) and table["killed"].sum() == chosen["killed"].sum()
     by_province = table.groupby("province")["killed"].sum()
     assert by_province.to_dict() == chosen.groupby("province")["killed"].sum().astype(int).to_dict()
+
+
+def test_risk_parameters_state_the_scale_breakpoints_and_hotspot_method(run_dir):
+    run = json.loads((run_dir / "run.json").read_text())
+    layer = json.loads((run_dir / "districts_risk.geojson").read_text())["risk_parameters"]["districts_risk"]
+    assert run["settings"]["risk"]["districts_risk"] == layer
+    assert layer["scale"] == "fixed" and layer["period_years"] == pytest.approx(365 / 365.25, abs=1e-6)
+    assert layer["fatality_density"]["per_1000_km2_per_year_at_10"] == 200.0
+    assert list(layer["incident_density"]["breakpoints_per_1000_km2_per_year"]) == ["2", "4", "6", "8", "10"]
+    assert "Empirical-Bayes" in layer["gi_star"]["variable"] and layer["gi_star"]["inference"] == "normal"
+    assert layer["gi_star"]["cold_spot_rule"] and layer["emerging_gi_star"]["inference"] == "normal"
+    # the worked example of the README: North Waziristan in the sample
+    districts = pd.read_csv(run_dir / "summary_districts.csv").set_index("district")
+    row = districts.loc["North Waziristan"]
+    assert (row["incident_density_score"], row["fatality_density_score"], row["civilian_harm_score"]) == (
+        9.12, 7.066, 6.19)
+    assert (row["hotspot_class"], row["risk_score"], row["risk_class"]) == ("hot spot 99%", 7.929, "high")

@@ -101,3 +101,12 @@ def test_rows_follow_each_layer_and_the_report_names_the_crs():
     assert report["unit_geometry_metrics"]["equal_area_crs"] == EQUAL_AREA
     with pytest.raises(ValueError, match="choose one of tehsils, districts, districts_pre2022"):
         read_unit_metrics("provinces")
+
+
+def test_the_id_column_is_found_when_not_given():
+    from geo.metrics.hotspots import contiguity
+
+    for layer in UNIT_LAYERS:
+        units = boundaries.load(layer)
+        assert contiguity_weights(units).neighbors == _queen(units).neighbors
+        assert contiguity(units).neighbors == _queen(units).neighbors  # what Gi* uses

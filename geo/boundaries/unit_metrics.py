@@ -125,21 +125,32 @@ def read_unit_proximity(layer: str, units: gpd.GeoDataFrame, id_column: str, bor
     return unit_proximity(units, id_column, BorderDistance.build(border, projected_crs), bands)
 
 
-def contiguity_weights(units: gpd.GeoDataFrame, id_column: str, boundaries_dir: Path | None = None) -> W:
+def contiguity_weights(units: gpd.GeoDataFrame, id_column: str | None = None,
+                       boundaries_dir: Path | None = None) -> W:
     """Queen-contiguity weights of ``units``, as ``Queen.from_dataframe(units,
     use_index=False)`` gives them: ids 0…n−1 in row order, binary weights.
 
     Read from the side table when ``units`` lists the ids of a committed unit
     layer in that layer's order (so the weights are identical to libpysal's,
-    neighbour order included); computed with libpysal otherwise.
+    neighbour order included); computed with libpysal otherwise (hand-made
+    units, a subset, another order).
+
+    Parameters
+    ----------
+    id_column
+        The column of unit ids; by default ``tehsil_id`` when ``units`` has
+        one, else ``district_id``.
+    boundaries_dir
+        Folder of the side table; the project's ``boundaries/`` by default.
     """
     from libpysal.weights import W, Queen
 
-    ids = units[id_column].astype(str).tolist()
-    folder = _folder(boundaries_dir)
-    path = folder / UNIT_METRICS_FILE
-    if path.exists():
-        # the csv module, not pandas: monthly Gi* asks for the weights dozens of times a run
+    if id_column is None:
+        id_column = next((c for c in ("tehsil_id", "district_id") if c in units.columns), None)
+    ids = units[id_column].astype(str).tolist() if id_column is not None else []
+    path = _folder(boundaries_dir) / UNIT_METRICS_FILE
+    if ids and path.exists():
+        # the csv module: a tenth of the time pandas takes for these few hundred rows
         with path.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
         for layer in UNIT_LAYERS:

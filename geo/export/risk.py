@@ -22,10 +22,10 @@ from geo.export.styles import event_types_by_count, styles, write_qml
 from geo.export.tables import write_csv
 from geo.export.vector import geojson_field_types, write_geojson, write_geopackage
 from geo.incidents.schema import has_synthetic
-from geo.metrics.emerging import MONTHLY_PERMUTATIONS, emerging_hotspots
-from geo.metrics.hotspots import Hotspots
+from geo.metrics.emerging import MONTHLY_INFERENCE, emerging_hotspots
+from geo.metrics.hotspots import Hotspots, method_parameters
 from geo.metrics.proximity import incidents_per_band
-from geo.metrics.risk import RiskIndex
+from geo.metrics.risk import RiskIndex, period_years
 from geo.metrics.units import (
     default_period,
     diffusion,
@@ -102,16 +102,23 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
             band_columns = [c for c in summary.columns if "_band_" in c]
             summary[band_columns] = summary[band_columns].fillna(0).astype("int64")
             ordered = units[[id_column]].merge(summary, on=id_column, how="left")
+            area = units["area_km2"].to_numpy(dtype=float)
         with timings.stage("hotspots_s"):
             hotspots = Hotspots.compute(units, ordered["incidents"].to_numpy(dtype=float), id_column,
-                                        permutations=settings.hotspot_permutations).table
-        with timings.stage("emerging_hotspots_s"):
-            emerging = emerging_hotspots(chosen, units, id_column, start, end,
-                                         permutations=min(MONTHLY_PERMUTATIONS, settings.hotspot_permutations))
+                                        permutations=settings.hotspot_permutations, area_km2=area,
+                                        inference=settings.hotspot_inference).table
         with timings.stage("metrics_s"):
             precise = (chosen["geo_precision"] == 1).groupby(chosen[id_column]).mean()
-            risk = RiskIndex.compute(summary, hotspots, id_column, settings.risk_weights, precise, months)
-            result.parameters[out_name] = risk.parameters
+            risk = RiskIndex.compute(summary, hotspots, id_column, settings.risk_weights, precise, months,
+                                     scale=settings.risk_scale, years=period_years(start, end))
+        with timings.stage("emerging_hotspots_s"):
+            emerging = emerging_hotspots(chosen, units, id_column, start, end, area_km2=area)
+        with timings.stage("metrics_s"):
+            result.parameters[out_name] = {
+                **risk.parameters,
+                "gi_star": method_parameters(settings.hotspot_inference, settings.hotspot_permutations,
+                                             rates=True),
+                "emerging_gi_star": method_parameters(MONTHLY_INFERENCE, None, rates=True)}
             table = (units[[id_column, *names, "geometry"]]
                      .merge(summary, on=id_column)
                      .merge(hotspots.drop(columns=["neighbours"]), on=id_column)
