@@ -35,6 +35,14 @@ class Timings:
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
+    def add(self, name: str, seconds: float) -> None:
+        """Add ``seconds`` to stage ``name`` (for time measured as a remainder)."""
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+
+    def total(self, *names: str) -> float:
+        """Seconds of the stages ``names`` so far (0 for one not yet timed)."""
+        return sum(self.seconds.get(name, 0.0) for name in names)
+
     def rounded(self) -> dict[str, float]:
         """The seconds rounded to milliseconds, as timings.json holds them."""
         return {name: round(seconds, 3) for name, seconds in self.seconds.items()}

@@ -4,6 +4,7 @@ index, written as styled GeoJSON, a styled GeoPackage and CSV tables."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -71,9 +72,9 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
     Parameters
     ----------
     timings
-        Gains ``metrics_s`` (counts, rates, proximity, diffusion, risk index),
-        ``hotspots_s`` (Gi*) and ``emerging_hotspots_s`` (monthly Gi* and trends),
-        both levels together.
+        Gains ``hotspots_s`` (Gi*), ``emerging_hotspots_s`` (monthly Gi* and
+        trends) and ``metrics_s`` (the rest: counts, rates, proximity,
+        diffusion, risk index), both levels together.
 
     Raises
     ------
@@ -81,54 +82,55 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
         When ``period`` is None and no incident is dated.
     """
     timings = timings if timings is not None else Timings()
+    started, gi_before = time.perf_counter(), timings.total("hotspots_s", "emerging_hotspots_s")
     start, end = period or default_period(incidents["date"])
     chosen = in_period(incidents, start, end)  # dates parsed once for every measure below
     synthetic = has_synthetic(incidents)
     months = trend_months(start, end)
     result = UnitLayers({}, {}, {"period": [start.date().isoformat(), end.date().isoformat()]})
     for layer, id_column, names, out_name in LEVELS:
-        with timings.stage("metrics_s"):
-            units = boundaries.load(layer, boundaries_dir=settings.boundaries_dir,
-                                    district_vintage=settings.district_vintage)
-            # measured once by `geo boundaries build` (boundaries/unit_geometry_metrics.csv)
-            committed = boundaries.DISTRICT_LAYERS[settings.district_vintage] if layer == "districts" else layer
-            proximity = read_unit_proximity(committed, units, id_column, border, bands, settings.equal_area_crs,
-                                            settings.boundaries_dir)
-            summary = unit_summary(chosen, units, id_column, start, end).merge(proximity, on=id_column)
-            summary["diffusion_share"] = summary[id_column].map(
-                diffusion(chosen, units, id_column, start, end, settings.equal_area_crs))
-            summary = summary.merge(incidents_per_band(chosen, id_column, settings.border_band_edges_km),
-                                    on=id_column, how="left")
-            band_columns = [c for c in summary.columns if "_band_" in c]
-            summary[band_columns] = summary[band_columns].fillna(0).astype("int64")
-            ordered = units[[id_column]].merge(summary, on=id_column, how="left")
-            area = units["area_km2"].to_numpy(dtype=float)
+        units = boundaries.load(layer, boundaries_dir=settings.boundaries_dir,
+                                district_vintage=settings.district_vintage)
+        # measured once by `geo boundaries build` (boundaries/unit_geometry_metrics.csv)
+        committed = boundaries.DISTRICT_LAYERS[settings.district_vintage] if layer == "districts" else layer
+        proximity = read_unit_proximity(committed, units, id_column, border, bands, settings.equal_area_crs,
+                                        settings.boundaries_dir)
+        summary = unit_summary(chosen, units, id_column, start, end).merge(proximity, on=id_column)
+        summary["diffusion_share"] = summary[id_column].map(
+            diffusion(chosen, units, id_column, start, end, settings.equal_area_crs))
+        summary = summary.merge(incidents_per_band(chosen, id_column, settings.border_band_edges_km),
+                                on=id_column, how="left")
+        band_columns = [c for c in summary.columns if "_band_" in c]
+        summary[band_columns] = summary[band_columns].fillna(0).astype("int64")
+        ordered = units[[id_column]].merge(summary, on=id_column, how="left")
+        area = units["area_km2"].to_numpy(dtype=float)
         with timings.stage("hotspots_s"):
             hotspots = Hotspots.compute(units, ordered["incidents"].to_numpy(dtype=float), id_column,
                                         permutations=settings.hotspot_permutations, area_km2=area,
                                         inference=settings.hotspot_inference).table
-        with timings.stage("metrics_s"):
-            precise = (chosen["geo_precision"] == 1).groupby(chosen[id_column]).mean()
-            risk = RiskIndex.compute(summary, hotspots, id_column, settings.risk_weights, precise, months,
-                                     scale=settings.risk_scale, years=period_years(start, end))
+        precise = (chosen["geo_precision"] == 1).groupby(chosen[id_column]).mean()
+        risk = RiskIndex.compute(summary, hotspots, id_column, settings.risk_weights, precise, months,
+                                 scale=settings.risk_scale, years=period_years(start, end))
         with timings.stage("emerging_hotspots_s"):
             emerging = emerging_hotspots(chosen, units, id_column, start, end, area_km2=area)
-        with timings.stage("metrics_s"):
-            result.parameters[out_name] = {
-                **risk.parameters,
-                "gi_star": method_parameters(settings.hotspot_inference, settings.hotspot_permutations,
-                                             rates=True),
-                "emerging_gi_star": method_parameters(MONTHLY_INFERENCE, None, rates=True)}
-            table = (units[[id_column, *names, "geometry"]]
-                     .merge(summary, on=id_column)
-                     .merge(hotspots.drop(columns=["neighbours"]), on=id_column)
-                     .merge(emerging, on=id_column)
-                     .merge(risk.table, on=id_column))
-            table.insert(len(names) + 1, "period_start", start.date().isoformat())
-            table.insert(len(names) + 2, "period_end", end.date().isoformat())
-            table["synthetic_data"] = synthetic
-            result.layers[out_name] = gpd.GeoDataFrame(table, geometry="geometry", crs="EPSG:4326")
-            result.monthly[out_name] = monthly_by_unit(chosen, units, id_column, start, end)
+        result.parameters[out_name] = {
+            **risk.parameters,
+            "gi_star": method_parameters(settings.hotspot_inference, settings.hotspot_permutations,
+                                         rates=True),
+            "emerging_gi_star": method_parameters(MONTHLY_INFERENCE, None, rates=True)}
+        table = (units[[id_column, *names, "geometry"]]
+                 .merge(summary, on=id_column)
+                 .merge(hotspots.drop(columns=["neighbours"]), on=id_column)
+                 .merge(emerging, on=id_column)
+                 .merge(risk.table, on=id_column))
+        table.insert(len(names) + 1, "period_start", start.date().isoformat())
+        table.insert(len(names) + 2, "period_end", end.date().isoformat())
+        table["synthetic_data"] = synthetic
+        result.layers[out_name] = gpd.GeoDataFrame(table, geometry="geometry", crs="EPSG:4326")
+        result.monthly[out_name] = monthly_by_unit(chosen, units, id_column, start, end)
+    # everything but the two Gi* stages
+    timings.add("metrics_s", time.perf_counter() - started
+                - (timings.total("hotspots_s", "emerging_hotspots_s") - gi_before))
     return result
 
 
