@@ -97,8 +97,13 @@ def period_incidents(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Times
 
 
 def in_period(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """The incidents dated within [start, end], with their dates parsed in ``_date``."""
-    dates = parse_dates(incidents["date"])
+    """The incidents dated within [start, end], with their dates parsed in ``_date``.
+
+    Incidents that already carry ``_date`` (an earlier result of this function,
+    as every measure of :func:`geo.export.risk.unit_layers` receives) are not
+    parsed again: a second of a million-incident run per call.
+    """
+    dates = incidents["_date"] if "_date" in incidents else parse_dates(incidents["date"])
     inside = ((dates >= start) & (dates <= end)).to_numpy()
     chosen = incidents[inside].copy()
     chosen["_date"] = dates[inside].to_numpy()
