@@ -1,47 +1,66 @@
-"""Benchmark of the whole run on 1M synthetic incidents, stage by stage, and of
-the kernel density step against scipy.stats.gaussian_kde.
+"""Benchmark of the whole run (issue 12, "Fast everyday run"), and of the kernel
+density step against scipy.stats.gaussian_kde.
 
-Prints figures; asserts nothing. Run with `make bench`.
+Targets, each printed as a ratio against a baseline measured in this same
+bench run (pairs alternate baseline and ours, and the median of the pair
+ratios is shown, so that the load of a shared machine cancels out):
+
+- the embedded sample, ``geo run`` ≤ 3× the import floor (a fresh python
+  importing geopandas, folium and rasterio);
+- a 6k-event file (ACLED export layout) ≤ 5× the import floor;
+- 1M incidents, ``geo run`` ≤ 20 s (stage by stage, from
+  :func:`geo.pipeline.run`'s ``timings_s``, which is what ``timings.json`` holds).
+
+The 1M ``geo ingest`` target (≤ 1.2× a naive read_csv + sjoin + to_parquet,
+peak < 4 GB) is in ``bench_ingest.py``. Prints figures; asserts nothing.
+Run with `make bench`; ``GEO_BENCH_PAIRS`` sets the number of pairs (3).
 """
 
 from __future__ import annotations
 
+import os
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import bench_ingest  # noqa: E402  (the cached 1M-row ACLED file)
+import bench_ingest  # noqa: E402  (the cached 1M-row ACLED file, the child-process runner)
+
+PAIRS = int(os.environ.get("GEO_BENCH_PAIRS", "3"))
+IMPORT_FLOOR = "import geopandas, folium, rasterio"
+SIX_K_EVENTS = 6_416
+RUN_1M_TARGET_S = 20.0
+
+
+def _seconds(command: list[str]) -> float:
+    """Wall time of one fresh process, start-up and imports included."""
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def paired_ratio(command: list[str], baseline: list[str], pairs: int = PAIRS) -> dict[str, float]:
+    """Median over ``pairs`` of (ours / baseline), each pair run back to back."""
+    ours, base = [], []
+    for _ in range(pairs):
+        base.append(_seconds(baseline))
+        ours.append(_seconds(command))
+    return {"ratio": statistics.median(o / b for o, b in zip(ours, base, strict=True)),
+            "seconds": statistics.median(ours), "baseline_s": statistics.median(base)}
 
 
 def _run(path: str) -> dict:
-    import tempfile
+    """``geo.pipeline.run`` on one file, in this process: total and per stage."""
+    from geo.pipeline import run
 
-    from geo.config import default_settings
-    from geo.export.incidents import write_density_surfaces, write_ingest
-    from geo.export.risk import write_risk_outputs
-    from geo.incidents import ingest
-    from geo.metrics.units import resolve_period
-
-    settings = default_settings()
-    stages: dict[str, float] = {}
-    started = time.perf_counter()
-    result = ingest([Path(path)], settings=settings)
-    stages.update({f"ingest.{k}": v for k, v in result.timings_s.items()})
-    period = resolve_period(result.incidents["date"])
     with tempfile.TemporaryDirectory() as tmp:
-        for name, step in (
-            ("metrics, hotspots, risk, styled layers", lambda: write_risk_outputs(result.incidents, settings, Path(tmp))),
-            ("density surfaces (2 COGs)",
-             lambda: write_density_surfaces(result.incidents, settings, Path(tmp), period)),
-            ("incident outputs (GeoJSON, Parquet, run.json)",
-             lambda: write_ingest(result, [Path(path)], Path(tmp), {})),
-        ):
-            t0 = time.perf_counter()
-            step()
-            stages[name] = time.perf_counter() - t0
-    return {"seconds": time.perf_counter() - started, "stages": stages}
+        started = time.perf_counter()
+        result = run([Path(path)], Path(tmp) / "out")
+        return {"seconds": time.perf_counter() - started, "stages": result.timings_s}
 
 
 def _kde_against_scipy() -> dict:
@@ -75,10 +94,28 @@ def _kde_against_scipy() -> dict:
     return {"ours_s": ours, "scipy_s": time.perf_counter() - t0, "cells": surface.values.size, "points": n}
 
 
+def _target(name: str, measured: dict[str, float], limit: float) -> None:
+    verdict = "met" if measured["ratio"] <= limit else "NOT met"
+    print(f"{name}: {measured['seconds']:.2f} s against {measured['baseline_s']:.2f} s, "
+          f"ratio {measured['ratio']:.2f} (median of {PAIRS} pairs; target ≤ {limit:g}: {verdict})")
+
+
 def main() -> None:
+    geo = [sys.executable, "-m", "geo"]
+    floor = [sys.executable, "-c", IMPORT_FLOOR]
+    with tempfile.TemporaryDirectory() as tmp:
+        six_k = Path(tmp) / "acled_6k.csv"
+        subprocess.run([*geo, "synthetic", "-n", str(SIX_K_EVENTS), "--seed", "12", "--format", "acled",
+                        str(six_k)], check=True, capture_output=True)
+        _target("sample `geo run` / import floor (geopandas, folium, rasterio)",
+                paired_ratio([*geo, "run", "--out", str(Path(tmp) / "sample"), "-q"], floor), 3.0)
+        _target(f"{SIX_K_EVENTS:,}-event ACLED-layout file `geo run` / import floor",
+                paired_ratio([*geo, "run", str(six_k), "--out", str(Path(tmp) / "six_k"), "-q"], floor), 5.0)
     path = str(bench_ingest.acled_file())
     run = bench_ingest.run_child("_run", path, module="bench_run")
-    print(f"geo run stages on {bench_ingest.ROWS:,} synthetic incidents: {run['seconds']:.1f} s in all, "
+    verdict = "met" if run["seconds"] <= RUN_1M_TARGET_S else "NOT met"
+    print(f"geo run (geo.pipeline.run) on {bench_ingest.ROWS:,} synthetic incidents: {run['seconds']:.1f} s, "
+          f"ratio to the {RUN_1M_TARGET_S:g} s target {run['seconds'] / RUN_1M_TARGET_S:.2f} ({verdict}), "
           f"peak {run['peak_mb']:.0f} MB")
     for name, seconds in sorted(run["stages"].items(), key=lambda kv: -kv[1]):
         print(f"  {seconds:6.1f} s  {name}")

@@ -141,7 +141,9 @@ class Gazetteer:
         # Plain records: a lookup filters a handful of candidates, cheaper than frames.
         self._records = [{k: (None if not isinstance(v, str | bool) and pd.isna(v) else v)
                           for k, v in r.items()} for r in self.entries.astype(object).to_dict("records")]
-        self._by_key = {k: g.index.to_numpy() for k, g in self.entries.groupby("key")}
+        # .indices, not a loop over the groups (a tenth of the time); keys in sorted order as before
+        positions = self.entries.groupby("key").indices
+        self._by_key = {k: positions[k] for k in sorted(positions)}
         self._keys = list(self._by_key)
         self._units = _unit_index(tehsils, districts)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,15 +20,13 @@ from geo import boundaries as boundary_layers
 from geo._errors import GeoError, NoIncidentsError
 from geo.config import PROJECT_ROOT, Settings, default_settings
 from geo.export.folder import seal, staged_folder
-from geo.export.incidents import write_density_surfaces, write_ingest
-from geo.export.risk import write_risk_outputs
+from geo.export.incidents import write_density_surfaces, write_ingest, write_timings
 from geo.export.tables import write_csv
 from geo.export.vector import atomic_path
 from geo.incidents import IngestResult, ingest
 from geo.incidents.synthetic import generate
-from geo.maps import write_maps
 from geo.metrics.units import resolve_period, within_period
-from geo.report import write_report
+from geo.timings import Timings
 
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
 SYNTHETIC_FILE = "synthetic_incidents.csv"
@@ -51,12 +50,15 @@ class RunResult:
     warnings
         One line each: what the run could not write on this machine
         (``report.pdf`` without Pango), recorded in run.json too.
+    timings_s
+        Seconds per stage, as ``timings.json`` holds them (without ``total_s``).
     """
 
     out_dir: Path
     ingest: IngestResult
     period: tuple[pd.Timestamp, pd.Timestamp]
     warnings: tuple[str, ...] = ()
+    timings_s: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def step_count(n_inputs: int | None) -> int:
@@ -100,13 +102,24 @@ def run(
         Any other error a user can act on (unreadable input, bad settings,
         an output folder that cannot be written); ``out_dir`` is left as it was.
     """
+    started = time.perf_counter()
+    timings = Timings()
+    with timings.stage("imports_s"):
+        # Imported here, not at the top: `geo ingest` and `geo --help` never load the
+        # statistics (esda, libpysal, pymannkendall) or the map libraries (folium, matplotlib).
+        from geo.export.risk import write_risk_outputs
+        from geo.maps import write_maps
+        from geo.report import write_report
+
     settings = settings or default_settings()
     if start is not None and end is not None and pd.Timestamp(start) > pd.Timestamp(end):
         msg = f"--start {pd.Timestamp(start).date()} is after --end {pd.Timestamp(end).date()}"
         raise GeoError(msg)
     with staged_folder(out_dir) as staging:
-        files = [Path(p) for p in inputs] if inputs else _sample_inputs(staging, settings)
+        with timings.stage("sample_s"):
+            files = [Path(p) for p in inputs] if inputs else _sample_inputs(staging, settings)
         result = ingest(files, settings=settings, progress=progress)
+        timings.seconds.update(result.timings_s)
         run_settings = {
             **_reading_settings(settings, "auto", geocode_all=False),
             "kde": {"kernel": settings.kde_kernel, "bandwidth_km": settings.kde_bandwidth_km,
@@ -115,30 +128,36 @@ def run(
         period = pdf_problem = None
         if len(result.incidents):
             progress("district and tehsil metrics, hotspots and risk")
-            period = resolve_period(result.incidents["date"], start, end)
-            # once, so that incidents.geojson, incidents.parquet and risk.gpkg agree
-            result = dataclasses.replace(result, incidents=result.incidents.assign(
-                in_period=within_period(result.incidents["date"], *period)))
-            _, risk_parameters = write_risk_outputs(result.incidents, settings, staging, period)
+            with timings.stage("metrics_s"):
+                period = resolve_period(result.incidents["date"], start, end)
+                # once, so that incidents.geojson, incidents.parquet and risk.gpkg agree
+                result = dataclasses.replace(result, incidents=result.incidents.assign(
+                    in_period=within_period(result.incidents["date"], *period)))
+            _, risk_parameters = write_risk_outputs(result.incidents, settings, staging, period, timings=timings)
             run_settings["risk"] = risk_parameters
         progress("writing incident outputs")
-        write_ingest(result, files, staging, run_settings)
+        write_ingest(result, files, staging, run_settings, timings=timings)
         if period is not None:
             progress("kernel density surfaces")
-            write_density_surfaces(result.incidents, settings, staging, period)
+            write_density_surfaces(result.incidents, settings, staging, period, timings=timings)
         progress("copying boundary layers")
-        _copy_boundary_layers(settings, staging)
+        with timings.stage("boundary_layers_s"):
+            _copy_boundary_layers(settings, staging)
         if period is not None:
             progress("drawing the maps")
-            write_maps(staging, settings.map_max_incidents)
+            with timings.stage("maps_s"):
+                write_maps(staging, settings.map_max_incidents)
             progress("writing the brief")
-            pdf_problem = write_report(staging, settings=settings).pdf_problem
+            with timings.stage("brief_s"):
+                pdf_problem = write_report(staging, settings=settings).pdf_problem
         warnings = (f"report.pdf not written: {pdf_problem}",) if period is not None and pdf_problem else ()
+        # every stage above; sealing run.json is the only step after it
+        write_timings({**timings.seconds, "total_s": time.perf_counter() - started}, staging)
         seal(staging, {"status": "complete" if period is not None else "no accepted incidents",
                        **({"warnings": list(warnings)} if warnings else {})})
     if period is None:
         raise _nothing_accepted(result, Path(out_dir))
-    return RunResult(Path(out_dir), result, period, warnings)
+    return RunResult(Path(out_dir), result, period, warnings, timings.seconds)
 
 
 def _reading_settings(settings: Settings, fmt: str, geocode_all: bool) -> dict[str, object]:

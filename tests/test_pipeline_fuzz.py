@@ -13,10 +13,10 @@ case ends either
   traceback; when the run got as far as reading, zero accepted incidents still
   leave the boundary layers, empty incident layers, rejected.csv and run.json.
 
-Runs use 99 Gi* permutations where the ``hotspot_permutations`` setting exists,
-and each unit level's distances to the border (``unit_proximity``, a function
-of the boundary layers alone and most of a run's time) are computed once per
-test and then reused: every other stage runs in full for every case.
+Runs use 99 Gi* permutations where the ``hotspot_permutations`` setting exists;
+each unit level's distances to the border are read from the side table
+``boundaries/unit_geometry_metrics.csv`` as in every run, and every stage runs
+in full for every case.
 Set GEO_FUZZ_EXAMPLES to change the number of generated cases (explicit
 examples always run); shrinking is off to keep a failing run bounded.
 
@@ -268,27 +268,7 @@ def check_outcome(result, out: Path, case: dict) -> str:
 # --- the fuzz test -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def proximity_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reuse each unit level's border distances between the cases of one test
-    (they depend on the boundary layers only, which no case changes)."""
-    import geo.export.risk as risk_outputs
-
-    compute = getattr(risk_outputs, "unit_proximity", None)
-    if compute is None:
-        return
-    cache: dict[tuple, object] = {}
-
-    def unit_proximity_once(units, id_column, *args, **kwargs):
-        key = (id_column, tuple(units[id_column]))
-        if key not in cache:
-            cache[key] = compute(units, id_column, *args, **kwargs)
-        return cache[key].copy()
-
-    monkeypatch.setattr(risk_outputs, "unit_proximity", unit_proximity_once)
-
-
-def test_whole_pipeline_fuzz(tmp_path: Path, proximity_once: None) -> None:
+def test_whole_pipeline_fuzz(tmp_path: Path) -> None:
     marker = tmp_path / "MARKER"
     config = write_config(tmp_path / "fast.toml")
     outcomes: Counter[str] = Counter()

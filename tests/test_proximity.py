@@ -55,3 +55,13 @@ def test_unit_proximity(layers, distances):
     assert 0 < peshawar["min_distance_to_border_km"] < 25 < peshawar["centroid_distance_to_border_km"]
     assert abbottabad["share_within_50km"] == 0.0 and abbottabad["min_distance_to_border_km"] > 100
     assert (table["share_within_25km"] <= table["share_within_50km"]).all()
+
+
+def test_repeated_locations_get_the_distance_of_each_point_alone(distances):
+    # km() measures each distinct location once and spreads the result back
+    lon = np.array([70.0, 66.5, 70.0, np.nan, 71.2, 66.5, -0.0, 0.0])
+    lat = np.array([34.0, 30.1, 34.0, 30.0, 33.0, 30.1, 30.0, 30.0])
+    together = distances.km(lon, lat)
+    alone = np.array([distances.km(np.array([x]), np.array([y]))[0] for x, y in zip(lon, lat, strict=True)])
+    np.testing.assert_array_equal(together, alone)
+    assert together[0] == together[2] and np.isnan(together[3]) and together[0] < together[4]

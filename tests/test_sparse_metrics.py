@@ -30,22 +30,6 @@ YEAR = (pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31"))
 SETTINGS = dataclasses.replace(Settings(), hotspot_permutations=999)  # fast, yet able to reach the 99 % level
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _proximity_once():
-    """The units' distances to the border do not depend on the incidents: measure them once."""
-    measured: dict[str, pd.DataFrame] = {}
-    original = risk_export.unit_proximity
-
-    def once(units, id_column, distances, bands):
-        if id_column not in measured:
-            measured[id_column] = original(units, id_column, distances, bands)
-        return measured[id_column].copy()
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(risk_export, "unit_proximity", once)
-        yield
-
-
 def _incidents(tmp_path: Path, rows: list[tuple[str, tuple[float, float], int]]) -> pd.DataFrame:
     """The canonical, joined incident table of ``rows`` (date, (lat, lon), killed)."""
     path = tmp_path / "incidents.csv"

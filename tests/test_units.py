@@ -119,3 +119,16 @@ def test_empty_input_gives_zeros():
     province = monthly_by_province(empty, pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31"), ("KP", "B"))
     assert len(province) == 24 and (province["killed"] == 0).all()
     assert list(province.columns[:3]) == ["province", "month", "incidents"]
+
+
+def test_in_period_of_chosen_incidents_reuses_their_parsed_dates():
+    from geo.metrics.units import in_period
+
+    frame = pd.DataFrame({"date": pd.array(["2024-03-31", "2024-04-01", None, "2025-03-31", "2025-04-01"],
+                                           dtype="string"), "killed": [1, 2, 3, 4, 5]})
+    start, end = pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31")
+    once = in_period(frame, start, end)
+    assert once["killed"].tolist() == [2, 4]
+    pd.testing.assert_frame_equal(in_period(once, start, end), once)
+    narrower = in_period(once, start, pd.Timestamp("2024-12-31"))
+    assert narrower["killed"].tolist() == [2]

@@ -40,6 +40,7 @@ from geo.boundaries.sources import (
     PACKAGES,
     fetch,
 )
+from geo.boundaries.unit_metrics import REPORT_KEY, UNIT_METRICS_FILE, report_entry, unit_metrics_table
 from geo.boundaries.vintages import (
     CROSSWALK_FILE,
     VINTAGES_FILE,
@@ -207,11 +208,15 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
     alternates = gazetteer_tables.alternate_names(
         places_table[places_table["country"] == "Pakistan"],
         read_geonames_alternates(archives[GEONAMES_ALTERNATES.key]))
+    progress("measuring districts and tehsils against the border")
+    report[REPORT_KEY] = report_entry(settings.equal_area_crs)
     tables = {
         gazetteer_tables.ALTERNATES_FILE: alternates,
         gazetteer_tables.COVERAGE_FILE: gazetteer_tables.coverage(
             places_table, alternates, tehsils, districts[DISTRICT_LAYERS[DISTRICT_VINTAGES[0]]]),
         CROSSWALK_FILE: district_crosswalk(tehsils),
+        # boundary-only measures, so that a run reads them instead of measuring again
+        UNIT_METRICS_FILE: unit_metrics_table(layers, settings.equal_area_crs),
     }
     return BuildResult(layers=layers, places=places_table, natural_earth_border=reference, report=report,
                        tables=tables)

@@ -22,14 +22,15 @@ from geo.boundaries.build import (
     write_layers,
 )
 from geo.boundaries.gazetteer_tables import TABLE_FILES
+from geo.boundaries.unit_metrics import UNIT_METRICS_FILE
 from geo.boundaries.vintages import CROSSWALK_FILE
 from geo.cli.options import config_option, quiet_option, settings_from
 from geo.cli.progress import step_bar
 
-BUILD_STEPS = 7
+BUILD_STEPS = 8
 GENERATED_FILES = (
     *(f"{layer}.geojson" for layer in boundary_layers.LAYERS),
-    GEOPACKAGE, NATURAL_EARTH_FILE, PLACES_FILE, CROSSWALK_FILE, REPORT_FILE, *TABLE_FILES,
+    GEOPACKAGE, NATURAL_EARTH_FILE, PLACES_FILE, CROSSWALK_FILE, UNIT_METRICS_FILE, REPORT_FILE, *TABLE_FILES,
 )
 
 

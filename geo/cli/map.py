@@ -8,7 +8,6 @@ import click
 
 from geo.cli.options import config_option, quiet_option, settings_from
 from geo.cli.progress import step_bar
-from geo.maps import write_maps
 
 
 @click.command(name="map")
@@ -21,6 +20,8 @@ from geo.maps import write_maps
 def map_command(run_dir: Path, max_incidents: int | None, config_path: Path | None, quiet: bool) -> None:
     """Write RUN_DIR/map.html (interactive, self-contained, opens offline) and
     RUN_DIR/map.png (static overview) from the outputs of an earlier `geo run`."""
+    from geo.maps import write_maps  # folium and matplotlib only for the verbs that draw
+
     settings = settings_from(config_path)
     advance, close = step_bar(1, quiet)
     try:

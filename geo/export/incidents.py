@@ -23,6 +23,7 @@ from geo.incidents import IngestResult
 from geo.incidents.schema import REJECT_REASONS, has_synthetic
 from geo.metrics.density import density_surface
 from geo.metrics.units import period_incidents
+from geo.timings import Timings
 
 DENSITY_INCIDENTS = "density_incidents.tif"
 DENSITY_KILLED = "density_killed.tif"
@@ -101,24 +102,42 @@ def _filtered_out(result: IngestResult) -> int:
     return int((~result.reports["in_filters"].astype(bool)).sum())
 
 
-def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settings: dict[str, object]) -> list[Path]:
+def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settings: dict[str, object],
+                 *, timings: Timings | None = None) -> list[Path]:
     """Write the incident table (one row per event), the reports it was linked
-    from, the rejects and the run record into ``out_dir``."""
+    from, the rejects and the run record into ``out_dir``.
+
+    ``timings.json`` holds ``result.timings_s`` and the stages in ``timings``,
+    which gains one per file written here (``incidents_geojson_s``,
+    ``incidents_parquet_s``, ``reports_parquet_s``, ``reports_csv_s``,
+    ``actor_groups_csv_s``, ``rejected_csv_s``, ``run_json_s``); a run writes
+    the file again at its end, with every later stage.
+    """
     out_dir = Path(out_dir)
-    record = run_record(result, inputs, settings)
+    timings = timings if timings is not None else Timings()
+    with timings.stage("run_json_s"):
+        record = run_record(result, inputs, settings)
     metadata = {"attribution": record["attribution"], "synthetic_data": record["synthetic_data"]}
     incidents = result.incidents
     reports = result.reports if result.reports is not None else incidents.iloc[0:0]
-    return [
-        write_points_geojson(incidents, out_dir / INCIDENTS_GEOJSON, metadata),
-        write_parquet(incidents, out_dir / INCIDENTS_PARQUET),
-        write_parquet(reports, out_dir / REPORTS_PARQUET),
-        write_csv(reports, out_dir / REPORTS_CSV),
-        write_csv(monthly_actor_groups(incidents), out_dir / MONTHLY_ACTOR_GROUPS),
-        write_csv(result.rejects, out_dir / REJECTED_CSV),
-        write_json(record, out_dir / RUN_JSON),
-        write_json({k: round(v, 3) for k, v in result.timings_s.items()}, out_dir / TIMINGS_JSON),
-    ]
+    written = []
+    for stage, write in (
+            ("incidents_geojson_s", lambda: write_points_geojson(incidents, out_dir / INCIDENTS_GEOJSON, metadata)),
+            ("incidents_parquet_s", lambda: write_parquet(incidents, out_dir / INCIDENTS_PARQUET)),
+            ("reports_parquet_s", lambda: write_parquet(reports, out_dir / REPORTS_PARQUET)),
+            ("reports_csv_s", lambda: write_csv(reports, out_dir / REPORTS_CSV)),
+            ("actor_groups_csv_s", lambda: write_csv(monthly_actor_groups(incidents), out_dir / MONTHLY_ACTOR_GROUPS)),
+            ("rejected_csv_s", lambda: write_csv(result.rejects, out_dir / REJECTED_CSV)),
+            ("run_json_s", lambda: write_json(record, out_dir / RUN_JSON))):
+        with timings.stage(stage):
+            written.append(write())
+    written.append(write_timings({**result.timings_s, **timings.seconds}, out_dir))
+    return written
+
+
+def write_timings(seconds: dict[str, float], out_dir: Path) -> Path:
+    """``timings.json``: seconds per stage, rounded to milliseconds (keys sorted, as every JSON output)."""
+    return write_json({name: round(value, 3) for name, value in seconds.items()}, Path(out_dir) / TIMINGS_JSON)
 
 
 def monthly_actor_groups(incidents: pd.DataFrame) -> pd.DataFrame:
@@ -149,7 +168,8 @@ def monthly_actor_groups(incidents: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir: Path,
-                           period: tuple[pd.Timestamp, pd.Timestamp]) -> list[Path]:
+                           period: tuple[pd.Timestamp, pd.Timestamp], *,
+                           timings: Timings | None = None) -> list[Path]:
     """Kernel density of incidents and of killed (per km²) over the study area,
     as COGs, each with its QGIS style (``.qml``) and metadata (``.qmd``).
 
@@ -165,7 +185,11 @@ def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir:
     period
         First and last day of the period measured; recorded in the GeoTIFF
         tags (``period_start``, ``period_end``) and the metadata.
+    timings
+        Gains ``density_s`` (the kernel surfaces) and ``density_cog_s`` (the
+        COGs with their .qml and .qmd).
     """
+    timings = timings if timings is not None else Timings()
     bounds = tuple(boundaries.load("provinces", boundaries_dir=settings.boundaries_dir).total_bounds)
     chosen = period_incidents(incidents, *period)
     lon = chosen["lon"].to_numpy(dtype=float, na_value=np.nan)
@@ -182,12 +206,14 @@ def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir:
     for name, weights, measure, units in (
             (DENSITY_INCIDENTS, None, "incidents per km2", "incidents per km²"),
             (DENSITY_KILLED, killed, "killed per km2 (unknown counts as 0)", "killed per km²")):
-        surface = density_surface(lon, lat, weights=weights, **common)
+        with timings.stage("density_s"):
+            surface = density_surface(lon, lat, weights=weights, **common)
         path = Path(out_dir) / name
-        written.append(write_cog(surface, path, {**tags, "measure": measure, "points": points}))
-        written.append(write_qml(density_style(surface.values, units), path.with_suffix(".qml")))
-        about = _density_metadata(name, units, settings, incidents, synthetic, (first, last))
-        written.append(write_qmd(about, path.with_suffix(".qmd")))
+        with timings.stage("density_cog_s"):
+            written.append(write_cog(surface, path, {**tags, "measure": measure, "points": points}))
+            written.append(write_qml(density_style(surface.values, units), path.with_suffix(".qml")))
+            about = _density_metadata(name, units, settings, incidents, synthetic, (first, last))
+            written.append(write_qmd(about, path.with_suffix(".qmd")))
     return written
 
 

@@ -4,6 +4,7 @@ index, written as styled GeoJSON, a styled GeoPackage and CSV tables."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +14,7 @@ import shapely
 from geo import boundaries
 from geo.boundaries.assign import STUDY_PROVINCES
 from geo.boundaries.build import ATTRIBUTION
+from geo.boundaries.unit_metrics import read_unit_proximity
 from geo.config import Settings
 from geo.export.geopackage import style_geopackage
 from geo.export.incidents import incident_attribution
@@ -23,7 +25,7 @@ from geo.export.vector import geojson_field_types, write_geojson, write_geopacka
 from geo.incidents.schema import has_synthetic
 from geo.metrics.emerging import MONTHLY_INFERENCE, emerging_hotspots
 from geo.metrics.hotspots import Hotspots, method_parameters
-from geo.metrics.proximity import BorderDistance, incidents_per_band, unit_proximity
+from geo.metrics.proximity import incidents_per_band
 from geo.metrics.risk import RiskIndex, period_years
 from geo.metrics.units import (
     default_period,
@@ -35,6 +37,7 @@ from geo.metrics.units import (
     trend_months,
     unit_summary,
 )
+from geo.timings import Timings
 
 LEVELS = (  # layer, id column, name columns, output base name
     ("districts", "district_id", ("district", "province"), "districts_risk"),
@@ -57,29 +60,33 @@ class UnitLayers:
 
 def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geometry,
                 bands: gpd.GeoDataFrame, period: tuple[pd.Timestamp, pd.Timestamp] | None = None, *,
-                levels: tuple[str, ...] | None = None,
-                proximity: dict[str, pd.DataFrame] | None = None) -> UnitLayers:
+                levels: tuple[str, ...] | None = None, timings: Timings | None = None) -> UnitLayers:
     """Measure every district and tehsil over ``period`` (default: the last 12
     months present in the data).
 
     ``levels`` limits the output to some of ``districts_risk`` and
-    ``tehsils_risk`` (default: both); ``proximity`` gives, per level, the
-    units' border proximity (id and the columns of :func:`unit_proximity`, as
-    an earlier run's summary holds them), which does not depend on the period,
-    instead of measuring it again (the slow part of this function).
+    ``tehsils_risk`` (default: both).
 
     Sparse data gives results, not errors: with no incident (in the period, or
     inside the units) every unit has zero counts, ``"insufficient data"``
     hotspot and emerging classes and a risk index from its border proximity
     alone (README, "Sparse data").
 
+    Parameters
+    ----------
+    timings
+        Gains ``hotspots_s`` (Gi*), ``emerging_hotspots_s`` (monthly Gi* and
+        trends) and ``metrics_s`` (the rest: counts, rates, proximity,
+        diffusion, risk index), both levels together.
+
     Raises
     ------
     NoIncidentsError
         When ``period`` is None and no incident is dated.
     """
+    timings = timings if timings is not None else Timings()
+    started, gi_before = time.perf_counter(), timings.total("hotspots_s", "emerging_hotspots_s")
     start, end = period or default_period(incidents["date"])
-    distances = BorderDistance.build(border, settings.equal_area_crs)
     chosen = in_period(incidents, start, end)  # dates parsed once for every measure below
     synthetic = has_synthetic(incidents)
     months = trend_months(start, end)
@@ -89,9 +96,11 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
             continue
         units = boundaries.load(layer, boundaries_dir=settings.boundaries_dir,
                                 district_vintage=settings.district_vintage)
-        known = (proximity or {}).get(out_name)
-        near = known if known is not None else unit_proximity(units, id_column, distances, bands)
-        summary = unit_summary(chosen, units, id_column, start, end).merge(near, on=id_column)
+        # measured once by `geo boundaries build` (boundaries/unit_geometry_metrics.csv)
+        committed = boundaries.DISTRICT_LAYERS[settings.district_vintage] if layer == "districts" else layer
+        proximity = read_unit_proximity(committed, units, id_column, border, bands, settings.equal_area_crs,
+                                        settings.boundaries_dir)
+        summary = unit_summary(chosen, units, id_column, start, end).merge(proximity, on=id_column)
         summary["diffusion_share"] = summary[id_column].map(
             diffusion(chosen, units, id_column, start, end, settings.equal_area_crs))
         summary = summary.merge(incidents_per_band(chosen, id_column, settings.border_band_edges_km),
@@ -100,13 +109,15 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
         summary[band_columns] = summary[band_columns].fillna(0).astype("int64")
         ordered = units[[id_column]].merge(summary, on=id_column, how="left")
         area = units["area_km2"].to_numpy(dtype=float)
-        hotspots = Hotspots.compute(units, ordered["incidents"].to_numpy(dtype=float), id_column,
-                                    permutations=settings.hotspot_permutations, area_km2=area,
-                                    inference=settings.hotspot_inference).table
+        with timings.stage("hotspots_s"):
+            hotspots = Hotspots.compute(units, ordered["incidents"].to_numpy(dtype=float), id_column,
+                                        permutations=settings.hotspot_permutations, area_km2=area,
+                                        inference=settings.hotspot_inference).table
         precise = (chosen["geo_precision"] == 1).groupby(chosen[id_column]).mean()
         risk = RiskIndex.compute(summary, hotspots, id_column, settings.risk_weights, precise, months,
                                  scale=settings.risk_scale, years=period_years(start, end))
-        emerging = emerging_hotspots(chosen, units, id_column, start, end, area_km2=area)
+        with timings.stage("emerging_hotspots_s"):
+            emerging = emerging_hotspots(chosen, units, id_column, start, end, area_km2=area)
         result.parameters[out_name] = {
             **risk.parameters,
             "gi_star": method_parameters(settings.hotspot_inference, settings.hotspot_permutations,
@@ -122,11 +133,15 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
         table["synthetic_data"] = synthetic
         result.layers[out_name] = gpd.GeoDataFrame(table, geometry="geometry", crs="EPSG:4326")
         result.monthly[out_name] = monthly_by_unit(chosen, units, id_column, start, end)
+    # everything but the two Gi* stages
+    timings.add("metrics_s", time.perf_counter() - started
+                - (timings.total("hotspots_s", "emerging_hotspots_s") - gi_before))
     return result
 
 
 def write_risk_outputs(incidents: pd.DataFrame, settings: Settings, out_dir: Path,
-                       period: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> tuple[list[Path], dict]:
+                       period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+                       *, timings: Timings | None = None) -> tuple[list[Path], dict]:
     """Write the risk layers (GeoJSON + .qml + .qmd, GeoPackage with styles and
     metadata), the summary tables and the monthly tables; return the paths and
     parameters.
@@ -134,11 +149,17 @@ def write_risk_outputs(incidents: pd.DataFrame, settings: Settings, out_dir: Pat
     The incidents get an ``in_period`` column (unless they have one, as a
     `geo run`'s do) so that their GeoPackage layer and style can tell the
     incidents of the period from the rest.
+
+    ``timings`` gains the stages of :func:`unit_layers` and one per output:
+    ``styles_s`` (QGIS styles and metadata, .qml/.qmd), ``risk_geojson_s``,
+    ``risk_csv_s`` (summary and monthly tables) and ``risk_gpkg_s``.
     """
     out_dir = Path(out_dir)
-    border = boundaries.load("border", boundaries_dir=settings.boundaries_dir)
-    bands = boundaries.load("border_bands", boundaries_dir=settings.boundaries_dir)
-    units = unit_layers(incidents, settings, border.geometry.iloc[0], bands, period)
+    timings = timings if timings is not None else Timings()
+    with timings.stage("metrics_s"):
+        border = boundaries.load("border", boundaries_dir=settings.boundaries_dir)
+        bands = boundaries.load("border_bands", boundaries_dir=settings.boundaries_dir)
+    units = unit_layers(incidents, settings, border.geometry.iloc[0], bands, period, timings=timings)
     first, last = units.parameters["period"]
     incidents = incidents.assign(in_period=period_flags(incidents, first, last))
     synthetic = has_synthetic(incidents)
@@ -147,31 +168,35 @@ def write_risk_outputs(incidents: pd.DataFrame, settings: Settings, out_dir: Pat
     points = gpd.GeoDataFrame(incidents.drop(columns=["lon", "lat"]),
                               geometry=gpd.points_from_xy(incidents["lon"], incidents["lat"]), crs="EPSG:4326")
     gpkg_layers = {**units.layers, "incidents": points, "border": border, "border_bands": bands}
-    layer_styles = styles(
-        {name: [c for c in frame.columns if c != frame.geometry.name] for name, frame in gpkg_layers.items()},
-        event_types=event_types_by_count(incidents["event_type"]),
-        bands=zip(bands["band_km_min"], bands["band_km_max"], strict=True), period=(first, last))
-    about = layer_metadata(incidents, (first, last))
     written = []
+    with timings.stage("styles_s"):
+        layer_styles = styles(
+            {name: [c for c in frame.columns if c != frame.geometry.name] for name, frame in gpkg_layers.items()},
+            event_types=event_types_by_count(incidents["event_type"]),
+            bands=zip(bands["band_km_min"], bands["band_km_max"], strict=True), period=(first, last))
+        about = layer_metadata(incidents, (first, last))
+        for name in (*units.layers, "incidents", "border", "border_bands"):
+            written += [write_qml(layer_styles[name], out_dir / f"{name}.qml"),
+                        write_qmd(about[name], out_dir / f"{name}.qmd")]
     for name, layer in units.layers.items():
         level = name.split("_")[0]
-        written += [
-            write_geojson(layer, out_dir / f"{name}.geojson", {"name": name, **metadata}, feature_ids=True),
-            write_qml(layer_styles[name], out_dir / f"{name}.qml"),
-            write_qmd(about[name], out_dir / f"{name}.qmd"),
-            write_csv(layer.drop(columns="geometry"), out_dir / f"summary_{level}.csv"),
-            write_csv(units.monthly[name].assign(synthetic_data=synthetic), out_dir / f"monthly_{level}.csv"),
-        ]
-    for name in ("incidents", "border", "border_bands"):
-        written += [write_qml(layer_styles[name], out_dir / f"{name}.qml"),
-                    write_qmd(about[name], out_dir / f"{name}.qmd")]
-    province_table = monthly_by_province(incidents, pd.Timestamp(first), pd.Timestamp(last), STUDY_PROVINCES)
-    written.append(write_csv(province_table.assign(synthetic_data=synthetic), out_dir / MONTHLY_BY_PROVINCE))
+        with timings.stage("risk_geojson_s"):
+            written.append(write_geojson(layer, out_dir / f"{name}.geojson", {"name": name, **metadata},
+                                         feature_ids=True))
+        with timings.stage("risk_csv_s"):
+            written += [
+                write_csv(layer.drop(columns="geometry"), out_dir / f"summary_{level}.csv"),
+                write_csv(units.monthly[name].assign(synthetic_data=synthetic), out_dir / f"monthly_{level}.csv"),
+            ]
+    with timings.stage("risk_csv_s"):
+        province_table = monthly_by_province(incidents, pd.Timestamp(first), pd.Timestamp(last), STUDY_PROVINCES)
+        written.append(write_csv(province_table.assign(synthetic_data=synthetic), out_dir / MONTHLY_BY_PROVINCE))
     label = " Includes SYNTHETIC data." if synthetic else ""
-    written.append(write_geopackage(
-        {name: geojson_field_types(frame) for name, frame in gpkg_layers.items()}, out_dir / RISK_GPKG,
-        {n: f"{n}: {ATTRIBUTION}.{label}" for n in gpkg_layers},
-        after_write=lambda path: style_geopackage(path, layer_styles, about)))
+    with timings.stage("risk_gpkg_s"):
+        written.append(write_geopackage(
+            {name: geojson_field_types(frame) for name, frame in gpkg_layers.items()}, out_dir / RISK_GPKG,
+            {n: f"{n}: {ATTRIBUTION}.{label}" for n in gpkg_layers},
+            after_write=lambda path: style_geopackage(path, layer_styles, about)))
     return written, units.parameters
 
 

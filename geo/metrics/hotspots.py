@@ -33,9 +33,10 @@ import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from libpysal.weights import Queen, W
+from libpysal.weights import W
 from scipy import sparse, stats
 
+from geo.boundaries.unit_metrics import contiguity_weights
 from geo.config import HOTSPOT_INFERENCES
 from geo.metrics.units import empirical_bayes
 
@@ -215,7 +216,7 @@ def contiguity(units: gpd.GeoDataFrame) -> W:
     """Queen contiguity of ``units`` in their order (islands have no neighbours)."""
     with warnings.catch_warnings():  # islands are reported in the table instead
         warnings.simplefilter("ignore")
-        return Queen.from_dataframe(units, use_index=False, silence_warnings=True)
+        return contiguity_weights(units)
 
 
 def _gi_star(values: np.ndarray, weights: W, inference: str, permutations: int,

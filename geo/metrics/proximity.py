@@ -56,11 +56,16 @@ class BorderDistance:
         ok = np.isfinite(lon) & np.isfinite(lat)
         if not ok.any():
             return out
-        x, y = self.to_projected.transform(lon[ok], lat[ok])
+        # Each distinct location once: sources place many incidents on the same
+        # town or unit centroid (3.5 rows per location in the UCDP excerpt), and
+        # the nearest-vertex query is most of the cost. Same values, fewer queries.
+        codes, locations = pd.factorize(lon[ok] + 1j * lat[ok])
+        unique_lon, unique_lat = np.real(locations).copy(), np.imag(locations).copy()
+        x, y = self.to_projected.transform(unique_lon, unique_lat)
         nearest = self.tree.query_nearest(shapely.points(x, y), all_matches=False)[1]
         vertex = self.vertices[nearest]
-        _, _, metres = _GEOD.inv(lon[ok], lat[ok], vertex[:, 0], vertex[:, 1])
-        out[ok] = metres / 1000.0
+        _, _, metres = _GEOD.inv(unique_lon, unique_lat, vertex[:, 0], vertex[:, 1])
+        out[ok] = (metres / 1000.0)[codes]
         return out
 
 

@@ -39,12 +39,6 @@ MEASURES = (  # column, label
     ("killed_unknown", "Killed, category not given"),
     ("injured", "Injured"),
 )
-PROXIMITY_COLUMNS = (
-    "min_distance_to_border_km",
-    "centroid_distance_to_border_km",
-    "share_within_25km",
-    "share_within_50km",
-)
 UNKNOWN_GROUPS = {"", "unknown", "unidentified", "not known", "none", "n/a", "na"}
 TOP_N = 10
 BORDER_REACH_KM = 50.0
@@ -196,7 +190,6 @@ def _district_tables(
         if border is None:
             border = boundaries.load("border", boundaries_dir=settings.boundaries_dir).geometry.iloc[0]
             bands = boundaries.load("border_bands", boundaries_dir=settings.boundaries_dir)
-        proximity = summary[["district_id", *PROXIMITY_COLUMNS]]
         layers = unit_layers(
             incidents.drop(columns=["in_period"], errors="ignore"),
             settings,
@@ -204,7 +197,6 @@ def _district_tables(
             bands,
             period.as_tuple(),
             levels=("districts_risk",),
-            proximity={"districts_risk": proximity},
         )
         out.append(pd.DataFrame(layers.layers["districts_risk"].drop(columns="geometry")))
     return out
