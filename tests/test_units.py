@@ -105,6 +105,12 @@ def test_trend_uses_the_months_before_the_last_three():
     eight = unit_summary(incidents, UNITS, "district_id", pd.Timestamp("2024-07-01"),
                          pd.Timestamp("2025-02-28")).set_index("district_id")
     assert eight.loc["A", "trend_ratio"] == pytest.approx((1 / 3) / (1 / 5), abs=1e-3)  # not (1/3) / (1/9)
+    # 24 months: the last 3 against the 21 before, as monthly rates (not against 9)
+    assert trend_months(pd.Timestamp("2023-03-01"), pd.Timestamp("2025-02-28")) == (3, 21)
+    two_years = unit_summary(incidents, UNITS, "district_id", pd.Timestamp("2023-03-01"),
+                             pd.Timestamp("2025-02-28")).set_index("district_id")
+    assert two_years.loc["A", "incidents_prev_9m"] == 1
+    assert two_years.loc["A", "trend_ratio"] == pytest.approx((1 / 3) / (1 / 21), abs=1e-3)
     short = unit_summary(incidents, UNITS, "district_id", pd.Timestamp("2024-12-01"),
                          pd.Timestamp("2025-02-28")).set_index("district_id")
     assert short.loc["A", "incidents_last_3m"] == 1 and short["trend_ratio"].isna().all()

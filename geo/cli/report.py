@@ -8,8 +8,6 @@ from pathlib import Path
 import click
 
 from geo.cli.options import config_option, quiet_option, settings_from
-from geo.report import make_period, month_period, write_compare, write_report
-from geo.report.pdf import PdfUnavailableError
 
 
 @click.command(name="report")
@@ -53,6 +51,10 @@ def report_command(
 ) -> None:
     """Write the security brief of RUN_DIR (an earlier `geo run`'s outputs):
     report.html (self-contained, offline), report.pdf (A4) and tables.xlsx."""
+    # here, not at the top: the brief's metrics and charts cost seconds to import
+    from geo.report import make_period, month_period, write_report
+    from geo.report.pdf import PdfUnavailableError
+
     if month is not None and (start is not None or end is not None):
         raise click.UsageError("give --month or --start/--end, not both")
     if (start is None) != (end is None):
@@ -84,6 +86,8 @@ def report_command(
 def compare_command(run_a: Path, run_b: Path, out_dir: Path | None, quiet: bool) -> None:
     """Write the per-district change from RUN_A to RUN_B (two `geo run` folders)
     as compare_districts.csv and compare_districts.xlsx."""
+    from geo.report import write_compare
+
     csv_path, xlsx_path = write_compare(run_a, run_b, out_dir or run_b)
     if not quiet:
         click.echo(f"wrote {csv_path} and {xlsx_path}", err=True)
