@@ -576,3 +576,125 @@ def test_density_legend_is_the_overlay_ramp_and_not_the_risk_ramp(opened):
     distance = np.sqrt(((np.array(pixels)[:, None, :] - line[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
     assert np.quantile(distance, 0.99) < 12, distance.max()
     assert page.page_errors == []
+
+
+# --- filters by actor group and event type ----------------------------------------------------------------
+
+HOSTILE_GROUP = '<img src=x onerror="window.__xss = \'group\'"> {{7*7}} ${7*7}'
+GROUPS = ("Tehrik-i-Taliban Pakistan", "Balochistan Liberation Army", "unidentified")
+
+
+@pytest.fixture(scope="module")
+def actors_run(hostile_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hostile run with actor groups in turn, every two incidents (TTP, BLA, unidentified), and one
+    hostile group name on the HOSTILE incident, map redrawn by `write_maps`."""
+    out = tmp_path_factory.mktemp("actors") / "out"
+    shutil.copytree(hostile_run, out)
+    incidents = pd.read_parquet(out / "incidents.parquet")
+    number = incidents["source_id"].str.extract(r"(\d+)", expand=False).fillna("0").astype(int)
+    incidents["actor_group"] = [GROUPS[n // 2 % 3] for n in number]
+    incidents.loc[incidents["source_id"] == "HOSTILE", "actor_group"] = HOSTILE_GROUP
+    incidents.to_parquet(out / "incidents.parquet")
+    write_maps(out)
+    return out
+
+
+def _drawn_members(page: OpenedMap) -> list[int]:
+    return page.evaluate("geoRisk.incidents.drawnSymbols().flatMap(s => s.members)")
+
+
+def _tick(page: OpenedMap, field: str, name: str) -> None:
+    """Open the filter list of ``field`` and tick the value shown as ``name``."""
+    details = page.page.locator(f"#geo-filter-{field}")
+    if not details.evaluate("d => d.open"):
+        details.locator(".geo-filter-title").click()
+    details.locator(".geo-filter-row", has=page.page.locator(".geo-filter-name", has_text=name)).locator(
+        "input").check()
+
+
+def test_actor_group_and_event_type_filters_combine_with_the_time_window(opened, actors_run):
+    incidents = pd.read_parquet(actors_run / "incidents.parquet")
+    month = pd.to_datetime(incidents["date"]).dt.strftime("%Y-%m")
+    page = opened(actors_run)
+    assert _visible_count(page.count_text()) == (97, 97)
+    # the list is sorted by count, each value with its number of incidents
+    rows = page.page.locator("#geo-filter-actor_group .geo-filter-row")
+    listed = [(row.locator(".geo-filter-name").text_content(),
+               int(row.locator(".geo-filter-n").text_content())) for row in rows.all()]
+    expected = incidents["actor_group"].value_counts()
+    assert listed == sorted(expected.items(), key=lambda item: (-item[1], item[0]))
+
+    ttp = incidents["actor_group"] == GROUPS[0]
+    _tick(page, "actor_group", GROUPS[0])
+    assert _visible_count(page.count_text()) == (int(ttp.sum()), 97)
+    assert page.page.text_content("#geo-filter-actor_group .geo-filter-chosen") == GROUPS[0]
+    d = page.evaluate("geoRisk.incidents._data")
+    group_of = [d["actor_group_names"][code] for code in d["actor_group"]]
+    drawn = _drawn_members(page)
+    assert drawn and {group_of[k] for k in drawn} == {GROUPS[0]}
+    # regrouped: the groups count only the incidents that pass
+    sizes = page.evaluate("geoRisk.incidents.drawnSymbols().map(s => s.members.length)")
+    assert sum(sizes) == len(drawn) and len(sizes) < len(drawn)
+
+    page.page.focus("#geo-time-to")
+    page.page.keyboard.press("Home")  # the first month only
+    in_window = month == "2024-01"
+    assert _visible_count(page.count_text())[0] == int((ttp & in_window).sum()) > 0
+    assert {group_of[k] for k in _drawn_members(page)} == {GROUPS[0]}
+
+    ied = incidents["event_type"] == "IED attack"
+    _tick(page, "event_type", "IED attack")
+    assert _visible_count(page.count_text())[0] == int((ttp & in_window & ied).sum()) > 0
+    _tick(page, "actor_group", GROUPS[1])  # two groups: either one
+    bla = incidents["actor_group"] == GROUPS[1]
+    assert _visible_count(page.count_text())[0] == int(((ttp | bla) & in_window & ied).sum())
+    assert page.page.text_content("#geo-filter-actor_group .geo-filter-chosen") == "2 of 4"
+    assert page.page.locator("#geo-filter-event_type-all").is_visible()
+    page.page.click("#geo-filter-actor_group-all")  # every group again; the type filter stays
+    assert page.page.locator("#geo-filter-actor_group-all").is_hidden()
+    assert _visible_count(page.count_text())[0] == int((in_window & ied).sum())
+    page.page.click("#geo-time-all")
+    assert _visible_count(page.count_text()) == (int(ied.sum()), 97)
+    page.page.click("#geo-filter-event_type-all")
+    assert _visible_count(page.count_text()) == (97, 97)
+    assert page.page_errors == []
+
+
+def test_hostile_actor_and_type_names_show_literally_in_the_filters(opened, actors_run):
+    page = opened(actors_run)
+    page.page.locator("#geo-filter-actor_group .geo-filter-title").click()
+    page.page.locator("#geo-filter-event_type .geo-filter-title").click()
+    names = page.page.locator("#geo-filter-actor_group .geo-filter-name").all_text_contents()
+    assert HOSTILE_GROUP in names
+    assert HOSTILE_TYPE in page.page.locator("#geo-filter-event_type .geo-filter-name").all_text_contents()
+    _tick(page, "actor_group", HOSTILE_GROUP)
+    assert _visible_count(page.count_text()) == (1, 97)
+    assert page.page.text_content("#geo-filter-actor_group .geo-filter-chosen") == HOSTILE_GROUP
+    assert page.page.locator("#geo-time img, #geo-time svg, #geo-time script").count() == 0
+    assert "49" not in page.page.text_content("#geo-time")
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.page_errors == []
+
+
+def test_open_filters_fit_a_laptop_screen(opened, actors_run):
+    page = opened(actors_run, viewport=LAPTOP)
+    _tick(page, "actor_group", GROUPS[1])
+    _tick(page, "event_type", "IED attack")
+    page.page.click(".leaflet-control-layers-toggle")
+    page.page.click("#geo-legend summary")
+    page.page.wait_for_timeout(100)
+    panels = page.evaluate(PANEL_BOXES)
+    assert _overlapping(panels) == []
+    assert all(0 <= left and right <= LAPTOP[0] and 0 <= top and bottom <= LAPTOP[1]
+               for _, left, top, right, bottom in panels), "nothing is cut off at the window's edge"
+    page.page.click(".geo-panel-close")
+    page.page.click("#geo-legend summary")
+    page.page.locator("#geo-filter-event_type .geo-filter-title").click()  # closed; the actor list stays open
+    assert page.page.text_content("#geo-filter-event_type .geo-filter-chosen") == "IED attack"
+    page.page.wait_for_timeout(200)
+    assert _visible_count(page.count_text())[0] == len(page.evaluate(
+        "geoRisk.incidents._data.t.map((_, k) => k).filter(k => geoRisk.incidents.shows(k))")) > 0
+    shots = Path(os.environ.get("GEO_SHOTS", ARTIFACTS))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.page.screenshot(path=str(shots / "map_1366_filter_applied.png"))
+    assert page.page_errors == []

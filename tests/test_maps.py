@@ -293,3 +293,21 @@ def test_ucdp_rows_carry_their_sides_to_the_map():
     assert [columns["side_names"][code] for code in columns["sides"]] == [
         "Government of Pakistan – TTP", "TTP – Civilians"]
     assert [columns["perpetrator_names"][c] if c >= 0 else None for c in columns["perpetrator"]] == [None, "TTP"]
+
+
+def test_actor_groups_travel_as_codes_and_older_runs_are_unidentified():
+    incidents = pd.DataFrame({
+        "incident_id": ["a:1", "a:2", "a:3"], "date": ["2024-01-02", "2024-01-03", "2024-01-04"],
+        "lat": [33.0, 33.1, 33.2], "lon": [70.0, 70.1, 70.2], "killed": [3, 2, 1], "killed_civilians": [0, 0, 0],
+        "killed_security": [0, 0, 0], "killed_militants": [0, 0, 0], "injured": [pd.NA] * 3,
+        "geo_precision": [1, 1, 1], "event_type": ["IED attack"] * 3, "place": ["a", "b", "c"],
+        "tehsil": ["t"] * 3, "district": ["d"] * 3, "province": ["p"] * 3, "country": ["Pakistan"] * 3,
+        "source": ["feed"] * 3, "source_id": ["1", "2", "3"], "perpetrator": ["BLA", pd.NA, "{{7*7}}"],
+        "actor_group": ["Balochistan Liberation Army", pd.NA, "{{7*7}}"], "date_precision": ["day"] * 3,
+        "notes": [""] * 3, "synthetic": [False] * 3})
+    columns = incident_columns(incidents, event_type_colours(incidents))
+    assert columns["actor_group_names"] == sorted(["Balochistan Liberation Army", "unidentified", "{{7*7}}"])
+    assert [columns["actor_group_names"][c] for c in columns["actor_group"]] == [
+        "Balochistan Liberation Army", "unidentified", "{{7*7}}"]  # deadliest first, as every column
+    older = incident_columns(incidents.drop(columns="actor_group"), event_type_colours(incidents))
+    assert older["actor_group_names"] == ["unidentified"] and older["actor_group"] == [0, 0, 0]

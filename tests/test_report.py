@@ -205,15 +205,33 @@ def test_every_figure_ties_to_the_run_tables(sample_run_dir):
     )
     assert bands.loc["within 50 km", "incidents_share"] == pytest.approx(near / totals["incidents"], abs=1e-4)
 
-    # actors: the perpetrator field of the period's incidents
-    chosen = incidents[incidents["in_period"].fillna(False) & incidents["in_study_area"].fillna(False)]
-    named = chosen[chosen["perpetrator"].notna()]
-    actors = _sheet(xlsx, "actors").set_index("group")
-    for group, frame in named.groupby("perpetrator"):
-        assert (
-            actors.loc[group, "attacks"] == len(frame)
-            and actors.loc[group, "killed"] == frame["killed"].sum()
-        )
+    # actors: the actor_group of the period's incidents in the study area (incidents.parquet);
+    # monthly_actor_groups.csv counts the period's events anywhere, so it can only hold as many or more
+    in_period = incidents["in_period"].fillna(False)
+    chosen = incidents[in_period & incidents["in_study_area"].fillna(False)]
+    actors = _sheet(xlsx, "actors")
+    assert actors["group"].iloc[-1] == "unidentified" and (actors["group"] == "unidentified").sum() == 1
+    assert (actors["group"] != "unidentified").sum() <= 10
+    by_group = chosen.groupby("actor_group")
+    expected_groups = by_group.size().rename("attacks").to_frame().assign(
+        killed=by_group["killed"].sum()).reset_index()
+    named = expected_groups[expected_groups["actor_group"] != "unidentified"].sort_values(
+        ["attacks", "killed", "actor_group"], ascending=[False, False, True])
+    assert list(actors["group"]) == [*named["actor_group"].head(10), "unidentified"]
+    rows = actors.set_index("group")
+    run_groups = pd.read_csv(run / "monthly_actor_groups.csv").groupby("actor_group")[["events", "killed"]]
+    run_groups = run_groups.sum()
+    for group, frame in chosen.groupby("actor_group"):
+        if group not in rows.index:
+            continue  # past the 10 groups shown
+        assert rows.loc[group, "attacks"] == len(frame), group
+        assert rows.loc[group, "killed"] == frame["killed"].sum(), group
+        assert rows.loc[group, "family"] == frame["actor_family"].iloc[0], group
+        assert rows.loc[group, "attacks"] <= run_groups.loc[group, "events"], group
+    if len(named) <= 10:  # every attack of the period in the study area, in one row or another
+        assert actors["attacks"].sum() == totals["incidents"]
+    if in_period.sum() == len(chosen):  # nothing of the period outside the study area: the run's table
+        assert rows["attacks"].to_dict() == run_groups["events"].loc[rows.index].to_dict()
 
     # data quality: run.json's counts; imprecise locations
     quality = _sheet(xlsx, "data_quality").set_index("item")
@@ -382,7 +400,42 @@ def test_forty_rows_brief_is_complete_and_identical_across_runs(tmp_path):
     record = json.loads((first / "run.json").read_text())
     assert {REPORT_HTML, REPORT_PDF, TABLES_XLSX} <= set(record["outputs"]) and "warnings" not in record
     actors = _sheet(first / TABLES_XLSX, "actors")
-    assert list(actors["group"]) == ["TTP"]  # "unknown" is no group
+    # "TTP" on the actor table's name; "unknown" is no group: the last row, unidentified
+    assert list(actors["group"]) == ["Tehrik-i-Taliban Pakistan", "unidentified"]
+    assert list(actors["family"]) == ["Tehrik-i-Taliban Pakistan and factions", "unidentified"]
+    assert list(actors["attacks"]) == [26, 14]  # k % 3 != 0 of the 40 rows, then the others
+    # all 40 in the period and the study area: the run's monthly_actor_groups.csv, summed over the months
+    run_groups = pd.read_csv(first / "monthly_actor_groups.csv").groupby("actor_group")[["events", "killed"]]
+    run_groups = run_groups.sum()
+    assert actors.set_index("group")[["attacks", "killed"]].to_numpy().tolist() == \
+        run_groups.loc[actors["group"]].to_numpy().tolist()
+    table = _html(first).select_one("#actor-table")
+    assert [th.get_text() for th in table.select("thead th")][:2] == ["Group", "Family"]
+    assert table.select("tbody tr")[-1]["class"] == ["unidentified"]
+
+
+def test_an_older_run_folder_without_actor_groups_counts_the_perpetrator_field(tmp_path):
+    """A run folder written before the actor table (no actor_group column):
+    the group table falls back to the perpetrator field, as written."""
+    _needs_pdf()
+    rows = _rows(12)
+    for k, row in enumerate(rows):
+        row["perpetrator"] = ("<b>TTP</b> {{ 7*7 }}", "BLA", "unknown")[k % 3]
+    out = _run(tmp_path, rows, "old")
+    incidents = pd.read_parquet(out / "incidents.parquet")
+    incidents.drop(columns=["actor_group", "actor_family"]).to_parquet(out / "incidents.parquet")
+    result = CliRunner().invoke(cli, ["report", str(out), "--out", str(tmp_path / "brief"), "-q"])
+    assert result.exit_code == 0, result.output
+    actors = _sheet(tmp_path / "brief" / TABLES_XLSX, "actors")
+    assert list(actors["group"]) == ["<b>TTP</b> {{ 7*7 }}", "BLA", "unidentified"]
+    assert list(actors["attacks"]) == [4, 4, 4]
+    assert actors["family"].isna().all()
+    page = _html(tmp_path / "brief")
+    table = page.select_one("#actor-table")
+    assert [th.get_text() for th in table.select("thead th")][0] == "Group (perpetrator field)"
+    assert "Family" not in table.get_text() and table.select("b") == []
+    assert "<b>TTP</b> {{ 7*7 }}" in table.get_text()
+    assert "predates the actor table" in page.select_one("#actors").get_text()
 
 
 def test_one_month_run_against_an_empty_previous_month(tmp_path):

@@ -2,7 +2,7 @@
 
 Layers (in the layer control): district risk (on), tehsil risk, incidents
 (one canvas layer, clustered below zoom 9, filtered by the time control, which
-opens on the risk period's months), the incident density surface of the period
+opens on the risk period's months, and by actor group and event type), the incident density surface of the period
 (an image in Web Mercator, its kernel radius in km), the Pakistan–Afghanistan
 border and its distance bands, Afghan border districts and province outlines.
 Tooltips, popups, the legend, the time control and the SYNTHETIC banner are
@@ -25,6 +25,7 @@ from folium.template import Template
 from folium.utilities import JsCode
 from shapely.ops import polylabel
 
+from geo.actors import UNIDENTIFIED
 from geo.export.styles import event_types_by_count
 from geo.export.vector import geojson_text
 from geo.maps.content import (
@@ -149,7 +150,8 @@ def incident_columns(incidents: pd.DataFrame, types: list[tuple[str, str]],
     """The incidents as compact columns, deadliest first (drawn first, so small
     symbols stay visible on top): days since ``day0``, coordinates × 10⁵,
     texts as codes into sorted lists of their distinct values (notes cut to
-    ``NOTES_MAX_CHARS``), counts with ``-1`` for unknown.
+    ``NOTES_MAX_CHARS``; ``actor_group`` ``unidentified`` where the run has
+    none), counts with ``-1`` for unknown.
 
     ``months`` (the time control's steps) run from the first month of the data
     to the last, widened to take in ``period`` (ISO days) when it reaches
@@ -173,6 +175,10 @@ def incident_columns(incidents: pd.DataFrame, types: list[tuple[str, str]],
         "string").fillna("") + ", " + frame["province"].astype("string").fillna(frame["country"].astype("string")))
     sources, source_names = _codes(frame["source"])
     perpetrators, perpetrator_names = _codes(frame["perpetrator"])
+    # a run folder from before the actor table has no actor_group: every incident is unidentified
+    actor_groups, actor_group_names = _codes(
+        frame["actor_group"].astype("string").fillna(UNIDENTIFIED) if "actor_group" in frame
+        else pd.Series(UNIDENTIFIED, index=frame.index, dtype="string"))
     sides, side_names = _codes(frame["sides"] if "sides" in frame else pd.Series(pd.NA, index=frame.index))
     date_precisions, date_precision_names = _codes(frame["date_precision"])
     notes, note_texts = _codes(frame["notes"])
@@ -196,6 +202,7 @@ def incident_columns(incidents: pd.DataFrame, types: list[tuple[str, str]],
         "source": sources, "source_names": source_names,
         "source_id": frame["source_id"].astype("string").fillna("").tolist(),
         "perpetrator": perpetrators, "perpetrator_names": perpetrator_names,
+        "actor_group": actor_groups, "actor_group_names": actor_group_names,
         "sides": sides, "side_names": side_names,
         "notes": notes, "note_texts": note_texts, "note_cut": [int(flag) for flag in cut],
         "synthetic": frame["synthetic"].fillna(False).astype(int).tolist(),

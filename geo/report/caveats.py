@@ -98,11 +98,7 @@ def notes(
             "The risk index (0–10, five classes) is the run's: density of incidents and killed, "
             "civilian harm, border proximity, trend and Gi* hotspots, measured per period.",
         ),
-        (
-            "actors",
-            "Groups as the sources' perpetrator field names them; attacks with no group named are "
-            "left out of that table.",
-        ),
+        ("actors", actors_note(incidents)),
     ]
     if first is not None:
         notes.append(("data coverage", f"The run's incidents are dated {first.date()} to {last.date()}."))
@@ -116,3 +112,20 @@ def notes(
                 )
             )
     return notes
+
+
+def actors_note(incidents: pd.DataFrame) -> str:
+    """How the group table counts: by ``actor_group``, or (a run folder from
+    before the actor table) by the source's perpetrator field."""
+    if "actor_group" in incidents:
+        return (
+            "Groups are the run's actor_group: the perpetrator the sources name, on one name across "
+            "sources (geo's actor table, geo/data/actors.csv), with its family. At most 10 groups, "
+            "those with the most attacks; the attacks no group is known for (no name, 'unknown', or a "
+            "name the table lacks) are one last row, 'unidentified', so the rows add up to every "
+            "attack of the period when there are 10 groups or fewer."
+        )
+    return (
+        "This run folder was written before the actor table: groups are the sources' perpetrator "
+        "field as written, at most 10; the attacks with no group named are one last row, 'unidentified'."
+    )

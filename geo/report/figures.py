@@ -19,6 +19,7 @@ import pandas as pd
 
 from geo import boundaries
 from geo._errors import GeoError
+from geo.actors import UNIDENTIFIED
 from geo.boundaries.assign import STUDY_PROVINCES
 from geo.config import Settings
 from geo.export.incidents import INCIDENTS_PARQUET, RUN_JSON
@@ -66,6 +67,9 @@ class Brief:
         The run's attribution line (boundary and incident sources).
     map_png
         The run's static map (``map.png``), or None when the run has none.
+    actor_field
+        What the group table counts by: ``"actor_group"``, or ``"perpetrator"``
+        for a run folder from before the actor table (:func:`actor_field`).
     """
 
     period: Period
@@ -75,6 +79,7 @@ class Brief:
     synthetic: bool
     attribution: str
     map_png: bytes | None = dataclasses.field(repr=False)
+    actor_field: str = "actor_group"
 
 
 def run_period(run_dir: Path) -> Period:
@@ -125,6 +130,7 @@ def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Set
         synthetic,
         str(record.get("attribution", "")),
         map_path.read_bytes() if map_path.is_file() else None,
+        actor_field(incidents),
     )
 
 
@@ -360,26 +366,50 @@ def border_table(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
+def actor_field(incidents: pd.DataFrame) -> str:
+    """``"actor_group"`` when the run named the actors with geo's actor table
+    (``geo/data/actors.csv``), ``"perpetrator"`` for an older run folder whose
+    incidents lack that column."""
+    return "actor_group" if "actor_group" in incidents else "perpetrator"
+
+
 def _groups(incidents: pd.DataFrame) -> pd.DataFrame:
-    names = incidents["perpetrator"].astype("string").str.strip()
-    known = names.notna() & ~names.str.lower().isin(UNKNOWN_GROUPS).fillna(True)
-    frame = incidents[known.to_numpy(dtype=bool)].assign(group=names[known])
-    grouped = frame.groupby("group")
+    """Attacks and killed per (group, family); no group known is ``unidentified``."""
+    if actor_field(incidents) == "actor_group":
+        group = incidents["actor_group"].astype("string").fillna(UNIDENTIFIED)
+        family = (
+            incidents["actor_family"].astype("string").fillna(UNIDENTIFIED)
+            if "actor_family" in incidents
+            else group
+        )
+    else:  # an older run: the source's perpetrator field as written, no family
+        names = incidents["perpetrator"].astype("string").str.strip()
+        unknown = names.isna() | names.str.lower().isin(UNKNOWN_GROUPS).fillna(True)
+        group = names.mask(unknown, UNIDENTIFIED)
+        family = pd.Series("", index=incidents.index, dtype="string")
+    grouped = incidents.assign(group=group, family=family).groupby(["group", "family"])
     return pd.DataFrame({"attacks": grouped.size(), "killed": grouped["killed"].sum(min_count=1).fillna(0)})
 
 
 def actor_table(incidents: pd.DataFrame, period: Period, comparison: Period) -> pd.DataFrame:
-    """Attacks and killed per perpetrator group, where the source names one
-    (the source's perpetrator field; no actor table yet)."""
+    """Attacks and killed per actor group (``actor_group``, with its
+    ``actor_family``; in an older run folder without them, the source's
+    perpetrator field with no family): the ``TOP_N`` groups with the most
+    attacks, then one ``unidentified`` row for the attacks no group is known
+    for (no name, "unknown", or a name the actor table lacks), so that the
+    rows add up to every attack of the period while the groups are at most
+    ``TOP_N``."""
     now, before = (
         _groups(study_period_incidents(incidents, period)),
         _groups(study_period_incidents(incidents, comparison)),
     )
     table = now.join(before.add_suffix("_comparison"), how="left").fillna(0).astype("int64")
-    table = table.reset_index(names="group").sort_values(
+    table = table.reset_index().sort_values(
         ["attacks", "killed", "group"], ascending=[False, False, True], ignore_index=True
     )
-    return table.head(TOP_N)[["group", "attacks", "killed", "attacks_comparison", "killed_comparison"]]
+    unidentified = table["group"] == UNIDENTIFIED
+    table = pd.concat([table[~unidentified].head(TOP_N), table[unidentified]], ignore_index=True)
+    return table[["group", "family", "attacks", "killed", "attacks_comparison", "killed_comparison"]]
 
 
 def class_change_table(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:

@@ -359,6 +359,7 @@
       var months = data.months;
       this._from = months.length ? data.month_first_day[0] : 0;
       this._to = months.length ? data.month_last_day[months.length - 1] : 0;
+      this._keep = {};  // field ("actor_group", "event_type") -> {code: true}; absent: every value
       this._drawn = [];
       this._hovered = null;
       this._hoverTip = null;
@@ -397,10 +398,34 @@
       this.fire("windowchange");
     },
 
-    /* How many incidents fall in the time window (anywhere on the map). */
+    /* Show only incidents whose `field` (a coded column: "actor_group", "event_type") is one of
+     * `codes`; an empty list or null shows every value again. Filters and the window combine (AND). */
+    setFilter: function (field, codes) {
+      if (!codes || !codes.length) {
+        delete this._keep[field];
+      } else {
+        var keep = {};
+        codes.forEach(function (code) { keep[code] = true; });
+        this._keep[field] = keep;
+      }
+      if (this._map) this._redraw();
+      this.fire("filterchange");
+    },
+
+    /* Whether incident `k` is in the time window and passes every filter. */
+    shows: function (k) {
+      var d = this._data;
+      if (d.t[k] < this._from || d.t[k] > this._to) return false;
+      for (var field in this._keep) {
+        if (Object.prototype.hasOwnProperty.call(this._keep, field) && !this._keep[field][d[field][k]]) return false;
+      }
+      return true;
+    },
+
+    /* How many incidents fall in the time window and pass the filters (anywhere on the map). */
     visibleCount: function () {
-      var n = 0, t = this._data.t;
-      for (var k = 0; k < this._n; k++) if (t[k] >= this._from && t[k] <= this._to) n++;
+      var n = 0;
+      for (var k = 0; k < this._n; k++) if (this.shows(k)) n++;
       return n;
     },
 
@@ -445,7 +470,7 @@
       var cell = country ? this.options.countryCellPx : this.options.cellPx;
       var cells = {}, order = [], symbols = [], self = this;
       for (var k = 0; k < this._n; k++) {
-        if (d.t[k] < this._from || d.t[k] > this._to) continue;
+        if (!this.shows(k)) continue;
         var p = map.latLngToContainerPoint([d.lat[k] / 1e5, d.lon[k] / 1e5]);
         if (p.x < -margin || p.y < -margin || p.x > size.x + margin || p.y > size.y + margin) continue;
         // Grouped on a screen grid when zoomed out; otherwise only incidents at the very same point
@@ -766,6 +791,56 @@
     box.appendChild(row);
   }
 
+  /* A collapsible checkbox list filtering the incidents by one coded column, values sorted by how
+   * many incidents have them (ties by name); none ticked, or "All", shows every value. */
+  function filterList(box, layer, field, title) {
+    var d = layer._data, names = d[field + "_names"], tally = names.map(function () { return 0; });
+    d[field].forEach(function (code) { if (code >= 0) tally[code]++; });
+    var order = names.map(function (_, i) { return i; }).filter(function (i) { return tally[i] > 0; });
+    order.sort(function (a, b) { return tally[b] - tally[a] || (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0); });
+    var details = el("details", "geo-filter");
+    details.id = "geo-filter-" + field;
+    var summary = el("summary");
+    var heading = el("span", "geo-filter-title", title + ": "), chosen = el("span", "geo-filter-chosen", "all");
+    var reset = el("button", "geo-filter-all", "All");
+    reset.type = "button";
+    reset.id = "geo-filter-" + field + "-all";
+    reset.title = "Show every " + title.toLowerCase();
+    reset.hidden = true;  // shown while the filter keeps some values out
+    summary.appendChild(heading);
+    summary.appendChild(chosen);
+    summary.appendChild(reset);
+    details.appendChild(summary);
+    var list = el("div", "geo-filter-list"), boxes = [];
+    order.forEach(function (code) {
+      var label = el("label", "geo-filter-row"), input = el("input");
+      input.type = "checkbox";
+      input.value = String(code);
+      input.id = "geo-filter-" + field + "-" + code;
+      label.appendChild(input);
+      label.appendChild(el("span", "geo-filter-name", names[code]));
+      label.appendChild(el("span", "geo-filter-n", fmt(tally[code], 0)));
+      list.appendChild(label);
+      boxes.push(input);
+    });
+    details.appendChild(list);
+    function apply() {
+      var codes = boxes.filter(function (b) { return b.checked; }).map(function (b) { return Number(b.value); });
+      chosen.textContent = codes.length ? (codes.length === 1 ? names[codes[0]] : codes.length + " of " +
+                                           order.length) : "all";
+      chosen.title = codes.map(function (code) { return names[code]; }).join("; ");
+      reset.hidden = !codes.length;
+      layer.setFilter(field, codes);
+    }
+    boxes.forEach(function (b) { b.addEventListener("change", apply); });
+    reset.addEventListener("click", function (e) {
+      e.preventDefault();  // inside the summary: reset, without opening or closing the list
+      boxes.forEach(function (b) { b.checked = false; });
+      apply();
+    });
+    box.appendChild(details);
+  }
+
   function timeControl(box, layer, cfg) {
     var d = layer._data, months = d.months, last = months.length - 1;
     box.appendChild(el("div", "geo-title", "Incidents by date"));
@@ -799,6 +874,11 @@
     buttons.appendChild(play);
     buttons.appendChild(all);
     box.appendChild(buttons);
+    var filters = el("div", "geo-filters");
+    filterList(filters, layer, "actor_group", "Actor group");
+    filterList(filters, layer, "event_type", "Event type");
+    box.appendChild(filters);
+    layer.on("filterchange", showCount);
     var status = el("div", "geo-time-count");
     status.id = "geo-time-count";
     box.appendChild(status);
@@ -814,6 +894,9 @@
       from.shown.textContent = months.length ? months[a] : "–";
       to.shown.textContent = months.length ? months[b] : "–";
       if (months.length) layer.setWindow(d.month_first_day[a], d.month_last_day[b]);
+      showCount();
+    }
+    function showCount() {
       status.textContent = fmt(layer.visibleCount(), 0) + " of " + fmt(d.t.length, 0) + " incidents shown";
     }
     function stop() {
