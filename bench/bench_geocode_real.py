@@ -69,7 +69,7 @@ def measure(excerpt: Path = EXCERPT) -> dict[str, object]:
     place-level ones), the same per distinct place string (``strings_*``),
     ``methods`` (how all events were resolved), and ``geocode_s``.
     """
-    from geo.incidents import ingest
+    from geo.pipeline import ingest
 
     truth = pd.read_csv(excerpt, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     truth = truth[[not _is_hxl(r) for r in truth.itertuples(index=False)]]

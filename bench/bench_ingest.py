@@ -40,7 +40,7 @@ def _ours(path: str) -> dict:
     import tempfile
 
     from geo.export.tables import write_parquet
-    from geo.incidents import ingest
+    from geo.pipeline import ingest
 
     started = time.perf_counter()
     result = ingest([Path(path)])

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from geo.config import default_settings
-from geo.incidents import ingest
+from geo.pipeline import ingest
 from geo.linking import REPORT_FRONT, link_reports
 from geo.linking.labelled import write_labelled
 from geo.linking.pairs import FEATURES

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from geo.actors import ACTORS_CSV, UNIDENTIFIED, actor_of, coverage, load_aliases, name_actors
-from geo.export.incidents import monthly_actor_groups
-from geo.incidents import ingest
+from geo.metrics.units import monthly_actor_groups
+from geo.pipeline import ingest
 
 from .real_data import UCDP_EXCERPT, real_export
 

@@ -195,7 +195,7 @@ def test_the_centroid_is_never_a_guess(gazetteer):
 
 
 def test_place_parsed_is_a_canonical_column(tmp_path):
-    from geo.incidents import ingest
+    from geo.pipeline import ingest
     from geo.incidents.schema import INCIDENT_COLUMNS
 
     assert "place_parsed" in INCIDENT_COLUMNS

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from geo.config import IncidentMapping, Settings
-from geo.incidents import InputFileError, ingest
+from geo.incidents import InputFileError
+from geo.pipeline import ingest
 
 from .incident_files import ACLED_HEADER, GTD_HEADER, UCDP_HEADER, acled_row, gtd_row, ucdp_row, write_rows
 

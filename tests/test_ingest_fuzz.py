@@ -10,7 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.incidents import InputFileError, ingest
+from geo.incidents import InputFileError
+from geo.pipeline import ingest
 
 from .incident_files import ACLED_HEADER, acled_row
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from geo.cli import cli
 from geo.config import SettingsError, default_settings, load_settings
-from geo.incidents import ingest
+from geo.pipeline import ingest
 from geo.linking import REPORT_FRONT, link_reports
 from geo.linking.labelled import score_links, write_labelled
 

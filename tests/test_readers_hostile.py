@@ -18,7 +18,10 @@ from click.testing import CliRunner
 
 from geo.cli import cli
 from geo.config import IncidentMapping, Settings, SettingsError, load_settings
-from geo.incidents import InputFileError, _normalise, _read, ingest
+from geo.incidents import InputFileError
+from geo.incidents import normalise_table as _normalise
+from geo.incidents import read_table as _read
+from geo.pipeline import ingest
 from geo.incidents.csvtable import read_csv_table
 from geo.incidents.normalise import DateRules, parse_dates
 from geo.incidents.schema import Rejects

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from geo.cli import cli
 from geo.config import IncidentMapping, Settings, SettingsError, load_settings
-from geo.incidents import InputFileError, ingest
+from geo.incidents import InputFileError
+from geo.pipeline import ingest
 
 from .incident_files import ACLED_HEADER, acled_row, write_rows
 from .real_data import UCDP_EXCERPT, real_export

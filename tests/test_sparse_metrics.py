@@ -14,13 +14,15 @@ import pandas as pd
 import pyogrio
 import pytest
 
-import geo.export.risk as risk_export
+import geo.metrics.layers as metric_layers
+from geo import boundaries
 from geo._errors import NoIncidentsError
 from geo.config import Settings
-from geo.export.risk import unit_layers, write_risk_outputs
-from geo.incidents import ingest
+from geo.export.risk import write_risk_outputs
+from geo.pipeline import ingest
 from geo.metrics.emerging import EMERGING_CLASSES, MK_TRENDS
 from geo.metrics.hotspots import HOTSPOT_CLASSES, INSUFFICIENT_DATA, Hotspots
+from geo.metrics.layers import unit_layers
 from geo.metrics.risk import CONFIDENCE_LEVELS, RISK_CLASS_LABELS
 
 # interior points of four adjacent districts
@@ -42,7 +44,10 @@ def _incidents(tmp_path: Path, rows: list[tuple[str, tuple[float, float], int]])
 
 def _write(incidents: pd.DataFrame, out: Path, period=YEAR) -> dict[str, pd.DataFrame]:
     """Write the risk outputs and check what every case must hold; return the layers' tables."""
-    written, parameters = write_risk_outputs(incidents, SETTINGS, out, period)
+    border, bands = boundaries.load("border"), boundaries.load("border_bands")
+    units = unit_layers(incidents, SETTINGS, border.geometry.iloc[0], bands, period)
+    written = write_risk_outputs(units, incidents, SETTINGS, out, border=border, bands=bands)
+    parameters = units.parameters
     assert all(path.exists() for path in written)
     tables = {}
     for name, count in (("districts_risk", 72), ("tehsils_risk", 252)):  # today's districts
@@ -207,7 +212,7 @@ def test_hotspot_permutations_setting_reaches_the_unit_test(tmp_path, monkeypatc
             seen.append(kwargs.get("permutations"))
             return Hotspots.compute(*args, **kwargs)
 
-    monkeypatch.setattr(risk_export, "Hotspots", Spy)
+    monkeypatch.setattr(metric_layers, "Hotspots", Spy)
     from geo import boundaries
 
     settings = dataclasses.replace(SETTINGS, hotspot_permutations=199)

@@ -34,7 +34,7 @@ def test_pattern_and_totals_resemble_the_reported_ones():
 
 
 def test_acled_layout_reads_back_as_synthetic(tmp_path):
-    from geo.incidents import ingest
+    from geo.pipeline import ingest
 
     path = tmp_path / "syn.csv"
     to_acled(generate(50, seed=3)).to_csv(path, index=False)

@@ -6,10 +6,9 @@ import importlib.metadata
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from geo import __version__, boundaries
+from geo import __version__
 from geo.boundaries.build import ATTRIBUTION
 from geo.boundaries.sources import sha256_of
 from geo.config import Settings
@@ -19,10 +18,8 @@ from geo.export.raster_style import density_style
 from geo.export.styles import write_qml
 from geo.export.tables import write_csv, write_json, write_parquet
 from geo.export.vector import write_points_geojson
-from geo.incidents import IngestResult
-from geo.incidents.schema import REJECT_REASONS, has_synthetic
-from geo.metrics.density import density_surface
-from geo.metrics.units import period_incidents
+from geo.incidents.schema import REJECT_REASONS, IngestResult, has_synthetic
+from geo.metrics.density import PeriodDensity
 from geo.timings import Timings
 
 DENSITY_INCIDENTS = "density_incidents.tif"
@@ -102,10 +99,12 @@ def _filtered_out(result: IngestResult) -> int:
     return int((~result.reports["in_filters"].astype(bool)).sum())
 
 
-def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settings: dict[str, object],
-                 *, timings: Timings | None = None) -> list[Path]:
+def write_ingest(result: IngestResult, record: dict[str, object], actor_groups: pd.DataFrame, out_dir: Path, *,
+                 timings: Timings | None = None) -> list[Path]:
     """Write the incident table (one row per event), the reports it was linked
-    from, the rejects and the run record into ``out_dir``.
+    from, the monthly table per actor group (``actor_groups``, from
+    :func:`geo.metrics.units.monthly_actor_groups`), the rejects and the run
+    record (``record``, from :func:`run_record`) into ``out_dir``.
 
     ``timings.json`` holds ``result.timings_s`` and the stages in ``timings``,
     which gains one per file written here (``incidents_geojson_s``,
@@ -115,8 +114,6 @@ def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settin
     """
     out_dir = Path(out_dir)
     timings = timings if timings is not None else Timings()
-    with timings.stage("run_json_s"):
-        record = run_record(result, inputs, settings)
     metadata = {"attribution": record["attribution"], "synthetic_data": record["synthetic_data"]}
     incidents = result.incidents
     reports = result.reports if result.reports is not None else incidents.iloc[0:0]
@@ -126,7 +123,7 @@ def write_ingest(result: IngestResult, inputs: list[Path], out_dir: Path, settin
             ("incidents_parquet_s", lambda: write_parquet(incidents, out_dir / INCIDENTS_PARQUET)),
             ("reports_parquet_s", lambda: write_parquet(reports, out_dir / REPORTS_PARQUET)),
             ("reports_csv_s", lambda: write_csv(reports, out_dir / REPORTS_CSV)),
-            ("actor_groups_csv_s", lambda: write_csv(monthly_actor_groups(incidents), out_dir / MONTHLY_ACTOR_GROUPS)),
+            ("actor_groups_csv_s", lambda: write_csv(actor_groups, out_dir / MONTHLY_ACTOR_GROUPS)),
             ("rejected_csv_s", lambda: write_csv(result.rejects, out_dir / REJECTED_CSV)),
             ("run_json_s", lambda: write_json(record, out_dir / RUN_JSON))):
         with timings.stage(stage):
@@ -140,77 +137,31 @@ def write_timings(seconds: dict[str, float], out_dir: Path) -> Path:
     return write_json({name: round(value, 3) for name, value in seconds.items()}, Path(out_dir) / TIMINGS_JSON)
 
 
-def monthly_actor_groups(incidents: pd.DataFrame) -> pd.DataFrame:
-    """Events and killed (in all and by victim category) per actor group and
-    month, with the group's family (``geo run``: the events of the period,
-    ``in_period``; ``geo ingest``: all); months without an event of a group
-    are left out. Unknown counts count as 0 in the sums; ``events_killed_unknown``
-    says how many events gave no figure."""
-    columns = ["actor_group", "actor_family", "month", "events", "events_killed_unknown", "killed",
-               "killed_civilians", "killed_security", "killed_militants"]
-    if "in_period" in incidents:  # geo run: the period measured, as every period output
-        incidents = incidents.loc[incidents["in_period"].fillna(False).astype(bool).to_numpy()]
-    if not len(incidents) or "actor_group" not in incidents:
-        return pd.DataFrame({c: pd.Series(dtype="string" if c in columns[:3] else "Int64") for c in columns})
-    frame = incidents.assign(month=incidents["date"].astype("string").str[:7],
-                             actor_group=incidents["actor_group"].fillna("unidentified"),
-                             actor_family=incidents["actor_family"].fillna("unidentified"),
-                             _unknown=incidents["killed"].isna().astype("int64"))
-    grouped = frame.groupby(["actor_group", "actor_family", "month"], sort=True, dropna=False)
-    table = grouped.size().rename("events").to_frame()
-    table["events_killed_unknown"] = grouped["_unknown"].sum()
-    for column in ("killed", "killed_civilians", "killed_security", "killed_militants"):
-        table[column] = grouped[column].sum(min_count=0).astype("Int64")
-    table = table.reset_index()
-    table["events"] = table["events"].astype("Int64")
-    table["events_killed_unknown"] = table["events_killed_unknown"].astype("Int64")
-    return table[columns]
 
 
-def write_density_surfaces(incidents: pd.DataFrame, settings: Settings, out_dir: Path,
-                           period: tuple[pd.Timestamp, pd.Timestamp], *,
-                           timings: Timings | None = None) -> list[Path]:
-    """Kernel density of incidents and of killed (per km²) over the study area,
-    as COGs, each with its QGIS style (``.qml``) and metadata (``.qmd``).
+def write_density_surfaces(density: PeriodDensity, incidents: pd.DataFrame, settings: Settings,
+                           out_dir: Path, *, timings: Timings | None = None) -> list[Path]:
+    """The density surfaces of incidents and of killed (per km²) as COGs,
+    each with its QGIS style (``.qml``) and metadata (``.qmd``); the period
+    and the number of points go into the GeoTIFF tags (``period_start``,
+    ``period_end``, ``points``).
 
-    Parameters
-    ----------
-    incidents
-        Every accepted incident of the run; only those of ``period`` inside the
-        study area are counted (:func:`geo.metrics.units.period_incidents`).
-    settings
-        Kernel, bandwidth and cell size, and where the boundary layers are.
-    out_dir
-        The folder written into.
-    period
-        First and last day of the period measured; recorded in the GeoTIFF
-        tags (``period_start``, ``period_end``) and the metadata.
-    timings
-        Gains ``density_s`` (the kernel surfaces) and ``density_cog_s`` (the
-        COGs with their .qml and .qmd).
+    ``incidents`` (every accepted incident of the run) gives the attribution
+    and the SYNTHETIC flag; ``settings`` the kernel named in the metadata.
+    ``timings`` gains ``density_cog_s``.
     """
     timings = timings if timings is not None else Timings()
-    bounds = tuple(boundaries.load("provinces", boundaries_dir=settings.boundaries_dir).total_bounds)
-    chosen = period_incidents(incidents, *period)
-    lon = chosen["lon"].to_numpy(dtype=float, na_value=np.nan)
-    lat = chosen["lat"].to_numpy(dtype=float, na_value=np.nan)
-    killed = chosen["killed"].to_numpy(dtype=float, na_value=0.0)
-    common = {"bounds_lonlat": bounds, "crs": settings.equal_area_crs, "kernel": settings.kde_kernel,
-              "bandwidth_km": settings.kde_bandwidth_km, "cell_km": settings.kde_cell_km}
     synthetic = has_synthetic(incidents)
-    first, last = (pd.Timestamp(day).date().isoformat() for day in period)
+    first, last = density.period
     tags = {"attribution": ATTRIBUTION, "synthetic_data": synthetic,
             "period_start": first, "period_end": last}
-    points = int(np.isfinite(lon).sum())
     written = []
-    for name, weights, measure, units in (
-            (DENSITY_INCIDENTS, None, "incidents per km2", "incidents per km²"),
-            (DENSITY_KILLED, killed, "killed per km2 (unknown counts as 0)", "killed per km²")):
-        with timings.stage("density_s"):
-            surface = density_surface(lon, lat, weights=weights, **common)
+    for name, surface, measure, units in (
+            (DENSITY_INCIDENTS, density.incidents, "incidents per km2", "incidents per km²"),
+            (DENSITY_KILLED, density.killed, "killed per km2 (unknown counts as 0)", "killed per km²")):
         path = Path(out_dir) / name
         with timings.stage("density_cog_s"):
-            written.append(write_cog(surface, path, {**tags, "measure": measure, "points": points}))
+            written.append(write_cog(surface, path, {**tags, "measure": measure, "points": density.points}))
             written.append(write_qml(density_style(surface.values, units), path.with_suffix(".qml")))
             about = _density_metadata(name, units, settings, incidents, synthetic, (first, last))
             written.append(write_qmd(about, path.with_suffix(".qmd")))

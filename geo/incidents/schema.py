@@ -131,3 +131,32 @@ class Rejects:
 
     def __len__(self) -> int:
         return sum(len(p) for p in self.parts)
+
+
+@dataclasses.dataclass
+class FileAccount:
+    """What happened to the rows of one input file."""
+
+    path: str
+    format: str
+    encoding: str
+    read: int
+    accepted: int = 0
+    rejected: int = 0
+
+
+@dataclasses.dataclass
+class IngestResult:
+    """The outcome of one ingest: incidents (one row per event), rejects, the
+    account per file, and the reports the events were linked from (one row
+    per accepted input row; :mod:`geo.linking`)."""
+
+    incidents: pd.DataFrame
+    rejects: pd.DataFrame
+    files: list[FileAccount]
+    timings_s: dict[str, float]
+    reports: pd.DataFrame | None = None
+
+    @property
+    def counts_by_reason(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.rejects["reason"].value_counts().sort_index().items()}

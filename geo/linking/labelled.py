@@ -247,7 +247,7 @@ def write_labelled(
     into ``folder/rereported_<seed>.csv`` and return that file and the truth."""
     from geo.config import default_settings
     from geo.export.tables import write_csv
-    from geo.incidents import ingest
+    from geo.pipeline import ingest
 
     settings = dataclasses.replace(settings or default_settings(), link=False)
     reports = ingest([Path(source_file)], settings=settings).reports

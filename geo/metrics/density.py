@@ -12,8 +12,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 from affine import Affine
 from pyproj import Transformer
+
+from geo.metrics.units import period_incidents
 
 KERNELS = ("quartic", "gaussian")
 GAUSSIAN_REACH = 4.0  # a Gaussian kernel is cut at 4 standard deviations
@@ -134,3 +137,41 @@ def _next_fast_len(n: int) -> int:
             p35 *= 3
         p5 *= 5
     return best
+
+
+@dataclasses.dataclass(frozen=True)
+class PeriodDensity:
+    """The density surfaces of one period: of incidents and of killed (per
+    km²), from the incidents of the period inside the study area.
+
+    Attributes
+    ----------
+    incidents, killed
+        The two surfaces (values, transform and CRS: :class:`Surface`).
+    points
+        How many incidents went into them (those with coordinates).
+    period
+        First and last day of the period (ISO dates).
+    """
+
+    incidents: Surface
+    killed: Surface
+    points: int
+    period: tuple[str, str]
+
+
+def period_density(incidents: pd.DataFrame, period: tuple[pd.Timestamp, pd.Timestamp],
+                   bounds_lonlat: tuple[float, float, float, float], *, crs: str, kernel: str = "quartic",
+                   bandwidth_km: float = 10.0, cell_km: float = 1.0) -> PeriodDensity:
+    """Kernel density of the incidents of ``period`` inside the study area
+    (:func:`geo.metrics.units.period_incidents`) and of their killed (unknown
+    counts as 0), over ``bounds_lonlat``."""
+    chosen = period_incidents(incidents, *period)
+    lon = chosen["lon"].to_numpy(dtype=float, na_value=np.nan)
+    lat = chosen["lat"].to_numpy(dtype=float, na_value=np.nan)
+    killed = chosen["killed"].to_numpy(dtype=float, na_value=0.0)
+    common = {"bounds_lonlat": bounds_lonlat, "crs": crs, "kernel": kernel, "bandwidth_km": bandwidth_km,
+              "cell_km": cell_km}
+    first, last = (pd.Timestamp(day).date().isoformat() for day in period)
+    return PeriodDensity(density_surface(lon, lat, **common), density_surface(lon, lat, weights=killed, **common),
+                         int(np.isfinite(lon).sum()), (first, last))

@@ -100,7 +100,7 @@ def in_period(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -
     """The incidents dated within [start, end], with their dates parsed in ``_date``.
 
     Incidents that already carry ``_date`` (an earlier result of this function,
-    as every measure of :func:`geo.export.risk.unit_layers` receives) are not
+    as every measure of :func:`geo.metrics.layers.unit_layers` receives) are not
     parsed again: a second of a million-incident run per call.
     """
     dates = incidents["_date"] if "_date" in incidents else parse_dates(incidents["date"])
@@ -260,3 +260,30 @@ def monthly_by_province(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Ti
     out["province"] = out["province"].astype("string")
     out["month"] = out["month"].astype("string")
     return out.astype({"incidents": "int64", **dict.fromkeys(COUNT_COLUMNS, "int64")})
+
+
+def monthly_actor_groups(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Events and killed (in all and by victim category) per actor group and
+    month, with the group's family (``geo run``: the events of the period,
+    ``in_period``; ``geo ingest``: all); months without an event of a group
+    are left out. Unknown counts count as 0 in the sums; ``events_killed_unknown``
+    says how many events gave no figure."""
+    columns = ["actor_group", "actor_family", "month", "events", "events_killed_unknown", "killed",
+               "killed_civilians", "killed_security", "killed_militants"]
+    if "in_period" in incidents:  # geo run: the period measured, as every period output
+        incidents = incidents.loc[incidents["in_period"].fillna(False).astype(bool).to_numpy()]
+    if not len(incidents) or "actor_group" not in incidents:
+        return pd.DataFrame({c: pd.Series(dtype="string" if c in columns[:3] else "Int64") for c in columns})
+    frame = incidents.assign(month=incidents["date"].astype("string").str[:7],
+                             actor_group=incidents["actor_group"].fillna("unidentified"),
+                             actor_family=incidents["actor_family"].fillna("unidentified"),
+                             _unknown=incidents["killed"].isna().astype("int64"))
+    grouped = frame.groupby(["actor_group", "actor_family", "month"], sort=True, dropna=False)
+    table = grouped.size().rename("events").to_frame()
+    table["events_killed_unknown"] = grouped["_unknown"].sum()
+    for column in ("killed", "killed_civilians", "killed_security", "killed_militants"):
+        table[column] = grouped[column].sum(min_count=0).astype("Int64")
+    table = table.reset_index()
+    table["events"] = table["events"].astype("Int64")
+    table["events_killed_unknown"] = table["events_killed_unknown"].astype("Int64")
+    return table[columns]

@@ -4,7 +4,7 @@ holds and the HTML and PDF show.
 The period's district figures are read from the run's own tables
 (``summary_districts.csv``, ``monthly_killed_by_province.csv``) when the brief
 covers the run's period; any other period (the comparison period, a ``--month``)
-is measured with the same metrics the run uses (:func:`geo.export.risk.unit_layers`,
+is measured with the same metrics the run uses (:func:`geo.metrics.layers.unit_layers`,
 :func:`geo.metrics.units.monthly_by_province`) on the run's ``incidents.parquet``.
 """
 
@@ -23,7 +23,8 @@ from geo.actors import UNIDENTIFIED
 from geo.boundaries.assign import STUDY_PROVINCES
 from geo.config import Settings
 from geo.export.incidents import INCIDENTS_PARQUET, RUN_JSON
-from geo.export.risk import MONTHLY_BY_PROVINCE, unit_layers
+from geo.export.risk import MONTHLY_BY_PROVINCE
+from geo.metrics.layers import unit_layers
 from geo.metrics.risk import RISK_CLASS_LABELS
 from geo.metrics.units import monthly_by_province
 from geo.report.caveats import KILLED_COLUMNS, notes, quality_table, source_table

@@ -1,0 +1,352 @@
+"""The pipeline: read → normalise → geocode → link → join → measure, in
+memory (:func:`run`, giving a :class:`Run`), then export → map → brief into
+one output folder (:meth:`Run.write`).
+
+:func:`run` is what ``geo.run()``, ``geo run`` and ``make maps`` call. A run
+folder is written into a staging folder that replaces ``out_dir`` only when it
+is complete (see :mod:`geo.export.folder`), so an interrupted run never leaves
+a mix of two runs. The ingest sequence itself is :func:`ingest`
+(:mod:`geo.pipeline.ingest_stages`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import boundaries as boundary_layers
+from geo._errors import GeoError, NoIncidentsError
+from geo.config import PROJECT_ROOT, Settings, default_settings
+from geo.export.folder import seal, staged_folder
+from geo.export.incidents import run_record, write_density_surfaces, write_ingest, write_timings
+from geo.export.tables import write_csv
+from geo.export.vector import atomic_path
+from geo.incidents.schema import FileAccount, IngestResult
+from geo.incidents.synthetic import generate
+from geo.metrics.units import monthly_actor_groups, resolve_period, within_period
+from geo.pipeline.ingest_stages import ingest
+from geo.timings import Timings
+
+__all__ = ["Run", "ingest", "ingest_files", "run", "step_count"]
+
+SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
+SYNTHETIC_FILE = "synthetic_incidents.csv"
+SYNTHETIC_EVENTS = 2000
+SYNTHETIC_SEED = 20250228
+_STEPS_AFTER_READING = 9  # geocode, join, distance, metrics, density, incident outputs, layers, maps, brief
+
+
+@dataclasses.dataclass
+class Run:
+    """One run of the pipeline, in memory: every table and surface its output
+    folder holds, before (or without) writing it.
+
+    Attributes
+    ----------
+    ingest
+        Incidents (one row per event), rejects, reports and the account of
+        each input file (:class:`geo.incidents.IngestResult`).
+    settings
+        The settings the run was made with.
+    period
+        First and last day of the period measured (None when no incident was accepted).
+    units
+        The district and tehsil layers with every metric and risk column, their
+        monthly series and the parameters behind them
+        (:class:`geo.metrics.layers.UnitLayers`; None without incidents).
+    density
+        The period's density surfaces of incidents and of killed
+        (:class:`geo.metrics.density.PeriodDensity`: values, affine transform, CRS).
+    actor_groups
+        Events and killed per actor group and month (``monthly_actor_groups.csv``).
+    record
+        What ``run.json`` says (inputs and their sha256, counts, settings, versions, attribution).
+    border, bands
+        The Pakistan–Afghanistan border and its distance bands (boundary layers).
+    sample
+        The seeded SYNTHETIC incidents of the embedded sample (written as
+        ``synthetic_incidents.csv``), or None for a run on files.
+    timings_s
+        Seconds per stage so far (``timings.json``).
+    out_dir
+        Where :meth:`write` last wrote the run (None until then).
+    warnings
+        One line each: what the last :meth:`write` could not write on this
+        machine (``report.pdf`` without Pango), recorded in run.json too.
+    """
+
+    ingest: IngestResult
+    settings: Settings
+    period: tuple[pd.Timestamp, pd.Timestamp] | None
+    units: object | None  # geo.metrics.layers.UnitLayers (imported with the statistics libraries)
+    density: object | None  # geo.metrics.density.PeriodDensity
+    actor_groups: pd.DataFrame
+    record: dict[str, object]
+    border: gpd.GeoDataFrame
+    bands: gpd.GeoDataFrame
+    sample: pd.DataFrame | None = None
+    timings_s: dict[str, float] = dataclasses.field(default_factory=dict)
+    out_dir: Path | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def incidents(self) -> pd.DataFrame:
+        """Every accepted event (all dates), with ``in_period``."""
+        return self.ingest.incidents
+
+    @property
+    def rejects(self) -> pd.DataFrame:
+        """Every rejected row with its reason (``rejected.csv``)."""
+        return self.ingest.rejects
+
+    @property
+    def reports(self) -> pd.DataFrame | None:
+        """One row per accepted input row, with its ``event_id`` (``reports.parquet``)."""
+        return self.ingest.reports
+
+    @property
+    def files(self) -> list[FileAccount]:
+        """What happened to the rows of each input file."""
+        return self.ingest.files
+
+    @property
+    def districts(self) -> gpd.GeoDataFrame | None:
+        """Every district with every metric and risk column (``districts_risk``)."""
+        return self.units.layers["districts_risk"] if self.units is not None else None
+
+    @property
+    def tehsils(self) -> gpd.GeoDataFrame | None:
+        """Every tehsil with every metric and risk column (``tehsils_risk``)."""
+        return self.units.layers["tehsils_risk"] if self.units is not None else None
+
+    @property
+    def monthly(self) -> dict[str, pd.DataFrame]:
+        """Monthly incidents and killed per ``districts``, ``tehsils`` and
+        ``provinces`` (KP and Balochistan) over the period."""
+        if self.units is None:
+            return {}
+        return {"districts": self.units.monthly["districts_risk"], "tehsils": self.units.monthly["tehsils_risk"],
+                "provinces": self.units.provinces}
+
+    def write(self, out_dir: Path, *, progress: Callable[[str], None] = lambda message: None) -> Path:
+        """Write every output of the run into ``out_dir`` (missing, empty, or an
+        earlier run's folder, replaced whole once the new one is complete).
+
+        Raises
+        ------
+        NoIncidentsError
+            The run accepted no incident; ``out_dir`` then holds the boundary
+            layers, empty incident layers, ``rejected.csv`` and ``run.json``.
+        GeoError
+            The folder cannot be written; ``out_dir`` is left as it was.
+        """
+        from geo.export.risk import write_risk_outputs  # with the map and brief: imported when writing
+        from geo.maps import write_maps
+        from geo.report import write_report
+
+        started = time.perf_counter()
+        timings = Timings(dict(self.timings_s))
+        pdf_problem = None
+        with staged_folder(out_dir) as staging:
+            if self.sample is not None:
+                with timings.stage("sample_s"):
+                    write_csv(self.sample, staging / SYNTHETIC_FILE)
+            if self.units is not None:
+                write_risk_outputs(self.units, self.incidents, self.settings, staging, border=self.border,
+                                   bands=self.bands, timings=timings)
+            progress("writing incident outputs")
+            write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings)
+            if self.density is not None:
+                write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
+            progress("copying boundary layers")
+            with timings.stage("boundary_layers_s"):
+                _copy_boundary_layers(self.settings, staging)
+            if self.period is not None:
+                progress("drawing the maps")
+                with timings.stage("maps_s"):
+                    write_maps(staging, self.settings.map_max_incidents)
+                progress("writing the brief")
+                with timings.stage("brief_s"):
+                    pdf_problem = write_report(staging, settings=self.settings).pdf_problem
+            warnings = (f"report.pdf not written: {pdf_problem}",) if pdf_problem else ()
+            total = self.timings_s.get("total_s", 0.0) + time.perf_counter() - started
+            # every stage above; sealing run.json is the only step after it
+            write_timings({**timings.seconds, "total_s": total}, staging)
+            seal(staging, {"status": "complete" if self.period is not None else "no accepted incidents",
+                           **({"warnings": list(warnings)} if warnings else {})})
+        self.out_dir, self.warnings = Path(out_dir), warnings
+        self.timings_s = {**timings.seconds, "total_s": total}
+        if self.period is None:
+            raise _nothing_accepted(self.ingest, Path(out_dir))
+        return Path(out_dir)
+
+
+def step_count(n_inputs: int | None) -> int:
+    """Steps reported to ``progress`` by a run on ``n_inputs`` files (None: the sample)."""
+    return (n_inputs or 2) + _STEPS_AFTER_READING
+
+
+def run(
+    inputs: Sequence[Path] | None = None,
+    out_dir: Path | None = None,
+    *,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    settings: Settings | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> Run:
+    """Run the pipeline on ``inputs`` (None: the embedded sample) and, given
+    ``out_dir``, write every output there.
+
+    Parameters
+    ----------
+    inputs
+        Incident files (CSV or GeoJSON), or None for the embedded sample: the
+        editorial's events and a seeded set of SYNTHETIC incidents.
+    out_dir
+        The output folder (see :meth:`Run.write`), or None to write nothing.
+    start, end
+        The period measured (default: the 12 months ending with the latest
+        month in the data).
+    settings
+        Every tunable; the defaults when None.
+    progress
+        Called with a message at the start of each step (:func:`step_count` steps).
+
+    Returns
+    -------
+    Run
+        Every table and surface of the run (written to ``out_dir`` if given).
+
+    Raises
+    ------
+    NoIncidentsError
+        No row was accepted; with ``out_dir``, it then holds the boundary
+        layers, empty incident layers, ``rejected.csv`` and ``run.json``.
+    GeoError
+        Any other error a user can act on (unreadable input, bad settings,
+        an output folder that cannot be written); ``out_dir`` is left as it was.
+    """
+    started = time.perf_counter()
+    timings = Timings()
+    with timings.stage("imports_s"):
+        # Imported here, not at the top: `geo ingest` and `geo --help` never load the
+        # statistics libraries (esda, libpysal, pymannkendall).
+        from geo.metrics.density import period_density
+        from geo.metrics.layers import unit_layers
+
+    settings = settings or default_settings()
+    if start is not None and end is not None and pd.Timestamp(start) > pd.Timestamp(end):
+        msg = f"--start {pd.Timestamp(start).date()} is after --end {pd.Timestamp(end).date()}"
+        raise GeoError(msg)
+    run_settings = {
+        **_reading_settings(settings, "auto", geocode_all=False),
+        "kde": {"kernel": settings.kde_kernel, "bandwidth_km": settings.kde_bandwidth_km,
+                "cell_km": settings.kde_cell_km},
+        "border_band_edges_km": list(settings.border_band_edges_km)}
+    sample = None
+    with tempfile.TemporaryDirectory(prefix="geo-sample-") as folder:
+        if inputs:
+            files = [Path(p) for p in inputs]
+        else:
+            with timings.stage("sample_s"):
+                sample = generate(SYNTHETIC_EVENTS, seed=SYNTHETIC_SEED, boundaries_dir=settings.boundaries_dir)
+                files = [SAMPLE_EVENTS, write_csv(sample, Path(folder) / SYNTHETIC_FILE)]
+        result = ingest(files, settings=settings, progress=progress)
+        timings.seconds.update(result.timings_s)
+        border = boundary_layers.load("border", boundaries_dir=settings.boundaries_dir)
+        bands = boundary_layers.load("border_bands", boundaries_dir=settings.boundaries_dir)
+        period = units = density = None
+        if len(result.incidents):
+            progress("district and tehsil metrics, hotspots and risk")
+            with timings.stage("metrics_s"):
+                period = resolve_period(result.incidents["date"], start, end)
+                # once, so that incidents.geojson, incidents.parquet and risk.gpkg agree
+                result = dataclasses.replace(result, incidents=result.incidents.assign(
+                    in_period=within_period(result.incidents["date"], *period)))
+            units = unit_layers(result.incidents, settings, border.geometry.iloc[0], bands, period,
+                                timings=timings)
+            run_settings["risk"] = units.parameters
+            progress("kernel density surfaces")
+            with timings.stage("density_s"):
+                bounds = tuple(boundary_layers.load("provinces", boundaries_dir=settings.boundaries_dir).total_bounds)
+                density = period_density(result.incidents, period, bounds, crs=settings.equal_area_crs,
+                                         kernel=settings.kde_kernel, bandwidth_km=settings.kde_bandwidth_km,
+                                         cell_km=settings.kde_cell_km)
+        with timings.stage("run_json_s"):
+            record = run_record(result, files, run_settings)  # reads the inputs' sha256 while they exist
+    outcome = Run(result, settings, period, units, density, monthly_actor_groups(result.incidents), record,
+                  border, bands, sample, {**timings.seconds, "total_s": time.perf_counter() - started})
+    if out_dir is not None:
+        outcome.write(Path(out_dir), progress=progress)
+    elif period is None:
+        raise _nothing_accepted(result, None)
+    return outcome
+
+
+def _reading_settings(settings: Settings, fmt: str, geocode_all: bool) -> dict[str, object]:
+    """The settings that decide how inputs were read and joined, for run.json."""
+    return {"format": fmt, "geocode_all": geocode_all, "incident_source": settings.incidents.source,
+            "date_format": settings.incidents.date_format, "earliest_year": settings.earliest_year,
+            "source_admin_edge_km": settings.source_admin_edge_km, "district_vintage": settings.district_vintage,
+            "link": {"enabled": settings.link, "threshold": settings.link_threshold, "margin": settings.link_margin,
+                     "duplicate_threshold": settings.link_duplicate_threshold, "days": settings.link_days,
+                     "casualties": settings.link_casualties},
+            "filters": settings.filters.as_record()}
+
+
+def _nothing_accepted(result: IngestResult, out_dir: Path | None) -> NoIncidentsError:
+    """The one-line error of a run whose rows were all rejected, with the top reasons."""
+    reasons = sorted(result.counts_by_reason.items(), key=lambda item: (-item[1], item[0]))
+    top = ", ".join(f"{reason} {count}" for reason, count in reasons[:3]) or "no data rows"
+    read = sum(f.read for f in result.files)
+    where = f"see {out_dir / 'rejected.csv'}" if out_dir is not None else "the run's rejects list them"
+    msg = f"no incident accepted: read {read} = rejected {len(result.rejects)} ({top}); {where}"
+    return NoIncidentsError(msg)
+
+
+def ingest_files(
+    inputs: Sequence[Path],
+    out_dir: Path,
+    *,
+    fmt: str = "auto",
+    geocode_all: bool = False,
+    settings: Settings | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> IngestResult:
+    """Read, geocode and join ``inputs`` into ``out_dir`` (incidents, rejects,
+    run record), replacing it whole as :func:`run` does; nothing is measured.
+
+    Raises
+    ------
+    NoIncidentsError
+        Rows were read but none was accepted; ``out_dir`` then holds the empty
+        incident layers, ``rejected.csv`` and ``run.json`` that say why.
+    GeoError
+        Any other error a user can act on; ``out_dir`` is left as it was.
+    """
+    settings = settings or default_settings()
+    with staged_folder(out_dir) as staging:
+        result = ingest(list(inputs), fmt=fmt, settings=settings, geocode_all=geocode_all, progress=progress)
+        progress("writing outputs")
+        record = run_record(result, list(inputs), _reading_settings(settings, fmt, geocode_all))
+        write_ingest(result, record, monthly_actor_groups(result.incidents), staging)
+        nothing = len(result.incidents) == 0 and len(result.rejects) > 0
+        seal(staging, {"status": "no accepted incidents" if nothing else "complete"})
+    if nothing:
+        raise _nothing_accepted(result, Path(out_dir))
+    return result
+
+
+def _copy_boundary_layers(settings: Settings, folder: Path) -> None:
+    names = [f"{layer}.geojson" for layer in boundary_layers.LAYERS] + [boundary_layers.GEOPACKAGE]
+    for name in names:
+        with atomic_path(folder / name) as tmp:
+            shutil.copyfile(settings.boundaries_dir / name, tmp)
