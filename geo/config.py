@@ -333,13 +333,11 @@ class Settings:
                 or not EARLIEST_YEAR_FLOOR <= self.earliest_year <= this_year):
             msg = f"earliest_year must be a year from {EARLIEST_YEAR_FLOOR} to {this_year}, got {self.earliest_year!r}"
             raise SettingsError(msg)
-        if self.hotspot_inference not in HOTSPOT_INFERENCES:
-            msg = (f"hotspot_inference must be one of {', '.join(HOTSPOT_INFERENCES)}, "
-                   f"got {_shown(self.hotspot_inference)}")
-            raise SettingsError(msg)
-        if self.risk_scale not in RISK_SCALES:
-            msg = f"risk_scale must be one of {', '.join(RISK_SCALES)}, got {_shown(self.risk_scale)}"
-            raise SettingsError(msg)
+        for name, choices in (("hotspot_inference", HOTSPOT_INFERENCES), ("risk_scale", RISK_SCALES),
+                              ("link_casualties", LINK_CASUALTY_RULES), ("district_vintage", DISTRICT_VINTAGES)):
+            if getattr(self, name) not in choices:
+                msg = f"{name} must be one of {', '.join(choices)}, got {_shown(getattr(self, name))}"
+                raise SettingsError(msg)
         for name in ("link_threshold", "link_duplicate_threshold"):
             value = getattr(self, name)
             if not _is_number(value) or not 0 < value < 1:
@@ -351,14 +349,6 @@ class Settings:
         if (not isinstance(self.link_days, int) or isinstance(self.link_days, bool)
                 or not 0 <= self.link_days <= MAX_LINK_DAYS):
             msg = f"link_days must be a whole number from 0 to {MAX_LINK_DAYS}, got {_shown(self.link_days)}"
-            raise SettingsError(msg)
-        if self.link_casualties not in LINK_CASUALTY_RULES:
-            msg = (f"link_casualties must be one of {', '.join(LINK_CASUALTY_RULES)}, "
-                   f"got {_shown(self.link_casualties)}")
-            raise SettingsError(msg)
-        if self.district_vintage not in DISTRICT_VINTAGES:
-            msg = (f"district_vintage must be one of {', '.join(DISTRICT_VINTAGES)}, "
-                   f"got {_shown(self.district_vintage)}")
             raise SettingsError(msg)
 
 

@@ -58,11 +58,14 @@ def counts_line(result) -> str:
             f"{len(result.incidents)} events")
 
 
-def out_dir_option(default: str | None = None, help_text: str = "Output folder.") -> click.Option:
-    """``--out DIR``, created if missing."""
+def out_dir_option(default: str | None = None, help_text: str = "Output folder.", *,
+                   optional: bool = False) -> click.Option:
+    """``--out DIR``, created if missing; required unless it has a default or is ``optional``
+    (None when not given: the command picks the folder)."""
     return click.option(
         "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-        default=default, required=default is None, show_default=default is not None, help=help_text,
+        default=default, required=default is None and not optional, show_default=default is not None,
+        help=help_text,
     )
 
 

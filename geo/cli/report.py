@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from geo.cli.options import config_option, quiet_option, settings_from
+from geo.cli.options import config_option, out_dir_option, quiet_option, settings_from
 
 
 @click.command(name="report")
@@ -30,13 +30,7 @@ from geo.cli.options import config_option, quiet_option, settings_from
     metavar="previous|START..END",
     help="The comparison period: the period of equal length just before, or two dates.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for report.html, report.pdf and tables.xlsx (default: RUN_DIR).",
-)
+@out_dir_option(help_text="Folder for report.html, report.pdf and tables.xlsx (default: RUN_DIR).", optional=True)
 @config_option
 @quiet_option
 def report_command(
@@ -75,13 +69,7 @@ def report_command(
 @click.command(name="compare")
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for compare_districts.csv and .xlsx (default: RUN_B).",
-)
+@out_dir_option(help_text="Folder for compare_districts.csv and .xlsx (default: RUN_B).", optional=True)
 @quiet_option
 def compare_command(run_a: Path, run_b: Path, out_dir: Path | None, quiet: bool) -> None:
     """Write the per-district change from RUN_A to RUN_B (two `geo run` folders)
