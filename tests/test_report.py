@@ -509,3 +509,13 @@ def test_without_pango_the_run_completes_and_says_so(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["report", str(out)])
     assert_one_line_error(result, "report.pdf not written", "Pango")
     assert write_report(out).pdf is None
+
+
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_an_out_folder_that_cannot_be_made_is_one_line(sample_run_dir, tmp_path, command):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    runs = [str(sample_run_dir)] * (2 if command == "compare" else 1)
+    result = CliRunner().invoke(cli, [command, *runs, "--out", str(blocker / "brief"), "-q"])
+    assert_one_line_error(result, "cannot write the output folder", "is a file")
+    assert blocker.read_text() == "not a folder"

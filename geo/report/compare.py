@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.export.folder import make_folder
 from geo.export.tables import write_csv
 from geo.report.figures import SUMMARY_DISTRICTS, ReportInputError, with_unknown
 from geo.report.xlsx import write_workbook
@@ -61,8 +62,7 @@ def compare_table(run_a: Path, run_b: Path) -> pd.DataFrame:
 def write_compare(run_a: Path, run_b: Path, out_dir: Path) -> tuple[Path, Path]:
     """Write ``compare_districts.csv`` and ``compare_districts.xlsx`` into ``out_dir``."""
     table = compare_table(run_a, run_b)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = make_folder(out_dir)
     end = max(pd.Timestamp(p.split("..")[1]) for p in (table["period_a"].iloc[0], table["period_b"].iloc[0]))
     notes = [
         ("runs", f"A: {run_a} ({table['period_a'].iloc[0]}); B: {run_b} ({table['period_b'].iloc[0]})"),
