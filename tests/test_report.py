@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -519,3 +520,14 @@ def test_an_out_folder_that_cannot_be_made_is_one_line(sample_run_dir, tmp_path,
     result = CliRunner().invoke(cli, [command, *runs, "--out", str(blocker / "brief"), "-q"])
     assert_one_line_error(result, "cannot write the output folder", "is a file")
     assert blocker.read_text() == "not a folder"
+
+
+def test_compare_of_two_district_vintages_is_one_line(sample_run_dir, tmp_path):
+    other = tmp_path / "pre2022"
+    shutil.copytree(sample_run_dir, other)
+    run = json.loads((other / "run.json").read_text(encoding="utf-8"))
+    run["settings"]["district_vintage"] = "pre2022"
+    (other / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["compare", str(sample_run_dir), str(other), "--out", str(tmp_path / "c")])
+    assert_one_line_error(result, "pre2022", "current", "district_vintage")
+    assert not (tmp_path / "c").exists()
