@@ -531,3 +531,30 @@ def test_compare_of_two_district_vintages_is_one_line(sample_run_dir, tmp_path):
     result = CliRunner().invoke(cli, ["compare", str(sample_run_dir), str(other), "--out", str(tmp_path / "c")])
     assert_one_line_error(result, "pre2022", "current", "district_vintage")
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "named"),
+    [
+        ("incidents.parquet", b"garbage", "cannot read"),
+        ("summary_districts.csv", b"a,b\n1,2\n", "lacks the column(s) district_id"),
+        ("summary_districts.csv", b"\xff\xfe\x00garbage", "cannot read"),
+    ],
+)
+@pytest.mark.parametrize("command", ["report", "compare", "map"])
+def test_a_damaged_run_file_is_one_line(sample_run_dir, tmp_path, name, content, named, command):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(sample_run_dir, damaged, ignore=shutil.ignore_patterns("map.html", "map.png"))
+    (damaged / name).write_bytes(content)
+    if command == "map" and name != "incidents.parquet":
+        (damaged / "districts_risk.geojson").write_bytes(content)
+        name, named = "districts_risk.geojson", "cannot read"
+    arguments = {
+        "report": ["report", str(damaged), "--out", str(tmp_path / "brief"), "-q"],
+        "compare": ["compare", str(sample_run_dir), str(damaged), "--out", str(tmp_path / "brief"), "-q"],
+        "map": ["map", str(damaged), "-q"],
+    }[command]
+    if command == "compare" and name == "incidents.parquet":
+        pytest.skip("geo compare reads summary_districts.csv only")
+    assert_one_line_error(CliRunner().invoke(cli, arguments), named, name)
+    assert not (tmp_path / "brief").exists() and not (damaged / "map.html").exists()

@@ -10,7 +10,7 @@ import pandas as pd
 
 from geo.export.folder import make_folder
 from geo.export.tables import write_csv
-from geo.report.figures import SUMMARY_DISTRICTS, ReportInputError, with_unknown
+from geo.report.figures import SUMMARY_DISTRICTS, ReportInputError, read_summary, with_unknown
 from geo.report.xlsx import write_workbook
 
 COMPARE_CSV = "compare_districts.csv"
@@ -32,7 +32,7 @@ def _summary(run_dir: Path) -> pd.DataFrame:
     if not path.is_file():
         msg = f"{run_dir} lacks {SUMMARY_DISTRICTS}: give the folders of two `geo run`s"
         raise ReportInputError(msg)
-    return with_unknown(pd.read_csv(path, dtype={"district_id": "string"}))
+    return with_unknown(read_summary(path))
 
 
 def _vintage(run_dir: Path) -> str | None:
