@@ -486,11 +486,15 @@ def test_compare_two_runs(tmp_path):
         (["--month", "2025-13"], "--month"),
         (["--compare-to", "last year"], "--compare-to"),
         (["--compare-to", "2024-05-01..2024-01-01"], "comparison period"),
+        (["--month", "9999-12"], "1900-2100"),
+        (["--compare-to", "0001-01-01..9999-12-31"], "comparison period 0001-01-01 to 9999-12-31"),
+        (["--start", "1800-01-01", "--end", "2025-01-01"], "1900-2100"),
     ],
 )
 def test_report_errors_are_one_line(sample_run_dir, tmp_path, arguments, named):
-    result = CliRunner().invoke(cli, ["report", str(sample_run_dir), "--out", str(tmp_path), *arguments])
+    result = CliRunner().invoke(cli, ["report", str(sample_run_dir), "--out", str(tmp_path / "o"), *arguments])
     assert_one_line_error(result, named)
+    assert not (tmp_path / "o").exists()
 
 
 def test_report_of_a_folder_without_a_run(tmp_path):
