@@ -34,6 +34,8 @@ from geo.metrics.units import monthly_actor_groups, resolve_period, within_perio
 from geo.pipeline.ingest_stages import ingest
 from geo.timings import Timings
 
+PERIOD_YEARS = (1900, 2100)  # the years --start and --end may fall in (as geo report's periods)
+
 __all__ = ["Run", "ingest", "ingest_files", "run", "step_count"]
 
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
@@ -246,6 +248,12 @@ def run(
     if start is not None and end is not None and pd.Timestamp(start) > pd.Timestamp(end):
         msg = f"--start {pd.Timestamp(start).date()} is after --end {pd.Timestamp(end).date()}"
         raise GeoError(msg)
+    for name, day in (("--start", start), ("--end", end)):
+        # a period of centuries would cost gigabytes (units x months) in the emerging hot spots
+        if day is not None and not PERIOD_YEARS[0] <= pd.Timestamp(day).year <= PERIOD_YEARS[1]:
+            msg = (f"{name} {pd.Timestamp(day).date()} is outside the years "
+                   f"{PERIOD_YEARS[0]}-{PERIOD_YEARS[1]} a run can measure")
+            raise GeoError(msg)
     run_settings = {
         **_reading_settings(settings, "auto", geocode_all=False),
         "kde": {"kernel": settings.kde_kernel, "bandwidth_km": settings.kde_bandwidth_km,
