@@ -94,3 +94,12 @@ def test_ingest_of_an_unreadable_file_is_one_line(runner, tmp_path):
     assert result.output.strip().startswith("Error: cannot read")
     assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_run_period_outside_1900_2100_is_one_line(tmp_path):
+    from tests.hostile import assert_one_line_error
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", "--out", str(out), "-q", "--start", "0001-01-01", "--end", "9999-12-31"])
+    assert_one_line_error(result, "--start 0001-01-01", "1900-2100")
+    assert not out.exists()

@@ -151,3 +151,17 @@ def test_geo_run_keeps_the_filtered_events_and_records_the_filters(ucdp, tmp_pat
     monthly = pd.read_csv(out / "monthly_actor_groups.csv")
     assert set(monthly["actor_group"]) == {"Balochistan Liberation Army"}
     assert monthly["events"].sum() == int(incidents["in_period"].sum()) > 0  # the period only
+
+
+@pytest.mark.parametrize("command", ["ingest", "run"])
+def test_filters_that_keep_nothing_say_so_in_one_line(ucdp, tmp_path, command):
+    from .hostile import assert_one_line_error
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, [command, str(ucdp), "--out", str(out), "-q", "--event-type", "no such type", "--no-link"]
+    )
+    line = assert_one_line_error(result, "no event passes the filters", "--event-type", "reports.csv")
+    assert "left out all 588 accepted reports" in line and "no data rows" not in line
+    record = json.loads((out / "run.json").read_text())
+    assert record["counts"]["events"] == 0 and record["counts"]["reports_filtered_out"] > 0

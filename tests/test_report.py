@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -485,11 +486,15 @@ def test_compare_two_runs(tmp_path):
         (["--month", "2025-13"], "--month"),
         (["--compare-to", "last year"], "--compare-to"),
         (["--compare-to", "2024-05-01..2024-01-01"], "comparison period"),
+        (["--month", "9999-12"], "1900-2100"),
+        (["--compare-to", "0001-01-01..9999-12-31"], "comparison period 0001-01-01 to 9999-12-31"),
+        (["--start", "1800-01-01", "--end", "2025-01-01"], "1900-2100"),
     ],
 )
 def test_report_errors_are_one_line(sample_run_dir, tmp_path, arguments, named):
-    result = CliRunner().invoke(cli, ["report", str(sample_run_dir), "--out", str(tmp_path), *arguments])
+    result = CliRunner().invoke(cli, ["report", str(sample_run_dir), "--out", str(tmp_path / "o"), *arguments])
     assert_one_line_error(result, named)
+    assert not (tmp_path / "o").exists()
 
 
 def test_report_of_a_folder_without_a_run(tmp_path):
@@ -509,3 +514,51 @@ def test_without_pango_the_run_completes_and_says_so(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["report", str(out)])
     assert_one_line_error(result, "report.pdf not written", "Pango")
     assert write_report(out).pdf is None
+
+
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_an_out_folder_that_cannot_be_made_is_one_line(sample_run_dir, tmp_path, command):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    runs = [str(sample_run_dir)] * (2 if command == "compare" else 1)
+    result = CliRunner().invoke(cli, [command, *runs, "--out", str(blocker / "brief"), "-q"])
+    assert_one_line_error(result, "cannot write the output folder", "is a file")
+    assert blocker.read_text() == "not a folder"
+
+
+def test_compare_of_two_district_vintages_is_one_line(sample_run_dir, tmp_path):
+    other = tmp_path / "pre2022"
+    shutil.copytree(sample_run_dir, other)
+    run = json.loads((other / "run.json").read_text(encoding="utf-8"))
+    run["settings"]["district_vintage"] = "pre2022"
+    (other / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["compare", str(sample_run_dir), str(other), "--out", str(tmp_path / "c")])
+    assert_one_line_error(result, "pre2022", "current", "district_vintage")
+    assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "named"),
+    [
+        ("incidents.parquet", b"garbage", "cannot read"),
+        ("summary_districts.csv", b"a,b\n1,2\n", "lacks the column(s) district_id"),
+        ("summary_districts.csv", b"\xff\xfe\x00garbage", "cannot read"),
+    ],
+)
+@pytest.mark.parametrize("command", ["report", "compare", "map"])
+def test_a_damaged_run_file_is_one_line(sample_run_dir, tmp_path, name, content, named, command):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(sample_run_dir, damaged, ignore=shutil.ignore_patterns("map.html", "map.png"))
+    (damaged / name).write_bytes(content)
+    if command == "map" and name != "incidents.parquet":
+        (damaged / "districts_risk.geojson").write_bytes(content)
+        name, named = "districts_risk.geojson", "cannot read"
+    arguments = {
+        "report": ["report", str(damaged), "--out", str(tmp_path / "brief"), "-q"],
+        "compare": ["compare", str(sample_run_dir), str(damaged), "--out", str(tmp_path / "brief"), "-q"],
+        "map": ["map", str(damaged), "-q"],
+    }[command]
+    if command == "compare" and name == "incidents.parquet":
+        pytest.skip("geo compare reads summary_districts.csv only")
+    assert_one_line_error(CliRunner().invoke(cli, arguments), named, name)
+    assert not (tmp_path / "brief").exists() and not (damaged / "map.html").exists()

@@ -40,6 +40,24 @@ class OutputFolderError(GeoError, OSError):
         return str(self.args[0]) if self.args else ""
 
 
+def make_folder(out_dir: Path) -> Path:
+    """Create ``out_dir`` (and its parents) for files written in place.
+
+    Raises
+    ------
+    OutputFolderError
+        It cannot be created: a file is in the way, or the place is not writable.
+    """
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocking = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()), None)
+        reason = f"{blocking} is a file, not a folder" if blocking else exc.strerror or exc
+        raise OutputFolderError(f"cannot write the output folder {out_dir}: {reason}") from exc
+    return out_dir
+
+
 @contextlib.contextmanager
 def staged_folder(out_dir: Path) -> Iterator[Path]:
     """Yield an empty staging folder; on success, make it ``out_dir``.

@@ -22,6 +22,7 @@ import rasterio
 import shapely
 from matplotlib import colormaps
 from PIL import Image
+from pyogrio.errors import DataSourceError
 from pyproj import Transformer
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
@@ -143,6 +144,16 @@ def _require(folder: Path, name: str) -> Path:
     return path
 
 
+def _read(path: Path, read):
+    """``read(path)``, a file of a run folder; a damaged or foreign file is a :class:`MapInputError`."""
+    try:
+        return read(path)
+    except (OSError, ValueError, UnicodeDecodeError, DataSourceError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = f"cannot read {path}: {reason}; write the run's outputs again with `geo run`"
+        raise MapInputError(msg) from None
+
+
 def round_coordinates(frame: gpd.GeoDataFrame, decimals: int = COORDINATE_DECIMALS) -> gpd.GeoDataFrame:
     """A copy on a grid of ``10**-decimals`` degrees (for a compact page);
     neighbours snap to the same grid, so shared edges stay shared."""
@@ -153,8 +164,8 @@ def round_coordinates(frame: gpd.GeoDataFrame, decimals: int = COORDINATE_DECIMA
 
 def _unit_layer(folder: Path, name: str, months: list[str] | None) -> tuple[gpd.GeoDataFrame, list[str]]:
     id_column, names, monthly_name = LEVELS[name]
-    layer = gpd.read_file(_require(folder, f"{name}.geojson"), engine="pyogrio")
-    monthly = pd.read_csv(_require(folder, monthly_name), dtype={id_column: str, "month": str})
+    layer = _read(_require(folder, f"{name}.geojson"), lambda p: gpd.read_file(p, engine="pyogrio"))
+    monthly = _read(_require(folder, monthly_name), lambda p: pd.read_csv(p, dtype={id_column: str, "month": str}))
     months = months or sorted(monthly["month"].unique())
     series = {
         measure: monthly.pivot_table(index=id_column, columns="month", values=measure, aggfunc="sum")
@@ -168,7 +179,8 @@ def _unit_layer(folder: Path, name: str, months: list[str] | None) -> tuple[gpd.
 
 
 def _context_layer(folder: Path, name: str) -> gpd.GeoDataFrame:
-    layer = gpd.read_file(_require(folder, f"{name}.geojson"), engine="pyogrio")[[*CONTEXT_LAYERS[name], "geometry"]]
+    layer = _read(_require(folder, f"{name}.geojson"), lambda p: gpd.read_file(p, engine="pyogrio"))
+    layer = layer[[*CONTEXT_LAYERS[name], "geometry"]]
     if name == "border_bands":  # geodesic circles every 0.5 km: 20k vertices, 5k after this
         layer["geometry"] = shapely.coverage_simplify(layer.geometry.values, BANDS_SIMPLIFY_DEG)
     return round_coordinates(layer)
@@ -262,7 +274,7 @@ def load_map_content(folder: Path, max_incidents: int) -> MapContent:
     start, end = run.get("settings", {}).get("risk", {}).get("period") or (
         f"{months[0]}-01", pd.Period(months[-1], freq="M").end_time.date().isoformat())
     context = {name: _context_layer(folder, name) for name in CONTEXT_LAYERS}
-    incidents = pd.read_parquet(_require(folder, INCIDENTS_PARQUET))
+    incidents = _read(_require(folder, INCIDENTS_PARQUET), pd.read_parquet)
     chosen, selection = select_incidents(incidents, max_incidents)
     density_path = folder / DENSITY_INCIDENTS
     density = density_overlay(density_path) if density_path.exists() else None

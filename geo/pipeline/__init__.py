@@ -34,6 +34,8 @@ from geo.metrics.units import monthly_actor_groups, resolve_period, within_perio
 from geo.pipeline.ingest_stages import ingest
 from geo.timings import Timings
 
+PERIOD_YEARS = (1900, 2100)  # the years --start and --end may fall in (as geo report's periods)
+
 __all__ = ["Run", "ingest", "ingest_files", "run", "step_count"]
 
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
@@ -246,6 +248,12 @@ def run(
     if start is not None and end is not None and pd.Timestamp(start) > pd.Timestamp(end):
         msg = f"--start {pd.Timestamp(start).date()} is after --end {pd.Timestamp(end).date()}"
         raise GeoError(msg)
+    for name, day in (("--start", start), ("--end", end)):
+        # a period of centuries would cost gigabytes (units x months) in the emerging hot spots
+        if day is not None and not PERIOD_YEARS[0] <= pd.Timestamp(day).year <= PERIOD_YEARS[1]:
+            msg = (f"{name} {pd.Timestamp(day).date()} is outside the years "
+                   f"{PERIOD_YEARS[0]}-{PERIOD_YEARS[1]} a run can measure")
+            raise GeoError(msg)
     run_settings = {
         **_reading_settings(settings, "auto", geocode_all=False),
         "kde": {"kernel": settings.kde_kernel, "bandwidth_km": settings.kde_bandwidth_km,
@@ -307,6 +315,14 @@ def _nothing_accepted(result: IngestResult, out_dir: Path | None) -> NoIncidents
     reasons = sorted(result.counts_by_reason.items(), key=lambda item: (-item[1], item[0]))
     top = ", ".join(f"{reason} {count}" for reason, count in reasons[:3]) or "no data rows"
     read = sum(f.read for f in result.files)
+    accepted = sum(f.accepted for f in result.files)
+    if accepted and result.reports is not None and "in_filters" in result.reports and len(result.reports):
+        # rows were accepted: the filters (--event-type, --actor-group, --source, --min-precision) kept none
+        where = f"see {out_dir / 'reports.csv'}" if out_dir is not None else "the run's reports list them"
+        msg = (f"no event passes the filters: read {read} = accepted {accepted} + rejected {len(result.rejects)}, "
+               f"and --event-type/--actor-group/--source/--min-precision (or [filters] of --config) "
+               f"left out all {len(result.reports)} accepted reports; {where}")
+        return NoIncidentsError(msg)
     where = f"see {out_dir / 'rejected.csv'}" if out_dir is not None else "the run's rejects list them"
     msg = f"no incident accepted: read {read} = rejected {len(result.rejects)} ({top}); {where}"
     return NoIncidentsError(msg)
@@ -338,7 +354,8 @@ def ingest_files(
         progress("writing outputs")
         record = run_record(result, list(inputs), _reading_settings(settings, fmt, geocode_all))
         write_ingest(result, record, monthly_actor_groups(result.incidents), staging)
-        nothing = len(result.incidents) == 0 and len(result.rejects) > 0
+        filtered = result.reports is not None and "in_filters" in result.reports and len(result.reports) > 0
+        nothing = len(result.incidents) == 0 and (len(result.rejects) > 0 or filtered)
         seal(staging, {"status": "no accepted incidents" if nothing else "complete"})
     if nothing:
         raise _nothing_accepted(result, Path(out_dir))

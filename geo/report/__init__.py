@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.config import Settings, default_settings
+from geo.export.folder import make_folder
 from geo.export.vector import atomic_path
 from geo.report.compare import COMPARE_CSV, COMPARE_XLSX, write_compare
 from geo.report.figures import Brief, ReportInputError, build_brief, run_period
@@ -109,7 +110,7 @@ def write_report(
     period = period or run_period(run_dir)
     comparison = compare_to if isinstance(compare_to, Period) else comparison_period(period, compare_to)
     brief = build_brief(run_dir, period, comparison, settings)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     html = render_html(brief)
     html_path = out_dir / REPORT_HTML
     with atomic_path(html_path) as tmp:

@@ -3,12 +3,14 @@ ad-hoc before/after work (``compare_districts.csv`` and an xlsx sheet)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
+from geo.export.folder import make_folder
 from geo.export.tables import write_csv
-from geo.report.figures import SUMMARY_DISTRICTS, ReportInputError, with_unknown
+from geo.report.figures import SUMMARY_DISTRICTS, ReportInputError, read_summary, with_unknown
 from geo.report.xlsx import write_workbook
 
 COMPARE_CSV = "compare_districts.csv"
@@ -30,13 +32,38 @@ def _summary(run_dir: Path) -> pd.DataFrame:
     if not path.is_file():
         msg = f"{run_dir} lacks {SUMMARY_DISTRICTS}: give the folders of two `geo run`s"
         raise ReportInputError(msg)
-    return with_unknown(pd.read_csv(path, dtype={"district_id": "string"}))
+    return with_unknown(read_summary(path))
+
+
+def _vintage(run_dir: Path) -> str | None:
+    """The district vintage of a run (settings.district_vintage of its run.json),
+    None where run.json is missing or does not say."""
+    try:
+        settings = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8")).get("settings")
+    except (OSError, ValueError, AttributeError):
+        return None
+    vintage = settings.get("district_vintage") if isinstance(settings, dict) else None
+    return vintage if isinstance(vintage, str) else None
 
 
 def compare_table(run_a: Path, run_b: Path) -> pd.DataFrame:
     """One row per district of either run: each measure in A and B, the change
-    and the change in % (empty where A is 0), risk class and rank in both."""
+    and the change in % (empty where A is 0), risk class and rank in both.
+
+    Raises
+    ------
+    ReportInputError
+        A folder is not a run, or the runs count by different district vintages
+        (their districts cannot be matched one to one).
+    """
     a, b = _summary(run_a), _summary(run_b)
+    vintage_a, vintage_b = _vintage(run_a), _vintage(run_b)
+    if vintage_a is not None and vintage_b is not None and vintage_a != vintage_b:
+        msg = (
+            f"{run_a} counts by {vintage_a} districts and {run_b} by {vintage_b} districts: "
+            "compare runs of one district_vintage"
+        )
+        raise ReportInputError(msg)
     keys = ["district_id", "district", "province"]
     table = a[keys].merge(b[keys], on=keys, how="outer")
     for side, frame in (("a", a), ("b", b)):
@@ -61,8 +88,7 @@ def compare_table(run_a: Path, run_b: Path) -> pd.DataFrame:
 def write_compare(run_a: Path, run_b: Path, out_dir: Path) -> tuple[Path, Path]:
     """Write ``compare_districts.csv`` and ``compare_districts.xlsx`` into ``out_dir``."""
     table = compare_table(run_a, run_b)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = make_folder(out_dir)
     end = max(pd.Timestamp(p.split("..")[1]) for p in (table["period_a"].iloc[0], table["period_b"].iloc[0]))
     notes = [
         ("runs", f"A: {run_a} ({table['period_a'].iloc[0]}); B: {run_b} ({table['period_b'].iloc[0]})"),

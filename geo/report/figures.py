@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -171,12 +172,45 @@ def _require(run_dir: Path, name: str) -> Path:
     return path
 
 
+def read_run_table(path: Path, read: Callable[[Path], pd.DataFrame], columns: Sequence[str] = ()) -> pd.DataFrame:
+    """``read(path)``, a table of a run folder, with the ``columns`` the brief needs.
+
+    Raises
+    ------
+    ReportInputError
+        The file cannot be read (damaged, or not what ``geo run`` writes) or
+        lacks one of ``columns``.
+    """
+    try:
+        table = read(path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = f"cannot read {path}: {reason}; give the folder of a `geo run` (or run it again)"
+        raise ReportInputError(msg) from None
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        msg = f"{path} lacks the column(s) {', '.join(missing)}: it is not what `geo run` writes (run it again)"
+        raise ReportInputError(msg)
+    return table
+
+
+SUMMARY_COLUMNS = ("district_id", "district", "province", "incidents", "killed", "injured", "risk_score",
+                   "risk_class", "period_start", "period_end")
+
+
 def _read_incidents(run_dir: Path) -> pd.DataFrame:
-    return pd.read_parquet(_require(run_dir, INCIDENTS_PARQUET))
+    return read_run_table(_require(run_dir, INCIDENTS_PARQUET), pd.read_parquet)
+
+
+def read_summary(path: Path) -> pd.DataFrame:
+    """``summary_districts.csv`` of a run, checked for the columns the brief and compare need."""
+    return read_run_table(
+        path, lambda p: pd.read_csv(p, dtype={"district_id": "string"}), (*SUMMARY_COLUMNS, *KILLED_COLUMNS)
+    )
 
 
 def _read_summary(run_dir: Path) -> pd.DataFrame:
-    return pd.read_csv(_require(run_dir, SUMMARY_DISTRICTS), dtype={"district_id": "string"})
+    return read_summary(_require(run_dir, SUMMARY_DISTRICTS))
 
 
 def _district_tables(

@@ -15,6 +15,19 @@ class ReportPeriodError(GeoError, ValueError):
     """A brief's period or comparison period cannot be understood."""
 
 
+# Years a brief's periods may touch: incidents before earliest_year (1900 by default) or after
+# today are rejected at ingest, and a period of centuries would cost gigabytes (units x months).
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+def _within_years(period: Period, what: str) -> Period:
+    if period.start.year < FIRST_YEAR or period.end.year > LAST_YEAR:
+        msg = (f"the {what} {period.start.date()} to {period.end.date()} goes outside the years "
+               f"{FIRST_YEAR}-{LAST_YEAR} a brief can cover")
+        raise ReportPeriodError(msg)
+    return period
+
+
 @dataclasses.dataclass(frozen=True)
 class Period:
     """First and last day (inclusive) of a period."""
@@ -55,6 +68,9 @@ def month_period(month: str) -> Period:
     except ValueError as exc:
         msg = f"--month must be YYYY-MM, got {month!r}"
         raise ReportPeriodError(msg) from exc
+    if not FIRST_YEAR <= first.year <= LAST_YEAR:
+        msg = f"--month {month} is outside the years {FIRST_YEAR}-{LAST_YEAR} a brief can cover"
+        raise ReportPeriodError(msg)
     return Period(first.to_timestamp(how="start"), first.to_timestamp(how="end").normalize())
 
 
@@ -68,7 +84,7 @@ def make_period(start: object, end: object, what: str = "period") -> Period:
     if first > last:
         msg = f"the {what} starts {first.date()}, after its end {last.date()}"
         raise ReportPeriodError(msg)
-    return Period(first, last)
+    return _within_years(Period(first, last), what)
 
 
 def previous_period(period: Period) -> Period:
