@@ -160,10 +160,10 @@ class Run:
             if self.sample is not None:
                 with timings.stage("sample_s"):
                     write_csv(self.sample, staging / SYNTHETIC_FILE)
+            progress("writing the risk layers, incident layers and tables")
             if self.units is not None:
                 write_risk_outputs(self.units, self.incidents, self.settings, staging, border=self.border,
                                    bands=self.bands, timings=timings)
-            progress("writing incident outputs")
             write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings)
             if self.density is not None:
                 write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
