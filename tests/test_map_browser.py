@@ -359,6 +359,17 @@ def _overlap(a: list[float], b: list[float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def _open_panels_fit(page) -> None:
+    """Open the layer list and the legend; no panel overlaps another or runs off the window."""
+    page.page.click(".leaflet-control-layers-toggle")
+    page.page.click("#geo-legend summary")
+    page.page.wait_for_timeout(100)
+    panels = page.evaluate(PANEL_BOXES)
+    assert _overlapping(panels) == []
+    assert all(0 <= left and right <= LAPTOP[0] and 0 <= top and bottom <= LAPTOP[1]
+               for _, left, top, right, bottom in panels), "nothing is cut off at the window's edge"
+
+
 def _overlapping(boxes: list[list]) -> list[tuple[str, str]]:
     return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if _overlap(a[1:], b[1:])]
 
@@ -426,13 +437,7 @@ def test_open_panels_and_popups_do_not_overlap(opened, hostile_run):
     page.page.reload()  # back to the first view
     page.page.wait_for_function("window.geoRisk && window.geoRisk.map")
     # everything open: layer list, legend (held to the room left under it, scrolling) and a popup
-    page.page.click(".leaflet-control-layers-toggle")
-    page.page.click("#geo-legend summary")
-    page.page.wait_for_timeout(100)
-    panels = page.evaluate(PANEL_BOXES)
-    assert _overlapping(panels) == []
-    assert all(0 <= left and right <= LAPTOP[0] and 0 <= top and bottom <= LAPTOP[1]
-               for _, left, top, right, bottom in panels), "nothing is cut off at the window's edge"
+    _open_panels_fit(page)
     assert page.evaluate("(() => { const b = document.getElementById('geo-legend');"
                          " return b.scrollHeight > b.clientHeight && getComputedStyle(b).overflowY === 'auto'; })()")
     page.evaluate("document.getElementById('geo-legend').scrollTop = 1e6")
@@ -680,13 +685,7 @@ def test_open_filters_fit_a_laptop_screen(opened, actors_run):
     page = opened(actors_run, viewport=LAPTOP)
     _tick(page, "actor_group", GROUPS[1])
     _tick(page, "event_type", "IED attack")
-    page.page.click(".leaflet-control-layers-toggle")
-    page.page.click("#geo-legend summary")
-    page.page.wait_for_timeout(100)
-    panels = page.evaluate(PANEL_BOXES)
-    assert _overlapping(panels) == []
-    assert all(0 <= left and right <= LAPTOP[0] and 0 <= top and bottom <= LAPTOP[1]
-               for _, left, top, right, bottom in panels), "nothing is cut off at the window's edge"
+    _open_panels_fit(page)
     page.page.click(".geo-panel-close")
     page.page.click("#geo-legend summary")
     page.page.locator("#geo-filter-event_type .geo-filter-title").click()  # closed; the actor list stays open

@@ -12,6 +12,7 @@ from geo import __version__
 from geo.boundaries.build import ATTRIBUTION
 from geo.boundaries.sources import sha256_of
 from geo.config import Settings
+from geo.export.folder import RUN_JSON
 from geo.export.layer_metadata import KEYWORDS, LayerMetadata, write_qmd
 from geo.export.raster import write_cog
 from geo.export.raster_style import density_style
@@ -30,7 +31,6 @@ REJECTED_CSV = "rejected.csv"
 REPORTS_PARQUET = "reports.parquet"
 REPORTS_CSV = "reports.csv"
 MONTHLY_ACTOR_GROUPS = "monthly_actor_groups.csv"
-RUN_JSON = "run.json"
 TIMINGS_JSON = "timings.json"
 _VERSIONED = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "pyarrow", "rapidfuzz")
 

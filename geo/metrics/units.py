@@ -72,6 +72,12 @@ def resolve_period(dates: pd.Series, start: pd.Timestamp | None = None, end: pd.
     return pd.Timestamp(start), pd.Timestamp(end)
 
 
+# The years a period (--start/--end, a brief's periods) may touch: incidents before
+# earliest_year (1900 by default) or after today are rejected at ingest, and a period
+# of centuries would cost gigabytes of monthly series (units x months).
+PERIOD_YEARS = (1900, 2100)
+
+
 def within_period(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
     """Whether each ISO date lies within [start, end] (False when missing): the
     ``in_period`` column of a run's incidents."""

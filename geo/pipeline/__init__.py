@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,11 +31,13 @@ from geo.export.tables import write_csv
 from geo.export.vector import atomic_path
 from geo.incidents.schema import FileAccount, IngestResult
 from geo.incidents.synthetic import generate
-from geo.metrics.units import monthly_actor_groups, resolve_period, within_period
+from geo.metrics.units import PERIOD_YEARS, monthly_actor_groups, resolve_period, within_period
 from geo.pipeline.ingest_stages import ingest
 from geo.timings import Timings
 
-PERIOD_YEARS = (1900, 2100)  # the years --start and --end may fall in (as geo report's periods)
+if TYPE_CHECKING:  # imported with the statistics libraries, when a run measures
+    from geo.metrics.density import PeriodDensity
+    from geo.metrics.layers import UnitLayers
 
 __all__ = ["Run", "ingest", "ingest_files", "run", "step_count"]
 
@@ -87,8 +90,8 @@ class Run:
     ingest: IngestResult
     settings: Settings
     period: tuple[pd.Timestamp, pd.Timestamp] | None
-    units: object | None  # geo.metrics.layers.UnitLayers (imported with the statistics libraries)
-    density: object | None  # geo.metrics.density.PeriodDensity
+    units: UnitLayers | None
+    density: PeriodDensity | None
     actor_groups: pd.DataFrame
     record: dict[str, object]
     border: gpd.GeoDataFrame

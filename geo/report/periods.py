@@ -8,16 +8,14 @@ import re
 import pandas as pd
 
 from geo._errors import GeoError
-from geo.metrics.units import within_period
+from geo.metrics.units import PERIOD_YEARS, within_period
 
 
 class ReportPeriodError(GeoError, ValueError):
     """A brief's period or comparison period cannot be understood."""
 
 
-# Years a brief's periods may touch: incidents before earliest_year (1900 by default) or after
-# today are rejected at ingest, and a period of centuries would cost gigabytes (units x months).
-FIRST_YEAR, LAST_YEAR = 1900, 2100
+FIRST_YEAR, LAST_YEAR = PERIOD_YEARS
 
 
 def _within_years(period: Period, what: str) -> Period:
