@@ -123,7 +123,8 @@ def write_ingest(result: IngestResult, record: dict[str, object], actor_groups: 
             ("incidents_parquet_s", lambda: write_parquet(incidents, out_dir / INCIDENTS_PARQUET)),
             ("reports_parquet_s", lambda: write_parquet(reports, out_dir / REPORTS_PARQUET)),
             ("reports_csv_s", lambda: write_csv(reports, out_dir / REPORTS_CSV)),
-            ("actor_groups_csv_s", lambda: write_csv(actor_groups, out_dir / MONTHLY_ACTOR_GROUPS)),
+            ("actor_groups_csv_s", lambda: write_csv(actor_groups.assign(synthetic_data=record["synthetic_data"]),
+                                                         out_dir / MONTHLY_ACTOR_GROUPS)),
             ("rejected_csv_s", lambda: write_csv(result.rejects, out_dir / REJECTED_CSV)),
             ("run_json_s", lambda: write_json(record, out_dir / RUN_JSON))):
         with timings.stage(stage):

@@ -82,6 +82,9 @@ def compare_table(run_a: Path, run_b: Path) -> pd.DataFrame:
     table["risk_rank_change"] = table["risk_rank_a"] - table["risk_rank_b"]
     table.insert(3, "period_a", f"{a['period_start'].iloc[0]}..{a['period_end'].iloc[0]}")
     table.insert(4, "period_b", f"{b['period_start'].iloc[0]}..{b['period_end'].iloc[0]}")
+    # either run's SYNTHETIC records reach every change it takes part in
+    table["synthetic_data"] = any(bool(frame.get("synthetic_data", pd.Series(False)).fillna(False).any())
+                                  for frame in (a, b))
     return table.sort_values(["province", "district"], ignore_index=True)
 
 
@@ -98,6 +101,9 @@ def write_compare(run_a: Path, run_b: Path, out_dir: Path) -> tuple[Path, Path]:
             "district moved up (higher risk rank) in B.",
         ),
     ]
+    if table["synthetic_data"].any():
+        notes.append(("SYNTHETIC data", "A run compared includes SYNTHETIC records made by geo's generator, "
+                                        "not real events."))
     sheet = table.assign(risk_class_changed=table["risk_class_changed"].map({True: "yes", False: "no"}))
     return (
         write_csv(table, out_dir / COMPARE_CSV),
