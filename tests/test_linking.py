@@ -18,7 +18,9 @@ from click.testing import CliRunner
 from geo.cli import cli
 from geo.config import SettingsError, default_settings, load_settings
 from geo.pipeline import ingest
-from geo.linking import REPORT_FRONT, link_reports
+from geo.incidents.synthetic import SYNTHETIC_SOURCE
+from geo.linking import REPORT_FRONT, link_reports, may_link
+from geo.linking import pairs as pairs_module
 from geo.linking.labelled import score_links, write_labelled
 
 from .incident_files import UCDP_HEADER, ucdp_row, write_rows
@@ -178,7 +180,52 @@ def test_an_event_holds_one_report_per_source_and_far_or_late_reports_stay_apart
     assert event_of["a:1"] == event_of["b:1"] != event_of["b:2"]
     assert len({event_of["a:1"], event_of["c:1"], event_of["d:1"]}) == 3
     reasons = linked.reports.set_index("incident_id")["link_reasons"]
-    assert reasons["c:1"] == reasons["d:1"] == "no other report within the date and distance windows"
+    assert reasons["c:1"] == reasons["d:1"] == "no report it may link to within the date and distance windows"
+
+
+def _brute_force_pairs(p, link_days: int, may_link) -> set[tuple[int, int, int, float]]:
+    """Every pair by the windows' definition, one by one (what the sweep must give)."""
+    found = set()
+    for a in range(len(p.lo)):
+        for b in range(a + 1, len(p.lo)):
+            if not may_link(p.source[a], p.source[b]):
+                continue
+            i, j = (a, b) if (p.lo[a], a) <= (p.lo[b], b) else (b, a)
+            gap = max(0, p.lo[j] - p.hi[i])
+            if gap > link_days:
+                continue
+            km = float(pairs_module._haversine_km(p, np.array([i]), np.array([j]))[0])
+            same_district = (p.broad[i] or p.broad[j]) and p.district[i] == p.district[j] != ""
+            if km <= max(p.radius_km[i], p.radius_km[j]) or same_district:
+                found.add((i, j, int(gap), round(km, 9)))
+    return found
+
+
+@pytest.mark.parametrize("rule", ["every pair", "the linking rules"])
+def test_candidate_pairs_are_exactly_the_pairs_within_the_windows_of_sources_that_may_link(rule):
+    rng = np.random.default_rng(5)
+    n = 240
+    sources = rng.choice(["UCDP", "ACLED", "monthly list", SYNTHETIC_SOURCE], n)
+    rows = _table([
+        _report(f"r:{k}", str(sources[k]), date=str(pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(d))),
+                date_precision=str(rng.choice(["day", "day", "week", "month"])),
+                lat=float(33 + rng.normal(0, 0.5)), lon=float(70 + rng.normal(0, 0.5)),
+                geo_precision=int(rng.choice([1, 1, 2, 3])),
+                district_id=str(rng.choice(["PK-KP-bannu", "PK-KP-north-waziristan", ""])))
+        for k, d in enumerate(rng.integers(0, 90, n))
+    ])
+    p = pairs_module.prepare(rows)
+    may = (lambda a, b: True) if rule == "every pair" else may_link
+    i, j, gap, km = pairs_module.candidate_pairs(p, 2, may)
+    got = {(int(a), int(b), int(g), round(float(k), 9)) for a, b, g, k in zip(i, j, gap, km, strict=True)}
+    assert len(got) == len(i)  # each pair once
+    assert got == _brute_force_pairs(p, 2, may)
+    rank = np.lexsort((np.arange(n), p.lo)).argsort()
+    assert (np.diff(rank[i] * n + rank[j]) > 0).all()  # in date order of i, then of j
+    if rule == "the linking rules":  # no pair of one curated source, none of generated with real records
+        assert not any(p.source[a] == p.source[b] == "UCDP" for a, b in zip(i, j, strict=True))
+        assert not any((p.source[a] == SYNTHETIC_SOURCE) != (p.source[b] == SYNTHETIC_SOURCE)
+                       for a, b in zip(i, j, strict=True))
 
 
 def test_near_duplicates_link_within_a_table_but_never_within_ucdp(tmp_path):

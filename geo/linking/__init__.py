@@ -92,7 +92,7 @@ def link_reports(
     n = len(table)
     prepared = prepare(table)
     if enabled and n > 1:
-        i, j, gap, km = candidate_pairs(prepared, link_days)
+        i, j, gap, km = candidate_pairs(prepared, link_days, may_link)
         pairs = score_pairs(prepared, i, j, gap, km, link_days)
     else:
         pairs = score_pairs(
@@ -126,6 +126,17 @@ def link_reports(
         source_j=prepared.source[pairs["j"]],
     ).drop(columns=["key_min", "key_max"])
     return Linked(events, report_table, pairs)
+
+
+def may_link(source_a: str, source_b: str) -> bool:
+    """Whether any report of ``source_a`` may link to one of ``source_b``
+    (the same source: whether it is de-duplicated within itself), by the rules
+    of :func:`eligible_links`; pairs of sources that may not are never swept."""
+    from geo.incidents.synthetic import SYNTHETIC_SOURCE  # here: geo.incidents imports this module
+
+    if source_a == source_b:
+        return source_a not in CURATED_SOURCES
+    return (source_a == SYNTHETIC_SOURCE) == (source_b == SYNTHETIC_SOURCE)
 
 
 def eligible_links(
@@ -232,7 +243,7 @@ def _explain(
     sources = p.source
     score = np.full(n, np.nan)
     other = np.full(n, None, dtype=object)
-    reasons = np.array(["no other report within the date and distance windows"] * n, dtype=object)
+    reasons = np.array(["no report it may link to within the date and distance windows"] * n, dtype=object)
     if len(pairs):
         both = pd.concat(
             [pairs.assign(r=pairs["i"], o=pairs["j"]), pairs.assign(r=pairs["j"], o=pairs["i"])],

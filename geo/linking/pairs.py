@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -137,47 +138,98 @@ def _haversine_km(p: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
-def candidate_pairs(p: Prepared, link_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def candidate_pairs(
+    p: Prepared, link_days: int, may_link: Callable[[str, str], bool] = lambda a, b: True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Index pairs ``(i, j)`` that pass the date and distance windows, with
-    their gap in days and distance in km; each unordered pair once, ``i < j``
-    in date order."""
-    order = np.lexsort((np.arange(len(p.lo)), p.lo))
-    lo_sorted = p.lo[order]
-    reach = np.searchsorted(lo_sorted, p.hi[order] + link_days, side="right")
-    counts = np.maximum(reach - np.arange(len(order)) - 1, 0)
-    out_i, out_j, out_gap, out_km = [], [], [], []
-    start = 0
-    cumulative = np.cumsum(counts)
-    while start < len(order):
-        base = cumulative[start - 1] if start else 0
-        stop = int(np.searchsorted(cumulative, base + MAX_PAIRS_PER_CHUNK, side="right"))
-        stop = max(stop, start + 1)
-        rows = np.arange(start, min(stop, len(order)))
-        n = counts[rows]
-        first = np.repeat(rows, n)
-        offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-        second = first + 1 + offsets
-        i, j = order[first], order[second]
-        gap = np.maximum(0, p.lo[j] - p.hi[i])
-        radius = np.maximum(p.radius_km[i], p.radius_km[j])
-        # a cheap bound first: 1° of latitude is at least 110.5 km
-        near = (gap <= link_days) & ~(np.abs(p.lat[j] - p.lat[i]) * (EARTH_RADIUS_KM * 0.9999) > radius)
-        same_district = np.zeros(len(i), dtype=bool)
-        broad = p.broad[i] | p.broad[j]
-        same_district[broad] = (p.district[i[broad]] == p.district[j[broad]]) & (p.district[i[broad]] != "")
-        keep = (gap <= link_days) & (near | same_district)
-        i, j, gap, radius, same_district = i[keep], j[keep], gap[keep], radius[keep], same_district[keep]
-        km = _haversine_km(p, i, j)
-        keep = (km <= radius) | same_district
-        out_i.append(i[keep])
-        out_j.append(j[keep])
-        out_gap.append(gap[keep])
-        out_km.append(km[keep])
-        start = rows[-1] + 1
-    if not out_i:
+    their gap in days and distance in km; each unordered pair once, ``i``
+    before ``j`` in date order (ties by position), pairs in that order.
+
+    ``may_link(source_a, source_b)`` says whether any report of one source may
+    link to one of the other (or, for one source, within it). Sources that may
+    not are never swept together: a million reports of one curated dataset
+    make no pairs at all, where sweeping them would make billions.
+    """
+    codes, names = pd.factorize(pd.Series(p.source, dtype=object))
+    members = [np.flatnonzero(codes == k) for k in range(len(names))]
+    rank = np.empty(len(p.lo), dtype=np.int64)
+    rank[np.lexsort((np.arange(len(p.lo)), p.lo))] = np.arange(len(p.lo))
+    chunks = []
+    for a in range(len(names)):
+        for b in range(a, len(names)):
+            if not may_link(names[a], names[b]):
+                continue
+            swept = _sweep(p, members[a], link_days) if a == b else _cross(p, members[a], members[b], link_days)
+            chunks.extend(_within_reach(p, i, j, link_days) for i, j in swept)
+    if not chunks:
         empty = np.array([], dtype=np.int64)
         return empty, empty, empty, np.array([], dtype=float)
-    return (np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_gap), np.concatenate(out_km))
+    i, j, gap, km = (np.concatenate(part) for part in zip(*chunks, strict=True))
+    order = np.lexsort((rank[j], rank[i]))
+    return i[order], j[order], gap[order], km[order]
+
+
+def _by_date(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    """``rows`` in date order, ties by position."""
+    return rows[np.lexsort((rows, p.lo[rows]))]
+
+
+def _expand(left: np.ndarray, right: np.ndarray, first: np.ndarray, stop: np.ndarray):
+    """Yield ``(left[k], right[m])`` for every ``first[k] <= m < stop[k]``, in
+    chunks of at most :data:`MAX_PAIRS_PER_CHUNK` pairs."""
+    counts = np.maximum(stop - first, 0)
+    cumulative = np.cumsum(counts)
+    start = 0
+    while start < len(left):
+        base = cumulative[start - 1] if start else 0
+        end = max(int(np.searchsorted(cumulative, base + MAX_PAIRS_PER_CHUNK, side="right")), start + 1)
+        rows = np.arange(start, min(end, len(left)))
+        n = counts[rows]
+        offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        yield left[np.repeat(rows, n)], right[np.repeat(first[rows], n) + offsets]
+        start = rows[-1] + 1
+
+
+def _sweep(p: Prepared, rows: np.ndarray, link_days: int):
+    """Pairs within ``rows`` whose date windows meet: each report with those
+    that start after it (in date order) and before its window closes."""
+    ordered = _by_date(p, rows)
+    lo = p.lo[ordered]
+    reach = np.searchsorted(lo, p.hi[ordered] + link_days, side="right")
+    return _expand(ordered, ordered, np.arange(1, len(ordered) + 1), reach)
+
+
+def _cross(p: Prepared, rows_a: np.ndarray, rows_b: np.ndarray, link_days: int):
+    """Pairs of one report of ``rows_a`` and one of ``rows_b`` whose date
+    windows meet: those where the ``a`` report starts first (or the same day),
+    then those where the ``b`` report does; the earlier one first."""
+    a, b = _by_date(p, rows_a), _by_date(p, rows_b)
+    lo_a, lo_b = p.lo[a], p.lo[b]
+    yield from _expand(a, b, np.searchsorted(lo_b, lo_a, side="left"),
+                       np.searchsorted(lo_b, p.hi[a] + link_days, side="right"))
+    for j, i in _expand(b, a, np.searchsorted(lo_a, lo_b, side="right"),
+                        np.searchsorted(lo_a, p.hi[b] + link_days, side="right")):
+        yield i, j
+    # (same-day starts come out a-first; candidate_pairs puts each pair in date order after)
+
+
+def _within_reach(p: Prepared, i: np.ndarray, j: np.ndarray, link_days: int):
+    """The pairs among ``(i, j)`` within the date and distance windows, ``i``
+    the earlier: ``(i, j, gap_days, km)``."""
+    swap = (p.lo[j] < p.lo[i]) | ((p.lo[j] == p.lo[i]) & (j < i))
+    i, j = np.where(swap, j, i), np.where(swap, i, j)
+    gap = np.maximum(0, p.lo[j] - p.hi[i])
+    radius = np.maximum(p.radius_km[i], p.radius_km[j])
+    # a cheap bound first: 1° of latitude is at least 110.5 km
+    near = (gap <= link_days) & ~(np.abs(p.lat[j] - p.lat[i]) * (EARTH_RADIUS_KM * 0.9999) > radius)
+    same_district = np.zeros(len(i), dtype=bool)
+    broad = p.broad[i] | p.broad[j]
+    same_district[broad] = (p.district[i[broad]] == p.district[j[broad]]) & (p.district[i[broad]] != "")
+    keep = (gap <= link_days) & (near | same_district)
+    i, j, gap, radius, same_district = i[keep], j[keep], gap[keep], radius[keep], same_district[keep]
+    km = _haversine_km(p, i, j)
+    keep = (km <= radius) | same_district
+    return i[keep], j[keep], gap[keep], km[keep]
 
 
 def _name_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
