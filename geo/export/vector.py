@@ -51,10 +51,15 @@ def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
             tmp.unlink()
 
 
+_WITH_RINGS = (3, 6, 7)  # shapely type ids: Polygon, MultiPolygon, GeometryCollection
+
+
 def rfc7946_geometry(geometry):
     """Exterior rings counter-clockwise, holes clockwise, coordinates rounded to 6
     decimals; for one geometry or a whole array at once."""
     rounded = shapely.transform(geometry, lambda c: np.round(c, COORDINATE_DECIMALS))
+    if np.ndim(rounded) and not np.isin(shapely.get_type_id(rounded), _WITH_RINGS).any():
+        return rounded  # points (a million incidents): no ring to orient
     return shapely.orient_polygons(rounded, exterior_cw=False)
 
 
@@ -117,8 +122,10 @@ def write_geopackage(
     ``after_write(path)`` may add to the file (e.g. styles) before it is renamed.
     """
     descriptions = descriptions or {}
+    # no journal, no fsync, a larger page cache: the same bytes, a million points written faster
     with atomic_path(Path(path)) as tmp, _gdal_options(
-        OGR_CURRENT_DATE=_FIXED_TIMESTAMP, OGR_SQLITE_JOURNAL="OFF"
+        OGR_CURRENT_DATE=_FIXED_TIMESTAMP, OGR_SQLITE_JOURNAL="OFF", OGR_SQLITE_SYNCHRONOUS="OFF",
+        OGR_SQLITE_CACHE="512"
     ):
         for name, frame in layers.items():
             out = frame.copy()

@@ -18,6 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import rasterio
 import shapely
 from matplotlib import colormaps
@@ -144,6 +145,20 @@ def _require(folder: Path, name: str) -> Path:
     return path
 
 
+# The incident columns either map draws or selects by (the rest of a million rows is not read).
+MAP_INCIDENT_COLUMNS = (
+    "incident_id", "date", "date_precision", "lat", "lon", "geo_precision", "place", "event_type", "perpetrator",
+    "actor_group", "sides", "killed", "killed_civilians", "killed_security", "killed_militants", "injured", "notes",
+    "source", "source_id", "synthetic", "tehsil", "district", "province", "country", "in_study_area", "in_period",
+)
+
+
+def _read_map_columns(path: Path) -> pd.DataFrame:
+    """The :data:`MAP_INCIDENT_COLUMNS` an ``incidents.parquet`` holds (an older run may lack some)."""
+    present = set(pq.read_schema(path).names)
+    return pd.read_parquet(path, columns=[c for c in MAP_INCIDENT_COLUMNS if c in present])
+
+
 def _read(path: Path, read):
     """``read(path)``, a file of a run folder; a damaged or foreign file is a :class:`MapInputError`."""
     try:
@@ -186,10 +201,17 @@ def _context_layer(folder: Path, name: str) -> gpd.GeoDataFrame:
     return round_coordinates(layer)
 
 
+def deadliest_order(incidents: pd.DataFrame) -> np.ndarray:
+    """Row positions by number killed, most first (unknown counts as 0; ties by
+    id, then by position): sorted on the two keys alone, so that a million
+    incidents are not all reordered to pick a few thousand of them."""
+    keys = pd.DataFrame({"_killed": incidents["killed"].fillna(0).array, "incident_id": incidents["incident_id"].array})
+    return keys.sort_values(["_killed", "incident_id"], ascending=[False, True], kind="mergesort").index.to_numpy()
+
+
 def deadliest_first(incidents: pd.DataFrame) -> pd.DataFrame:
     """Incidents by number killed, most first (unknown counts as 0; ties by id)."""
-    return incidents.assign(_killed=incidents["killed"].fillna(0)).sort_values(
-        ["_killed", "incident_id"], ascending=[False, True], kind="mergesort").drop(columns="_killed")
+    return incidents.take(deadliest_order(incidents))
 
 
 def of_period(incidents: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
@@ -205,11 +227,12 @@ def select_incidents(incidents: pd.DataFrame, max_incidents: int) -> tuple[pd.Da
     total = len(incidents)
     if total <= max_incidents:
         return incidents, ""
-    ranked = deadliest_first(incidents)
+    order = deadliest_order(incidents)
     deadliest = max_incidents // 2
-    rest = ranked.iloc[deadliest:]
-    sample = rest.sample(n=max_incidents - deadliest, random_state=np.random.default_rng(20250228))
-    chosen = pd.concat([ranked.iloc[:deadliest], sample])
+    # the positions DataFrame.sample would draw from the rest (it draws on their number alone)
+    rest = pd.Series(order[deadliest:]).sample(n=max_incidents - deadliest,
+                                               random_state=np.random.default_rng(20250228))
+    chosen = incidents.take(np.concatenate([order[:deadliest], rest.to_numpy()]))
     sentence = (f"The map draws {max_incidents:,} of the {total:,} incidents: the {deadliest:,} with the most "
                 f"killed and a random sample (fixed seed) of {max_incidents - deadliest:,} of the others. "
                 "Risk layers and the density surface use all of them (those of the period).")
@@ -274,7 +297,7 @@ def load_map_content(folder: Path, max_incidents: int) -> MapContent:
     start, end = run.get("settings", {}).get("risk", {}).get("period") or (
         f"{months[0]}-01", pd.Period(months[-1], freq="M").end_time.date().isoformat())
     context = {name: _context_layer(folder, name) for name in CONTEXT_LAYERS}
-    incidents = _read(_require(folder, INCIDENTS_PARQUET), pd.read_parquet)
+    incidents = _read(_require(folder, INCIDENTS_PARQUET), _read_map_columns)
     chosen, selection = select_incidents(incidents, max_incidents)
     density_path = folder / DENSITY_INCIDENTS
     density = density_overlay(density_path) if density_path.exists() else None

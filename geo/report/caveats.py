@@ -18,7 +18,7 @@ def source_table(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Incidents of the period per source, with the credit the source asks for."""
     chosen = study_period_incidents(incidents, period)
     counts = chosen.groupby(chosen["source"].astype("string").fillna("(no source)")).size()
-    names = sorted(set(incidents["source"].dropna().astype(str)))
+    names = sorted(set(incidents["source"].dropna().astype(str).unique()))
     return pd.DataFrame(
         {
             "source": names,
