@@ -7,13 +7,13 @@ import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geo.export.arrow_text import first_bytes, holding, write_text
 from geo.export.vector import atomic_path
 
 
@@ -67,39 +67,8 @@ def _csv_quoted_characters() -> str:
 
 _LARGE = pa.large_string()
 _EMPTY = pa.scalar("", _LARGE)
-_QUOTED_CHARACTERS = _csv_quoted_characters()
+_QUOTED_BYTES = np.frombuffer(_csv_quoted_characters().encode("ascii"), dtype=np.uint8)
 CSV_ROWS_PER_BLOCK = 100_000
-
-
-def _text_buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The value offsets (``len(text) + 1``) and the UTF-8 bytes of a large string array."""
-    _, offsets_buffer, data_buffer = text.buffers()
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-    if not len(text):
-        return np.zeros(1, dtype=np.int64), data
-    return np.frombuffer(offsets_buffer, dtype=np.int64)[text.offset: text.offset + len(text) + 1], data
-
-
-def _first_bytes(text: pa.Array) -> np.ndarray:
-    """The first byte of each value of a large string array, 0 for an empty or missing one."""
-    offsets, data = _text_buffers(text)
-    if not len(data):
-        return np.zeros(len(text), dtype=np.uint8)
-    starts, nonempty = offsets[:-1], offsets[1:] > offsets[:-1]
-    first = np.where(nonempty, data[np.where(nonempty, starts, 0)], 0)
-    return np.where(np.asarray(text.is_valid(), dtype=bool), first, 0).astype(np.uint8)
-
-
-def _holding(text: pa.Array, characters: str) -> np.ndarray:
-    """Whether each value of a large string array holds one of ``characters``
-    (ASCII): a pass over the bytes, not a regex per value."""
-    offsets, data = _text_buffers(text)
-    hit = np.zeros(len(text), dtype=bool)
-    used = data[offsets[0]: offsets[-1]]
-    positions = np.flatnonzero(np.isin(used, np.frombuffer(characters.encode("ascii"), dtype=np.uint8)))
-    if len(positions):  # the value each hit falls in (a missing value spans no bytes)
-        hit[np.searchsorted(offsets, positions + offsets[0], side="right") - 1] = True
-    return hit & np.asarray(text.is_valid(), dtype=bool)
 
 
 _FORMULA_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
@@ -111,7 +80,7 @@ def _csv_strings(text: pa.Array, safe: bool) -> pa.Array:
     where a character asks for it (``"`` doubled); missing cells empty."""
     if safe:
         # a formula is told by its first character: one byte per cell, not a regex over the text
-        first = _first_bytes(text)
+        first = first_bytes(text)
         flags = np.isin(first, _FORMULA_BYTES)
         if flags.any():
             minus = np.flatnonzero(flags & (first == ord("-")))
@@ -119,7 +88,7 @@ def _csv_strings(text: pa.Array, safe: bool) -> pa.Array:
                 flags[minus[_numbers(pd.Series(text.take(minus).to_pylist(), dtype="string"))]] = False
             text = pc.if_else(pa.array(flags), pc.binary_join_element_wise(pa.scalar("'", _LARGE), text, _EMPTY),
                               text)
-    needs = _holding(text, _QUOTED_CHARACTERS)
+    needs, _ = holding(text, _QUOTED_BYTES)
     if needs.any():
         quote = pa.scalar('"', _LARGE)
         text = pc.if_else(pa.array(needs), pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'),
@@ -190,14 +159,6 @@ def _float_text(numbers: np.ndarray) -> pa.Array:
     return text
 
 
-def _write_lines(out: BinaryIO, lines: pa.Array | pa.ChunkedArray) -> None:
-    """Write a string array's text as it is stored (each value ends its line), without copying."""
-    for chunk in lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]:
-        if len(chunk):
-            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset: chunk.offset + len(chunk) + 1]
-            out.write(memoryview(chunk.buffers()[2])[offsets[0]: offsets[-1]])
-
-
 def _write_csv_arrow(frame: pd.DataFrame, path: Path, safe: bool) -> bool:
     """Write ``frame`` as ``to_csv(index=False, lineterminator="\\n")`` would,
     column by column with Arrow kernels, in blocks of rows (memory stays
@@ -216,7 +177,7 @@ def _write_csv_arrow(frame: pd.DataFrame, path: Path, safe: bool) -> bool:
         for first in range(0, len(frame), CSV_ROWS_PER_BLOCK):
             block = frame.iloc[first: first + CSV_ROWS_PER_BLOCK]
             cells = [_csv_cells(block[name], kind, safe) for name, kind in zip(names, kinds, strict=True)]
-            _write_lines(out, pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, comma), newline,
+            write_text(out, pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, comma), newline,
                                                           _EMPTY))
     return True
 

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyogrio
 import shapely
 
+from geo.export.arrow_text import holding, write_text
 from geo.export.fields import DATE_FIELDS
 from geo.export.folder import OutputFolderError
 
@@ -166,17 +167,21 @@ def geojson_field_types(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+_JSON_ESCAPED_BYTES = np.array([*range(32), ord("\\"), ord('"')], dtype=np.uint8)
+
+
 def _json_strings(text: pa.Array) -> pa.Array:
-    """JSON string literals of an Arrow string array (Arrow kernels, no Python loop)."""
+    """JSON string literals of a large string array (Arrow kernels, no Python loop)."""
     escaped = text
-    # Only characters JSON must escape are touched, and only in columns that have them.
-    if pc.any(pc.match_substring_regex(text, '[\\\\"\\x00-\\x1f]')).as_py():
-        escaped = pc.replace_substring(escaped, "\\", "\\\\")
-        escaped = pc.replace_substring(escaped, '"', '\\"')
-        for char, escape in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-            escaped = pc.replace_substring(escaped, char, escape)
+    # Only characters JSON must escape are touched, and only those a column holds.
+    _, present = holding(text, _JSON_ESCAPED_BYTES)
+    if len(present):
+        present = set(present.tolist())
+        for char, escape in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+            if ord(char) in present:
+                escaped = pc.replace_substring(escaped, char, escape)
         for code in range(32):
-            if code not in (9, 10, 13):
+            if code not in (9, 10, 13) and code in present:
                 escaped = pc.replace_substring(escaped, chr(code), f"\\u{code:04x}")
     quote = pa.scalar('"', pa.large_string())
     return pc.binary_join_element_wise(quote, escaped, quote, pa.scalar("", pa.large_string()))
@@ -202,6 +207,7 @@ def _json_values(values: pd.Series) -> pa.Array:
                                                                  pa.scalar("", pa.large_string())), text)
         return pc.if_else(pa.array(missing), null, text)
     text = pc.cast(pa.array(values.astype("string")), pa.large_string())
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
     return pc.fill_null(_json_strings(text), null)
 
 
@@ -227,15 +233,8 @@ def write_points_geojson(
         for first in range(0, len(frame), GEOJSON_ROWS_PER_BLOCK):
             block = frame.iloc[first: first + GEOJSON_ROWS_PER_BLOCK]
             last_block = first + GEOJSON_ROWS_PER_BLOCK >= len(frame)
-            lines = _feature_lines(block, lon, lat, first_id=first + 1)
-            chunks = [c for c in (lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]) if len(c)]
-            for number, chunk in enumerate(chunks, start=1):
-                # A chunk's value buffer is the text itself: write it without
-                # copying, less the comma after the very last feature.
-                offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[
-                    chunk.offset: chunk.offset + len(chunk) + 1]
-                end = offsets[-1] - (2 if last_block and number == len(chunks) else 0)
-                out.write(memoryview(chunk.buffers()[2])[offsets[0]: end])
+            # a block's text is written as Arrow holds it, less the comma after the very last feature
+            write_text(out, _feature_lines(block, lon, lat, first_id=first + 1), trim_end=2 if last_block else 0)
         if len(frame):
             out.write(b"\n")
         out.write(b"]}\n")
@@ -247,10 +246,10 @@ def _feature_lines(frame: pd.DataFrame, lon: str, lat: str, first_id: int) -> pa
     number), each followed by ",\n" (64-bit offsets)."""
     large = pa.large_string()
     columns = [c for c in frame.columns if c not in (lon, lat)]
-    parts = [pc.binary_join_element_wise(pa.scalar(json.dumps(c, ensure_ascii=False) + ":", large),
-                                         _json_values(frame[c]), pa.scalar("", large)) for c in columns]
-    properties = (pc.binary_join_element_wise(*parts, pa.scalar(",", large)) if parts
-                  else pa.array([""] * len(frame), type=large))
+    # keys and values in one join (no pass per column): "k1":v1,"k2":v2 ...
+    properties = [part for number, c in enumerate(columns)
+                  for part in (pa.scalar(("," if number else "") + json.dumps(c, ensure_ascii=False) + ":", large),
+                               _json_values(frame[c]))]
     x = np.round(frame[lon].to_numpy(dtype=float, na_value=np.nan), COORDINATE_DECIMALS)
     y = np.round(frame[lat].to_numpy(dtype=float, na_value=np.nan), COORDINATE_DECIMALS)
     missing = ~(np.isfinite(x) & np.isfinite(y))
@@ -261,7 +260,7 @@ def _feature_lines(frame: pd.DataFrame, lon: str, lat: str, first_id: int) -> pa
     geometry = pc.if_else(pa.array(missing), pa.scalar("null", large), point)
     ids = pc.cast(pa.array(np.arange(first_id, first_id + len(frame), dtype=np.int64)), large)
     return pc.binary_join_element_wise(
-        pa.scalar('{"type":"Feature","id":', large), ids, pa.scalar(',"properties":{', large), properties,
+        pa.scalar('{"type":"Feature","id":', large), ids, pa.scalar(',"properties":{', large), *properties,
         pa.scalar('},"geometry":', large), geometry, pa.scalar("},\n", large), pa.scalar("", large))
 
 
