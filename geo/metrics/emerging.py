@@ -66,13 +66,19 @@ def classify(hot: np.ndarray, cold: np.ndarray, trend: str) -> str:
 
 
 def monthly_counts(incidents: pd.DataFrame, ids: np.ndarray, id_column: str, months: pd.PeriodIndex) -> np.ndarray:
-    """(units, months) incident counts; incidents without a unit or outside the months are left out."""
-    month = parse_dates(incidents["date"]).dt.to_period("M")
-    frame = pd.DataFrame({"unit": incidents[id_column].to_numpy(), "month": month.to_numpy()})
-    frame = frame[frame["unit"].notna() & frame["month"].notna()]
-    counts = frame.groupby(["unit", "month"]).size()
-    table = counts.unstack(fill_value=0) if len(counts) else pd.DataFrame()
-    return table.reindex(index=ids, columns=months, fill_value=0).to_numpy(dtype=float)
+    """(units, months) incident counts; incidents without a unit or outside the months are left out.
+
+    Counted with integer codes (unit position x month number), not a groupby
+    on Period objects: a million incidents take milliseconds, not seconds.
+    """
+    dates = incidents["_date"] if "_date" in incidents else parse_dates(incidents["date"])  # parsed once upstream
+    unit = pd.Index(ids).get_indexer(incidents[id_column])  # -1: no unit, or one not in ids
+    month = dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
+    first = np.datetime64(months[0].start_time.to_datetime64(), "M") if len(months) else np.datetime64("NaT", "M")
+    step = (month - first).astype(np.int64)
+    keep = (unit >= 0) & ~np.isnat(month) & (step >= 0) & (step < len(months))
+    flat = np.bincount(unit[keep] * len(months) + step[keep], minlength=len(ids) * len(months))
+    return flat.reshape(len(ids), len(months)).astype(float)
 
 
 def emerging_hotspots(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,

@@ -25,6 +25,7 @@ from geo.metrics.hotspots import Hotspots, method_parameters
 from geo.metrics.proximity import incidents_per_band
 from geo.metrics.risk import RiskIndex, period_years
 from geo.metrics.units import (
+    COUNT_COLUMNS,
     default_period,
     diffusion,
     in_period,
@@ -39,6 +40,13 @@ LEVELS = (  # layer, id column, name columns, output base name
     ("districts", "district_id", ("district", "province"), "districts_risk"),
     ("tehsils", "tehsil_id", ("tehsil", "district", "province"), "tehsils_risk"),
 )
+
+
+# What the measures of :func:`unit_layers` read of each incident.
+MEASURED_COLUMNS = frozenset({
+    "date", "_date", "lon", "lat", "district_id", "tehsil_id", "province", "geo_precision", "border_band",
+    "distance_to_border_km", "in_study_area", "in_period", "synthetic", *COUNT_COLUMNS,
+})
 
 
 @dataclasses.dataclass
@@ -84,7 +92,9 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
     timings = timings if timings is not None else Timings()
     started, gi_before = time.perf_counter(), timings.total("hotspots_s", "emerging_hotspots_s")
     start, end = period or default_period(incidents["date"])
-    chosen = in_period(incidents, start, end)  # dates parsed once for every measure below
+    # dates parsed once for every measure below, and only the columns they read
+    # copied (not the texts of a million incidents)
+    chosen = in_period(incidents[[c for c in incidents.columns if c in MEASURED_COLUMNS]], start, end)
     synthetic = has_synthetic(incidents)
     months = trend_months(start, end)
     result = UnitLayers({}, {}, {"period": [start.date().isoformat(), end.date().isoformat()]})
@@ -130,7 +140,7 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
         table["synthetic_data"] = synthetic
         result.layers[out_name] = gpd.GeoDataFrame(table, geometry="geometry", crs="EPSG:4326")
         result.monthly[out_name] = monthly_by_unit(chosen, units, id_column, start, end)
-    result.provinces = monthly_by_province(incidents, start, end, STUDY_PROVINCES)
+    result.provinces = monthly_by_province(chosen, start, end, STUDY_PROVINCES)  # the same rows: those of the period
     # everything but the two Gi* stages
     timings.add("metrics_s", time.perf_counter() - started
                 - (timings.total("hotspots_s", "emerging_hotspots_s") - gi_before))

@@ -107,10 +107,13 @@ def in_period(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -
 
     Incidents that already carry ``_date`` (an earlier result of this function,
     as every measure of :func:`geo.metrics.layers.unit_layers` receives) are not
-    parsed again: a second of a million-incident run per call.
+    parsed again: a second of a million-incident run per call; when they all
+    lie within the period they are returned as they are, not copied.
     """
     dates = incidents["_date"] if "_date" in incidents else parse_dates(incidents["date"])
     inside = ((dates >= start) & (dates <= end)).to_numpy()
+    if "_date" in incidents and inside.all():
+        return incidents  # already chosen (every caller filters or copies before it changes a column)
     chosen = incidents[inside].copy()
     chosen["_date"] = dates[inside].to_numpy()
     return chosen
@@ -149,7 +152,7 @@ def unit_summary(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
     months before, or no months before: a period of 3 months or fewer).
     """
     chosen = in_period(incidents, start, end)
-    chosen = chosen[chosen[id_column].notna()]
+    chosen = chosen.loc[chosen[id_column].notna().to_numpy(dtype=bool), [id_column, "_date", *COUNT_COLUMNS]]
     grouped = chosen.groupby(id_column, observed=True)
     table = pd.DataFrame({"incidents": grouped.size()})
     for column in COUNT_COLUMNS:
@@ -192,10 +195,17 @@ def diffusion(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str, star
     to_grid = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     cell = DIFFUSION_CELL_KM * 1000.0
     chosen = in_period(incidents, start, end)
-    chosen = chosen[chosen["lon"].notna() & chosen["lat"].notna()]
-    x, y = to_grid.transform(chosen["lon"].to_numpy(dtype=float), chosen["lat"].to_numpy(dtype=float))
-    cells = np.column_stack([np.floor(np.asarray(x, dtype=float) / cell), np.floor(np.asarray(y, dtype=float) / cell)])
-    keys, counts = np.unique(cells.reshape(-1, 2), axis=0, return_counts=True)
+    lon = chosen["lon"].to_numpy(dtype=float, na_value=np.nan)
+    lat = chosen["lat"].to_numpy(dtype=float, na_value=np.nan)
+    located = ~(np.isnan(lon) | np.isnan(lat))
+    x, y = to_grid.transform(lon[located], lat[located])
+    column = np.floor(np.asarray(x, dtype=float) / cell).astype(np.int64)
+    row = np.floor(np.asarray(y, dtype=float) / cell).astype(np.int64)
+    # cells as one integer each: a 1-D unique, not a row-wise one over a million points
+    width = int(row.max() - row.min() + 1) if len(row) else 1
+    low = (int(column.min()), int(row.min())) if len(row) else (0, 0)
+    codes, counts = np.unique((column - low[0]) * width + (row - low[1]), return_counts=True)
+    keys = np.column_stack([codes // width + low[0], codes % width + low[1]])
     years = max((end - start).days + 1, 1) / 365.25
     busy = {tuple(k) for k, c in zip(keys.astype(np.int64), counts, strict=True)
             if c / years >= DIFFUSION_EVENTS_PER_YEAR}
@@ -221,7 +231,7 @@ def monthly_by_unit(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str
                     start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """The monthly series of each unit over the period (long table, zeros kept)."""
     frame = in_period(incidents, start, end)
-    frame = frame[frame[id_column].notna()].copy()
+    frame = frame.loc[frame[id_column].notna().to_numpy(dtype=bool), [id_column, "_date", *COUNT_COLUMNS]].copy()
     frame["month"] = frame["_date"].dt.to_period("M").astype("string")
     grouped = frame.groupby([id_column, "month"], observed=True)
     table = pd.DataFrame({"incidents": grouped.size()})
@@ -254,7 +264,8 @@ def monthly_by_province(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Ti
         columns; every province (by name) × month, zeros where nothing happened.
     """
     frame = in_period(incidents, start, end)
-    frame = frame[frame["province"].isin(list(provinces)).fillna(False).to_numpy(dtype=bool)].copy()
+    frame = frame.loc[frame["province"].isin(list(provinces)).fillna(False).to_numpy(dtype=bool),
+                      ["province", "_date", *COUNT_COLUMNS]].copy()
     frame["month"] = frame["_date"].dt.to_period("M").astype("string")
     grouped = frame.groupby(["province", "month"], observed=True)
     table = pd.DataFrame({"incidents": grouped.size()})

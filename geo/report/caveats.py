@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 
 from geo.export.incidents import SOURCE_CITATIONS
-from geo.metrics.units import within_period
-from geo.report.periods import Period, study_period_incidents
+from geo.report.periods import Period, dated_within, study_period_incidents
 
 KILLED_COLUMNS = ("killed_civilians", "killed_security", "killed_militants")
 
@@ -40,7 +39,7 @@ def quality_table(record: dict, incidents: pd.DataFrame, period: Period) -> pd.D
     ]
     for reason, count in sorted(counts.get("rejected_by_reason", {}).items()):
         rows.append((f"rejected: {reason}", count, np.nan))
-    dated = within_period(incidents["date"], period.start, period.end).fillna(False).to_numpy(dtype=bool)
+    dated = dated_within(incidents, period)
     outside = int((dated & ~incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)).sum())
     imprecise = int((chosen["geo_precision"].fillna(3) > 1).sum())
     vague = int((chosen["date_precision"].astype("string").fillna("") != "day").sum())
@@ -66,7 +65,7 @@ def quality_table(record: dict, incidents: pd.DataFrame, period: Period) -> pd.D
 def notes(
     record: dict, incidents: pd.DataFrame, period: Period, comparison: Period, synthetic: bool
 ) -> list[tuple[str, str]]:
-    dates = pd.to_datetime(incidents["date"], errors="coerce")
+    dates = incidents["_date"] if "_date" in incidents else pd.to_datetime(incidents["date"], errors="coerce")
     first, last = (dates.min(), dates.max()) if dates.notna().any() else (None, None)
     notes = []
     if synthetic:

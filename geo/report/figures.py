@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from geo import boundaries
 from geo._errors import GeoError
@@ -27,7 +28,7 @@ from geo.export.incidents import INCIDENTS_PARQUET, RUN_JSON
 from geo.export.risk import MONTHLY_BY_PROVINCE
 from geo.metrics.layers import unit_layers
 from geo.metrics.risk import RISK_CLASS_LABELS
-from geo.metrics.units import monthly_by_province
+from geo.metrics.units import monthly_by_province, parse_dates
 from geo.report.caveats import KILLED_COLUMNS, notes, quality_table, source_table
 from geo.report.periods import Period, last_months, study_period_incidents
 
@@ -198,8 +199,23 @@ SUMMARY_COLUMNS = ("district_id", "district", "province", "incidents", "killed",
                    "risk_class", "period_start", "period_end")
 
 
+# Columns of incidents.parquet that no figure of the brief reads: left on disk
+# (most of the bytes of a million incidents: texts, provenance, linking).
+UNREAD_COLUMNS = frozenset({
+    "notes", "place", "place_parsed", "source_admin1", "source_admin2", "report_ids", "sources", "input_file",
+    "geocode_method", "coordinates_fixed", "target_category", "sides", "killed_from", "location_from", "date_from",
+    "actor_from", "join_method", "event_id", "source_id", "line_no", "geocode_score", "n_reports",
+})
+
+
 def _read_incidents(run_dir: Path) -> pd.DataFrame:
-    return read_run_table(_require(run_dir, INCIDENTS_PARQUET), pd.read_parquet)
+    """The incidents with the columns the brief reads, their dates parsed once (``_date``)."""
+    def read(path: Path) -> pd.DataFrame:
+        names = [name for name in pq.read_schema(path).names if name not in UNREAD_COLUMNS]
+        incidents = pd.read_parquet(path, columns=names)
+        return incidents.assign(_date=parse_dates(incidents["date"])) if "date" in incidents else incidents
+
+    return read_run_table(_require(run_dir, INCIDENTS_PARQUET), read)
 
 
 def read_summary(path: Path) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import numpy as np
 import pandas as pd
 
 from geo._errors import GeoError
@@ -119,5 +120,13 @@ def last_months(period: Period, months: int = 12) -> Period:
 def study_period_incidents(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Incidents dated within ``period`` and inside KP and Balochistan (what the summaries count)."""
     inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
-    dated = within_period(incidents["date"], period.start, period.end).fillna(False).to_numpy(dtype=bool)
-    return incidents[inside & dated & incidents["district_id"].notna().to_numpy(dtype=bool)]
+    return incidents[inside & dated_within(incidents, period) & incidents["district_id"].notna().to_numpy(dtype=bool)]
+
+
+def dated_within(incidents: pd.DataFrame, period: Period) -> np.ndarray:
+    """Whether each incident is dated within ``period`` (False when undated), from
+    its parsed ``_date`` when it carries one (the brief parses a million dates once)."""
+    if "_date" not in incidents:
+        return within_period(incidents["date"], period.start, period.end).fillna(False).to_numpy(dtype=bool)
+    dates = incidents["_date"]
+    return ((dates >= period.start) & (dates <= period.end)).to_numpy(dtype=bool)
