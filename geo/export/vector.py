@@ -129,7 +129,7 @@ def write_geopackage(
         OGR_SQLITE_CACHE="512"
     ):
         for name, frame in layers.items():
-            out = frame.copy()
+            out = frame.copy(deep=False)  # copy-on-write: the caller's frame keeps its geometry
             out[out.geometry.name] = rfc7946_geometry(out.geometry.values)
             pyogrio.write_dataframe(
                 out, tmp, layer=name, driver="GPKG", append=tmp.exists(), use_arrow=True,
@@ -151,7 +151,7 @@ def geojson_field_types(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     64 bits) as 32-bit when every value fits, 64-bit otherwise, as OGR's
     GeoJSON reader decides. So a field has one type in every format geo writes.
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: columns are replaced, never changed in place
     for column in out.columns:
         values = out[column]
         if column == out.geometry.name:
