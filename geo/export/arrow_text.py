@@ -36,7 +36,9 @@ def holding(text: pa.Array, byte_values: np.ndarray) -> tuple[np.ndarray, np.nda
     offsets, data = text_buffers(text)
     hit = np.zeros(len(text), dtype=bool)
     used = data[offsets[0]: offsets[-1]]
-    positions = np.flatnonzero(np.isin(used, byte_values))
+    table = np.zeros(256, dtype=bool)  # a lookup per byte: cheaper than isin over megabytes of text
+    table[np.asarray(byte_values, dtype=np.uint8)] = True
+    positions = np.flatnonzero(table[used])
     if not len(positions):
         return hit, np.zeros(0, dtype=np.uint8)
     # the value each hit falls in (a missing value spans no bytes)
