@@ -86,13 +86,13 @@ def _csv_strings(text: pa.Array, safe: bool) -> pa.Array:
             minus = np.flatnonzero(flags & (first == ord("-")))
             if len(minus):  # the few risky cells that may be numbers, checked as spreadsheet_safe does
                 flags[minus[_numbers(pd.Series(text.take(minus).to_pylist(), dtype="string"))]] = False
-            text = pc.if_else(pa.array(flags), pc.binary_join_element_wise(pa.scalar("'", _LARGE), text, _EMPTY),
-                              text)
+            prefixed = pc.binary_join_element_wise(pa.scalar("'", _LARGE), text, _EMPTY)
+            text = pc.if_else(pa.array(flags), prefixed, text)
     needs, _ = holding(text, _QUOTED_BYTES)
     if needs.any():
         quote = pa.scalar('"', _LARGE)
-        text = pc.if_else(pa.array(needs), pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'),
-                                                                 quote, _EMPTY), text)
+        quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'), quote, _EMPTY)
+        text = pc.if_else(pa.array(needs), quoted, text)
     return pc.fill_null(text, _EMPTY)
 
 
@@ -132,7 +132,7 @@ def _csv_cells(values: pd.Series, kind: str, safe: bool) -> pa.Array:
     if kind == "int":
         numbers = values.to_numpy(dtype=np.int64, na_value=0)
         return pc.if_else(pa.array(missing), _EMPTY, pc.cast(pa.array(numbers), _LARGE))
-    if not isinstance(values.dtype, np.dtype):  # a nullable Float: only NA is missing (a NaN is written "nan")
+    if not isinstance(values.dtype, np.dtype):  # nullable Float: only NA is missing (NaN is written "nan")
         missing = np.asarray(values.array.isna(), dtype=bool)
     return pc.if_else(pa.array(missing), _EMPTY, _float_text(values.to_numpy(dtype=float, na_value=np.nan)))
 

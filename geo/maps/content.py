@@ -205,8 +205,10 @@ def deadliest_order(incidents: pd.DataFrame) -> np.ndarray:
     """Row positions by number killed, most first (unknown counts as 0; ties by
     id, then by position): sorted on the two keys alone, so that a million
     incidents are not all reordered to pick a few thousand of them."""
-    keys = pd.DataFrame({"_killed": incidents["killed"].fillna(0).array, "incident_id": incidents["incident_id"].array})
-    return keys.sort_values(["_killed", "incident_id"], ascending=[False, True], kind="mergesort").index.to_numpy()
+    keys = pd.DataFrame({"_killed": incidents["killed"].fillna(0).array,
+                         "incident_id": incidents["incident_id"].array})
+    ordered = keys.sort_values(["_killed", "incident_id"], ascending=[False, True], kind="mergesort")
+    return ordered.index.to_numpy()
 
 
 def deadliest_first(incidents: pd.DataFrame) -> pd.DataFrame:

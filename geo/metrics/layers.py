@@ -140,7 +140,8 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
         table["synthetic_data"] = synthetic
         result.layers[out_name] = gpd.GeoDataFrame(table, geometry="geometry", crs="EPSG:4326")
         result.monthly[out_name] = monthly_by_unit(chosen, units, id_column, start, end)
-    result.provinces = monthly_by_province(chosen, start, end, STUDY_PROVINCES)  # the same rows: those of the period
+    # the same rows as from every incident: those of the period
+    result.provinces = monthly_by_province(chosen, start, end, STUDY_PROVINCES)
     # everything but the two Gi* stages
     timings.add("metrics_s", time.perf_counter() - started
                 - (timings.total("hotspots_s", "emerging_hotspots_s") - gi_before))

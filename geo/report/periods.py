@@ -120,7 +120,8 @@ def last_months(period: Period, months: int = 12) -> Period:
 def study_period_incidents(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Incidents dated within ``period`` and inside KP and Balochistan (what the summaries count)."""
     inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
-    return incidents[inside & dated_within(incidents, period) & incidents["district_id"].notna().to_numpy(dtype=bool)]
+    placed = incidents["district_id"].notna().to_numpy(dtype=bool)
+    return incidents[inside & dated_within(incidents, period) & placed]
 
 
 def dated_within(incidents: pd.DataFrame, period: Period) -> np.ndarray:
