@@ -31,11 +31,12 @@ import shapely
 
 from geo.boundaries import DISTRICT_LAYERS
 from geo.config import default_settings
+from geo.filenames import BUILD_REPORT_JSON, UNIT_GEOMETRY_METRICS_CSV
+from geo.geojson import rfc7946_geometry
 
 if TYPE_CHECKING:  # libpysal is imported where weights are built, never by `geo ingest`
     from libpysal.weights import W
 
-UNIT_METRICS_FILE = "unit_geometry_metrics.csv"
 # The build report records the CRS the distances were searched in (see read_unit_proximity).
 REPORT_KEY = "unit_geometry_metrics"
 UNIT_LAYERS = ("tehsils", *DISTRICT_LAYERS.values())
@@ -57,7 +58,6 @@ def unit_metrics_table(layers: dict[str, gpd.GeoDataFrame], projected_crs: str) 
         The metric CRS in which the nearest border vertex is searched
         (``Settings.equal_area_crs``), as a run would.
     """
-    from geo.export.vector import rfc7946_geometry
     from geo.metrics.proximity import BorderDistance, unit_proximity  # geo.metrics imports geo.boundaries
 
     # Measured on the geometry as the committed files hold it (rounded, oriented),
@@ -80,7 +80,7 @@ def unit_metrics_table(layers: dict[str, gpd.GeoDataFrame], projected_crs: str) 
 
 def report_entry(projected_crs: str) -> dict[str, str]:
     """What the build report says about the side table."""
-    return {"file": UNIT_METRICS_FILE, "equal_area_crs": projected_crs}
+    return {"file": UNIT_GEOMETRY_METRICS_CSV, "equal_area_crs": projected_crs}
 
 
 def read_unit_metrics(layer: str, boundaries_dir: Path | None = None) -> pd.DataFrame:
@@ -94,8 +94,9 @@ def read_unit_metrics(layer: str, boundaries_dir: Path | None = None) -> pd.Data
     if layer not in UNIT_LAYERS:
         msg = f"no unit metrics for layer {layer!r}; choose one of {', '.join(UNIT_LAYERS)}"
         raise ValueError(msg)
-    table = pd.read_csv(_folder(boundaries_dir) / UNIT_METRICS_FILE, dtype={"layer": str, "unit_id": str},
-                        keep_default_na=False, na_values={column: [""] for column in PROXIMITY_COLUMNS})
+    table = pd.read_csv(_folder(boundaries_dir) / UNIT_GEOMETRY_METRICS_CSV,
+                        dtype={"layer": str, "unit_id": str}, keep_default_na=False,
+                        na_values={column: [""] for column in PROXIMITY_COLUMNS})
     return table[table["layer"] == layer].reset_index(drop=True)
 
 
@@ -148,7 +149,7 @@ def contiguity_weights(units: gpd.GeoDataFrame, id_column: str | None = None,
     if id_column is None:
         id_column = next((c for c in ("tehsil_id", "district_id") if c in units.columns), None)
     ids = units[id_column].astype(str).tolist() if id_column is not None else []
-    path = _folder(boundaries_dir) / UNIT_METRICS_FILE
+    path = _folder(boundaries_dir) / UNIT_GEOMETRY_METRICS_CSV
     if ids and path.exists():
         # the csv module: a tenth of the time pandas takes for these few hundred rows
         with path.open(encoding="utf-8", newline="") as handle:
@@ -182,9 +183,7 @@ def _folder(boundaries_dir: Path | None) -> Path:
 
 def _built_in(folder: Path) -> str | None:
     """The CRS the committed table was built in (None without a table or report)."""
-    from geo.boundaries.build import REPORT_FILE  # build imports this module
-
-    report = folder / REPORT_FILE
-    if not (folder / UNIT_METRICS_FILE).exists() or not report.exists():
+    report = folder / BUILD_REPORT_JSON
+    if not (folder / UNIT_GEOMETRY_METRICS_CSV).exists() or not report.exists():
         return None
     return json.loads(report.read_text(encoding="utf-8")).get(REPORT_KEY, {}).get("equal_area_crs")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.export.vector import atomic_path
+from geo.atomic import atomic_path
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:

@@ -10,16 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from geo.config import Settings
+from geo.filenames import MAP_HTML, MAP_PNG
 from geo.maps.content import MapContent, MapInputError, load_map_content
 from geo.maps.interactive import risk_map
 from geo.maps.page import render_self_contained, write_page
 from geo.maps.static import write_overview_png
 
-MAP_HTML = "map.html"
-MAP_PNG = "map.png"
-
-__all__ = ["MAP_HTML", "MAP_PNG", "MapContent", "MapInputError", "load_map_content",
-           "render_self_contained", "risk_map", "write_maps"]
+__all__ = ["MapContent", "MapInputError", "load_map_content", "render_self_contained", "risk_map", "write_maps"]
 
 
 def write_maps(run_dir: Path, max_incidents: int = Settings.map_max_incidents) -> tuple[Path, Path]:

@@ -24,11 +24,12 @@ import pandas as pd
 
 from geo import boundaries as boundary_layers
 from geo._errors import GeoError, NoIncidentsError
+from geo.atomic import atomic_path
 from geo.config import PROJECT_ROOT, Settings, default_settings
 from geo.export.folder import seal, staged_folder
 from geo.export.incidents import run_record, write_density_surfaces, write_ingest, write_timings
 from geo.export.tables import write_csv
-from geo.export.vector import atomic_path
+from geo.filenames import BOUNDARIES_GPKG, SYNTHETIC_INCIDENTS_CSV
 from geo.incidents.schema import FileAccount, IngestResult
 from geo.incidents.synthetic import generate
 from geo.metrics.units import PERIOD_YEARS, monthly_actor_groups, resolve_period, within_period
@@ -42,7 +43,6 @@ if TYPE_CHECKING:  # imported with the statistics libraries, when a run measures
 __all__ = ["Run", "ingest", "ingest_files", "run", "step_count"]
 
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
-SYNTHETIC_FILE = "synthetic_incidents.csv"
 SYNTHETIC_EVENTS = 2000
 SYNTHETIC_SEED = 20250228
 _STEPS_AFTER_READING = 9  # geocode, join, distance, metrics, density, incident outputs, layers, maps, brief
@@ -162,7 +162,7 @@ class Run:
         with staged_folder(out_dir) as staging:
             if self.sample is not None:
                 with timings.stage("sample_s"):
-                    write_csv(self.sample, staging / SYNTHETIC_FILE)
+                    write_csv(self.sample, staging / SYNTHETIC_INCIDENTS_CSV)
             progress("writing the risk layers, incident layers and tables")
             if self.units is not None:
                 write_risk_outputs(self.units, self.incidents, self.settings, staging, border=self.border,
@@ -269,7 +269,7 @@ def run(
         else:
             with timings.stage("sample_s"):
                 sample = generate(SYNTHETIC_EVENTS, seed=SYNTHETIC_SEED, boundaries_dir=settings.boundaries_dir)
-                files = [SAMPLE_EVENTS, write_csv(sample, Path(folder) / SYNTHETIC_FILE)]
+                files = [SAMPLE_EVENTS, write_csv(sample, Path(folder) / SYNTHETIC_INCIDENTS_CSV)]
         result = ingest(files, settings=settings, progress=progress)
         timings.seconds.update(result.timings_s)
         border = boundary_layers.load("border", boundaries_dir=settings.boundaries_dir)
@@ -366,7 +366,7 @@ def ingest_files(
 
 
 def _copy_boundary_layers(settings: Settings, folder: Path) -> None:
-    names = [f"{layer}.geojson" for layer in boundary_layers.LAYERS] + [boundary_layers.GEOPACKAGE]
+    names = [f"{layer}.geojson" for layer in boundary_layers.LAYERS] + [BOUNDARIES_GPKG]
     for name in names:
         with atomic_path(folder / name) as tmp:
             shutil.copyfile(settings.boundaries_dir / name, tmp)

@@ -14,26 +14,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.atomic import atomic_path
 from geo.config import Settings, default_settings
 from geo.export.folder import make_folder
-from geo.export.vector import atomic_path
-from geo.report.compare import COMPARE_CSV, COMPARE_XLSX, write_compare
+from geo.filenames import REPORT_HTML, REPORT_PDF, TABLES_XLSX
+from geo.report.compare import write_compare
 from geo.report.figures import Brief, ReportInputError, build_brief, run_period
 from geo.report.html import created_timestamp, render_html
 from geo.report.pdf import PdfUnavailableError, pdf_engine_problem, write_pdf
 from geo.report.periods import Period, ReportPeriodError, comparison_period, make_period, month_period
 from geo.report.xlsx import write_workbook
 
-REPORT_HTML = "report.html"
-REPORT_PDF = "report.pdf"
-TABLES_XLSX = "tables.xlsx"
-
 __all__ = [
-    "COMPARE_CSV",
-    "COMPARE_XLSX",
-    "REPORT_HTML",
-    "REPORT_PDF",
-    "TABLES_XLSX",
     "Brief",
     "Period",
     "PdfUnavailableError",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.export.incidents import SOURCE_CITATIONS
+from geo.attribution import SOURCE_CITATIONS
 from geo.metrics.units import within_period
 from geo.report.periods import Period, study_period_incidents
 

@@ -23,15 +23,18 @@ from geo._errors import GeoError
 from geo.actors import UNIDENTIFIED
 from geo.boundaries.assign import STUDY_PROVINCES
 from geo.config import Settings
-from geo.export.incidents import INCIDENTS_PARQUET, RUN_JSON
-from geo.export.risk import MONTHLY_BY_PROVINCE
+from geo.filenames import (
+    INCIDENTS_PARQUET,
+    MAP_PNG,
+    MONTHLY_KILLED_BY_PROVINCE_CSV,
+    RUN_JSON,
+    SUMMARY_DISTRICTS_CSV,
+)
 from geo.metrics.layers import unit_layers
 from geo.metrics.risk import RISK_CLASS_LABELS
 from geo.metrics.units import monthly_by_province
 from geo.report.caveats import KILLED_COLUMNS, notes, quality_table, source_table
 from geo.report.periods import Period, last_months, study_period_incidents
-
-SUMMARY_DISTRICTS = "summary_districts.csv"
 
 MEASURES = (  # column, label
     ("incidents", "Incidents"),
@@ -123,7 +126,7 @@ def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Set
         "data_quality": quality_table(record, incidents, period),
     }
     synthetic = bool(record.get("synthetic_data")) or bool(incidents["synthetic"].fillna(False).any())
-    map_path = run_dir / "map.png"
+    map_path = run_dir / MAP_PNG
     return Brief(
         period,
         comparison,
@@ -210,7 +213,7 @@ def read_summary(path: Path) -> pd.DataFrame:
 
 
 def _read_summary(run_dir: Path) -> pd.DataFrame:
-    return read_summary(_require(run_dir, SUMMARY_DISTRICTS))
+    return read_summary(_require(run_dir, SUMMARY_DISTRICTS_CSV))
 
 
 def _district_tables(
@@ -306,7 +309,7 @@ def monthly_table(run_dir: Path, incidents: pd.DataFrame, measured: Period, mont
     """Killed per province, month and victim category over the last 12 months."""
     if months == measured:
         table = pd.read_csv(
-            _require(run_dir, MONTHLY_BY_PROVINCE), dtype={"province": "string", "month": "string"}
+            _require(run_dir, MONTHLY_KILLED_BY_PROVINCE_CSV), dtype={"province": "string", "month": "string"}
         )
     else:
         table = monthly_by_province(incidents, months.start, months.end, STUDY_PROVINCES)
