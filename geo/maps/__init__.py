@@ -7,6 +7,7 @@ reports and email bodies (see :mod:`geo.maps.static`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from geo.config import Settings
@@ -22,8 +23,12 @@ __all__ = ["MAP_HTML", "MAP_PNG", "MapContent", "MapInputError", "load_map_conte
            "render_self_contained", "risk_map", "write_maps"]
 
 
-def write_maps(run_dir: Path, max_incidents: int = Settings.map_max_incidents) -> tuple[Path, Path]:
+def write_maps(run_dir: Path, max_incidents: int = Settings.map_max_incidents, *,
+               png_written: Callable[[], None] | None = None) -> tuple[Path, Path]:
     """Write ``map.html`` and ``map.png`` into ``run_dir`` from the outputs there.
+
+    ``map.png`` first, then ``png_written`` is called (``geo run``'s brief,
+    which embeds it, renders while ``map.html`` is written).
 
     Raises
     ------
@@ -32,6 +37,8 @@ def write_maps(run_dir: Path, max_incidents: int = Settings.map_max_incidents) -
     """
     run_dir = Path(run_dir)
     content = load_map_content(run_dir, max_incidents)
-    html_path = write_page(risk_map(content), run_dir / MAP_HTML)
     png_path = write_overview_png(content, run_dir / MAP_PNG)
+    if png_written is not None:
+        png_written()
+    html_path = write_page(risk_map(content), run_dir / MAP_HTML)
     return html_path, png_path

@@ -32,6 +32,7 @@ from geo.export.vector import atomic_path
 from geo.incidents.schema import FileAccount, IngestResult
 from geo.incidents.synthetic import generate
 from geo.metrics.units import PERIOD_YEARS, monthly_actor_groups, resolve_period, within_period
+from geo.pipeline.brief_process import MAP, TABLES, BriefProcess, can_fork
 from geo.pipeline.ingest_stages import ingest
 from geo.timings import Timings
 
@@ -160,26 +161,37 @@ class Run:
         timings = Timings(dict(self.timings_s))
         pdf_problem = None
         with staged_folder(out_dir) as staging:
-            if self.sample is not None:
-                with timings.stage("sample_s"):
-                    write_csv(self.sample, staging / SYNTHETIC_FILE)
-            progress("writing the risk layers, incident layers and tables")
-            if self.units is not None:
-                write_risk_outputs(self.units, self.incidents, self.settings, staging, border=self.border,
-                                   bands=self.bands, timings=timings)
-            write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings)
-            if self.density is not None:
-                write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
-            progress("copying boundary layers")
-            with timings.stage("boundary_layers_s"):
-                _copy_boundary_layers(self.settings, staging)
-            if self.period is not None:
-                progress("drawing the maps")
-                with timings.stage("maps_s"):
-                    write_maps(staging, self.settings.map_max_incidents)
-                progress("writing the brief")
-                with timings.stage("brief_s"):
-                    pdf_problem = write_report(staging, settings=self.settings).pdf_problem
+            # The brief renders in a child process while the maps are drawn (brief_process).
+            brief = BriefProcess(staging, self.settings) if self.period is not None and can_fork() else None
+            try:
+                if self.sample is not None:
+                    with timings.stage("sample_s"):
+                        write_csv(self.sample, staging / SYNTHETIC_FILE)
+                progress("writing the risk layers, incident layers and tables")
+                if self.units is not None:
+                    write_risk_outputs(self.units, self.incidents, self.settings, staging, border=self.border,
+                                       bands=self.bands, timings=timings)
+                write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings)
+                if brief is not None:
+                    brief.send(TABLES)  # run.json, incidents.parquet and the summaries are written
+                if self.density is not None:
+                    write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
+                progress("copying boundary layers")
+                with timings.stage("boundary_layers_s"):
+                    _copy_boundary_layers(self.settings, staging)
+                if self.period is not None:
+                    progress("drawing the maps")
+                    with timings.stage("maps_s"):
+                        write_maps(staging, self.settings.map_max_incidents,
+                                   png_written=(lambda: brief.send(MAP)) if brief is not None else None)
+                    progress("writing the brief")
+                    # with a child, brief_s is the wait for it: the stages stay disjoint in wall time
+                    with timings.stage("brief_s"):
+                        pdf_problem = (brief.result() if brief is not None
+                                       else write_report(staging, settings=self.settings).pdf_problem)
+            finally:
+                if brief is not None:
+                    brief.stop()
             warnings = (f"report.pdf not written: {pdf_problem}",) if pdf_problem else ()
             total = self.timings_s.get("total_s", 0.0) + time.perf_counter() - started
             # every stage above; sealing run.json is the only step after it

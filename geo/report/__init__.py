@@ -10,6 +10,7 @@ writes the same tables as a workbook. :mod:`geo.report.compare` compares two run
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -81,6 +82,7 @@ def write_report(
     compare_to: str | Period | None = None,
     settings: Settings | None = None,
     pdf: bool = True,
+    map_ready: Callable[[], None] | None = None,
 ) -> ReportResult:
     """Write the brief of ``run_dir`` into ``out_dir`` (default: ``run_dir``).
 
@@ -96,6 +98,8 @@ def write_report(
     pdf
         Whether to print ``report.pdf``; skipped, with ``pdf_problem`` saying
         why, where WeasyPrint cannot load Pango.
+    map_ready
+        Called before ``map.png`` is read (see :func:`geo.report.figures.build_brief`).
 
     Raises
     ------
@@ -109,7 +113,7 @@ def write_report(
     settings = settings or default_settings()
     period = period or run_period(run_dir)
     comparison = compare_to if isinstance(compare_to, Period) else comparison_period(period, compare_to)
-    brief = build_brief(run_dir, period, comparison, settings)
+    brief = build_brief(run_dir, period, comparison, settings, map_ready=map_ready)
     make_folder(out_dir)
     html = render_html(brief)
     html_path = out_dir / REPORT_HTML

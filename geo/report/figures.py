@@ -94,8 +94,12 @@ def run_period(run_dir: Path) -> Period:
     return Period(pd.Timestamp(first), pd.Timestamp(last))
 
 
-def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Settings) -> Brief:
+def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Settings, *,
+                map_ready: Callable[[], None] | None = None) -> Brief:
     """Compute every table of the brief from the outputs in ``run_dir``.
+
+    ``map_ready`` is called before ``map.png`` is read: ``geo run`` computes
+    the tables while it is still drawing the map (:mod:`geo.pipeline.brief_process`).
 
     Raises
     ------
@@ -123,6 +127,8 @@ def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Set
         "data_quality": quality_table(record, incidents, period),
     }
     synthetic = bool(record.get("synthetic_data")) or bool(incidents["synthetic"].fillna(False).any())
+    if map_ready is not None:
+        map_ready()
     map_path = run_dir / "map.png"
     return Brief(
         period,

@@ -1,0 +1,136 @@
+"""The brief of a run, written by a forked child process while the run draws
+its maps (issue 12, "Fast everyday run").
+
+The brief (``report.html``, ``tables.xlsx`` and WeasyPrint's ``report.pdf``)
+takes seconds of one core and reads only finished outputs of the run, so
+:meth:`geo.pipeline.Run.write` starts it in a child process (``fork``: the
+child inherits the run's imported libraries and settings, nothing is pickled
+but messages) and tells it when its inputs are in the staging folder:
+
+1. at once, the child imports WeasyPrint (and loads its fonts) while the run
+   writes the risk layers and the incident tables;
+2. ``TABLES``: the tables are written; the child computes the brief's tables
+   and waits for the map;
+3. ``MAP``: ``map.png`` is written; the child renders and prints the brief
+   while the run writes ``map.html``.
+
+The child writes into the same staging folder as the run, so the folder is
+still all-or-nothing: the run waits for the child before sealing it, and an
+error in the child is raised again in the run (the same exception, or a
+:class:`geo._errors.GeoError` with its message), which leaves ``out_dir`` as it was.
+Where ``fork`` is missing (Windows) or one core is all there is,
+:func:`can_fork` is False and the run writes the brief itself, as before.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from geo._errors import GeoError
+from geo.config import Settings
+
+TABLES = "tables"
+MAP = "map"
+_SERIAL_ENV = "GEO_SERIAL_BRIEF"  # set to 1 to write the brief in the run's own process
+
+
+def can_fork() -> bool:
+    """Whether the brief can render in a child process here (POSIX ``fork``, two cores or more)."""
+    if os.environ.get(_SERIAL_ENV, "") not in ("", "0"):
+        return False
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+
+
+class BriefProcess:
+    """``write_report(staging)`` in a forked child, fed with :data:`TABLES` and :data:`MAP`.
+
+    Use :meth:`send` for each message, :meth:`result` for the outcome and
+    :meth:`stop` (always, e.g. in ``finally``) to end the child if the run fails first.
+    """
+
+    def __init__(self, staging: Path, settings: Settings) -> None:
+        context = multiprocessing.get_context("fork")
+        self._connection, child_end = context.Pipe()
+        self._process = context.Process(target=_child, args=(child_end, Path(staging), settings),
+                                        name="geo-brief", daemon=True)
+        self._process.start()
+        child_end.close()  # the parent's copy: the child's end closing then reads as EOF here
+
+    def send(self, message: str) -> None:
+        """Tell the child that its next inputs are written (:data:`TABLES`, then :data:`MAP`)."""
+        self._connection.send(message)
+
+    def result(self) -> str | None:
+        """Wait for the brief; the reason ``report.pdf`` was not written (None if it was).
+
+        Raises
+        ------
+        GeoError
+            Or the exception the child raised: the brief could not be written.
+        """
+        try:
+            status, value = self._connection.recv()
+        except EOFError:
+            self._process.join()
+            msg = f"the brief's process ended without writing the brief (exit code {self._process.exitcode})"
+            raise GeoError(msg) from None
+        self._process.join()
+        if status == "error":
+            raise value
+        return value
+
+    def stop(self) -> None:
+        """End the child if it still runs (the run failed before the brief was done)."""
+        self._connection.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _child(connection: Connection, staging: Path, settings: Settings) -> None:
+    """The child: warm WeasyPrint up, then write the brief as the messages allow."""
+    from geo.report import write_report
+
+    def expect(message: str) -> None:
+        if connection.recv() != message:  # EOFError when the run stopped: the child just ends
+            raise GeoError(f"the brief's process expected {message!r}")
+
+    try:
+        _warm_up()
+        expect(TABLES)
+        result = write_report(staging, settings=settings, map_ready=lambda: expect(MAP))
+        connection.send(("ok", result.pdf_problem))
+    except EOFError:
+        return
+    except BaseException as exc:  # noqa: BLE001  (every error reaches the run, which raises it)
+        connection.send(("error", _picklable(exc)))
+    finally:
+        connection.close()
+
+
+def _warm_up() -> None:
+    """Import WeasyPrint and lay out a line of text: its fonts and stylesheets load
+    while the run is still writing the brief's inputs."""
+    from geo.report.pdf import pdf_engine_problem
+
+    if pdf_engine_problem() is None:
+        import weasyprint
+
+        weasyprint.HTML(string="<p>warm-up</p>").render()
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives the pipe, else a GeoError (for a GeoError) or
+    RuntimeError (anything else, with the child's traceback) with its message."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001  (any exception that does not pickle)
+        if isinstance(exc, GeoError):
+            return GeoError(str(exc))
+        return RuntimeError("".join(traceback.format_exception(exc)).rstrip())
+    return exc
