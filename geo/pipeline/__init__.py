@@ -154,7 +154,7 @@ class Run:
             The folder cannot be written; ``out_dir`` is left as it was.
         """
         from geo.export.risk import write_risk_outputs  # with the map and brief: imported when writing
-        from geo.maps import write_maps
+        from geo.maps import write_map_html, write_map_png
         from geo.report import write_report
 
         started = time.perf_counter()
@@ -174,16 +174,22 @@ class Run:
                 write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings)
                 if brief is not None:
                     brief.send(TABLES)  # run.json, incidents.parquet and the summaries are written
-                if self.density is not None:
-                    write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
                 progress("copying boundary layers")
                 with timings.stage("boundary_layers_s"):
                     _copy_boundary_layers(self.settings, staging)
+                content = None
                 if self.period is not None:
                     progress("drawing the maps")
                     with timings.stage("maps_s"):
-                        write_maps(staging, self.settings.map_max_incidents,
-                                   png_written=(lambda: brief.send(MAP)) if brief is not None else None)
+                        content = write_map_png(staging, self.settings.map_max_incidents)
+                    if brief is not None:
+                        brief.send(MAP)  # the brief renders while the rest is written
+                # after map.png (which does not draw them), before map.html (which does)
+                if self.density is not None:
+                    write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
+                if content is not None:
+                    with timings.stage("maps_s"):
+                        write_map_html(staging, content)
                     progress("writing the brief")
                     # with a child, brief_s is the wait for it: the stages stay disjoint in wall time
                     with timings.stage("brief_s"):

@@ -95,11 +95,10 @@ def run_period(run_dir: Path) -> Period:
 
 
 def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Settings, *,
-                map_ready: Callable[[], None] | None = None) -> Brief:
-    """Compute every table of the brief from the outputs in ``run_dir``.
-
-    ``map_ready`` is called before ``map.png`` is read: ``geo run`` computes
-    the tables while it is still drawing the map (:mod:`geo.pipeline.brief_process`).
+                with_map: bool = True) -> Brief:
+    """Compute every table of the brief from the outputs in ``run_dir``
+    (without ``map_png`` when not ``with_map``: ``geo run`` computes the tables
+    while it still draws the map, see :mod:`geo.pipeline.brief_process`).
 
     Raises
     ------
@@ -127,9 +126,6 @@ def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Set
         "data_quality": quality_table(record, incidents, period),
     }
     synthetic = bool(record.get("synthetic_data")) or bool(incidents["synthetic"].fillna(False).any())
-    if map_ready is not None:
-        map_ready()
-    map_path = run_dir / "map.png"
     return Brief(
         period,
         comparison,
@@ -137,9 +133,15 @@ def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Set
         notes(record, incidents, period, comparison, synthetic),
         synthetic,
         str(record.get("attribution", "")),
-        map_path.read_bytes() if map_path.is_file() else None,
+        read_map_png(run_dir) if with_map else None,
         actor_field(incidents),
     )
+
+
+def read_map_png(run_dir: Path) -> bytes | None:
+    """The run's ``map.png``, or None when the run has none."""
+    path = Path(run_dir) / "map.png"
+    return path.read_bytes() if path.is_file() else None
 
 
 # ---------------------------------------------------------------- reading
