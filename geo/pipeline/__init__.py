@@ -32,7 +32,7 @@ from geo.export.vector import atomic_path
 from geo.incidents.schema import FileAccount, IngestResult
 from geo.incidents.synthetic import generate
 from geo.metrics.units import PERIOD_YEARS, monthly_actor_groups, resolve_period, within_period
-from geo.pipeline.brief_process import MAP, TABLES, BriefProcess, can_fork
+from geo.pipeline.brief_process import BriefProcess, can_fork
 from geo.pipeline.ingest_stages import ingest
 from geo.timings import Timings
 
@@ -141,9 +141,14 @@ class Run:
         return {"districts": self.units.monthly["districts_risk"], "tehsils": self.units.monthly["tehsils_risk"],
                 "provinces": self.units.provinces}
 
-    def write(self, out_dir: Path, *, progress: Callable[[str], None] = lambda message: None) -> Path:
+    def write(self, out_dir: Path, *, progress: Callable[[str], None] = lambda message: None,
+              brief: BriefProcess | None = None) -> Path:
         """Write every output of the run into ``out_dir`` (missing, empty, or an
         earlier run's folder, replaced whole once the new one is complete).
+
+        ``brief``: the child process that writes the brief, already started
+        (:func:`run` starts it before measuring); started here when None and
+        the machine can (:func:`geo.pipeline.brief_process.can_fork`). Ended here either way.
 
         Raises
         ------
@@ -162,7 +167,11 @@ class Run:
         pdf_problem = None
         with staged_folder(out_dir) as staging:
             # The brief renders in a child process while the maps are drawn (brief_process).
-            brief = BriefProcess(staging, self.settings) if self.period is not None and can_fork() else None
+            if brief is None and self.period is not None and can_fork():
+                brief = BriefProcess(self.settings)
+            if self.period is None and brief is not None:
+                brief.stop()
+                brief = None
             try:
                 if self.sample is not None:
                     with timings.stage("sample_s"):
@@ -173,7 +182,7 @@ class Run:
                                        bands=self.bands, timings=timings)
                 write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings)
                 if brief is not None:
-                    brief.send(TABLES)  # run.json, incidents.parquet and the summaries are written
+                    brief.tables_written(staging)  # run.json, incidents.parquet and the summaries
                 progress("copying boundary layers")
                 with timings.stage("boundary_layers_s"):
                     _copy_boundary_layers(self.settings, staging)
@@ -183,7 +192,7 @@ class Run:
                     with timings.stage("maps_s"):
                         content = write_map_png(staging, self.settings.map_max_incidents)
                     if brief is not None:
-                        brief.send(MAP)  # the brief renders while the rest is written
+                        brief.map_written()  # the brief renders while the rest is written
                 # after map.png (which does not draw them), before map.html (which does)
                 if self.density is not None:
                     write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
@@ -259,13 +268,28 @@ def run(
     """
     started = time.perf_counter()
     timings = Timings()
-    with timings.stage("imports_s"):
-        # Imported here, not at the top: `geo ingest` and `geo --help` never load the
-        # statistics libraries (esda, libpysal, pymannkendall).
-        from geo.metrics.density import period_density
-        from geo.metrics.layers import unit_layers
-
     settings = settings or default_settings()
+    # Started first: the brief's child imports WeasyPrint while this process measures.
+    brief = BriefProcess(settings) if out_dir is not None and can_fork() else None
+    try:
+        with timings.stage("imports_s"):
+            # Imported here, not at the top: `geo ingest` and `geo --help` never load the
+            # statistics libraries (esda, libpysal, pymannkendall).
+            from geo.metrics.density import period_density  # noqa: F401
+            from geo.metrics.layers import unit_layers  # noqa: F401
+        return _run(inputs, out_dir, start, end, settings, progress, started, timings, brief)
+    finally:
+        if brief is not None:
+            brief.stop()  # already ended by Run.write, unless the run failed before it
+
+
+def _run(inputs: Sequence[Path] | None, out_dir: Path | None, start: pd.Timestamp | None,
+         end: pd.Timestamp | None, settings: Settings, progress: Callable[[str], None], started: float,
+         timings: Timings, brief: BriefProcess | None) -> Run:
+    """:func:`run` once the brief's child process (``brief``) is started."""
+    from geo.metrics.density import period_density
+    from geo.metrics.layers import unit_layers
+
     if start is not None and end is not None and pd.Timestamp(start) > pd.Timestamp(end):
         msg = f"--start {pd.Timestamp(start).date()} is after --end {pd.Timestamp(end).date()}"
         raise GeoError(msg)
@@ -314,7 +338,7 @@ def run(
     outcome = Run(result, settings, period, units, density, monthly_actor_groups(result.incidents), record,
                   border, bands, sample, {**timings.seconds, "total_s": time.perf_counter() - started})
     if out_dir is not None:
-        outcome.write(Path(out_dir), progress=progress)
+        outcome.write(Path(out_dir), progress=progress, brief=brief)
     elif period is None:
         raise _nothing_accepted(result, None)
     return outcome

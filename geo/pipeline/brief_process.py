@@ -7,10 +7,11 @@ takes seconds of one core and reads only finished outputs of the run, so
 child inherits the run's imported libraries and settings, nothing is pickled
 but messages) and tells it when its inputs are in the staging folder:
 
-1. at once, the child imports WeasyPrint (and loads its fonts) while the run
-   writes the risk layers and the incident tables;
-2. ``TABLES``: the tables are written; the child computes the brief's tables
-   and waits for the map;
+1. at once (:func:`geo.pipeline.run` starts it before measuring), the child
+   imports the report modules and WeasyPrint (and loads its fonts) while the
+   run reads, measures and writes the risk layers and the incident tables;
+2. ``TABLES`` with the staging folder: the tables are written; the child
+   computes the brief's tables and chart and waits for the map;
 3. ``MAP``: ``map.png`` is written; the child renders and prints the brief
    while the run writes ``map.html``.
 
@@ -53,17 +54,27 @@ class BriefProcess:
     :meth:`stop` (always, e.g. in ``finally``) to end the child if the run fails first.
     """
 
-    def __init__(self, staging: Path, settings: Settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         context = multiprocessing.get_context("fork")
         self._connection, child_end = context.Pipe()
-        self._process = context.Process(target=_child, args=(child_end, Path(staging), settings),
-                                        name="geo-brief", daemon=True)
+        self._process = context.Process(target=_child, args=(child_end, settings), name="geo-brief", daemon=True)
         self._process.start()
         child_end.close()  # the parent's copy: the child's end closing then reads as EOF here
 
-    def send(self, message: str) -> None:
-        """Tell the child that its next inputs are written (:data:`TABLES`, then :data:`MAP`)."""
-        self._connection.send(message)
+    def tables_written(self, staging: Path) -> None:
+        """Tell the child that ``run.json``, ``incidents.parquet`` and the summary
+        tables are in ``staging`` (where it then writes the brief)."""
+        self._send(TABLES, str(staging))
+
+    def map_written(self) -> None:
+        """Tell the child that ``map.png`` is written."""
+        self._send(MAP, None)
+
+    def _send(self, kind: str, value: str | None) -> None:
+        try:
+            self._connection.send((kind, value))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the child has ended, with an error that result() raises
 
     def result(self) -> str | None:
         """Wait for the brief; the reason ``report.pdf`` was not written (None if it was).
@@ -92,17 +103,20 @@ class BriefProcess:
         self._process.join()
 
 
-def _child(connection: Connection, staging: Path, settings: Settings) -> None:
+def _child(connection: Connection, settings: Settings) -> None:
     """The child: warm WeasyPrint up, then write the brief as the messages allow."""
-    from geo.report import write_report
 
-    def expect(message: str) -> None:
-        if connection.recv() != message:  # EOFError when the run stopped: the child just ends
-            raise GeoError(f"the brief's process expected {message!r}")
+    def expect(message: str) -> str | None:
+        kind, value = connection.recv()  # EOFError when the run stopped: the child just ends
+        if kind != message:
+            raise GeoError(f"the brief's process expected {message!r}, got {kind!r}")
+        return value
 
     try:
+        from geo.report import write_report
+
         _warm_up()
-        expect(TABLES)
+        staging = Path(expect(TABLES))
         result = write_report(staging, settings=settings, map_ready=lambda: expect(MAP))
         connection.send(("ok", result.pdf_problem))
     except EOFError:
