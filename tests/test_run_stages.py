@@ -36,7 +36,7 @@ def _imported_after(*args: str) -> set[str]:
 
 def test_the_check_sees_a_heavy_import():
     assert _imported_after("map", "--help") == set()
-    code = "import geo.maps, sys; print('folium' in sys.modules, 'matplotlib' in sys.modules)"
+    code = "import geo.maps.interactive, sys; print('folium' in sys.modules, 'matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.split() == ["True", "True"]
 

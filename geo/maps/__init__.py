@@ -8,18 +8,36 @@ reports and email bodies (see :mod:`geo.maps.static`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo.config import Settings
 from geo.maps.content import MapContent, MapInputError, load_map_content, with_density
-from geo.maps.interactive import risk_map
-from geo.maps.page import render_self_contained, write_page
 from geo.maps.static import write_overview_png
+
+if TYPE_CHECKING:
+    from geo.maps.interactive import risk_map
+    from geo.maps.page import render_self_contained
 
 MAP_HTML = "map.html"
 MAP_PNG = "map.png"
 
 __all__ = ["MAP_HTML", "MAP_PNG", "MapContent", "MapInputError", "load_map_content",
            "render_self_contained", "risk_map", "write_map_html", "write_map_png", "write_maps"]
+
+
+def __getattr__(name: str) -> object:
+    """``risk_map`` and ``render_self_contained``, imported on first use: folium
+    (about 0.4 s) is only needed for ``map.html``, which ``geo run`` writes
+    after ``map.png`` while its brief renders."""
+    if name == "risk_map":
+        from geo.maps.interactive import risk_map
+
+        return risk_map
+    if name == "render_self_contained":
+        from geo.maps.page import render_self_contained
+
+        return render_self_contained
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def write_maps(run_dir: Path, max_incidents: int = Settings.map_max_incidents) -> tuple[Path, Path]:
@@ -50,5 +68,8 @@ def write_map_png(run_dir: Path, max_incidents: int = Settings.map_max_incidents
 
 def write_map_html(run_dir: Path, content: MapContent) -> Path:
     """Write ``map.html`` into ``run_dir`` from ``content`` (its density overlay read here)."""
+    from geo.maps.interactive import risk_map
+    from geo.maps.page import write_page
+
     run_dir = Path(run_dir)
     return write_page(risk_map(with_density(content, run_dir)), run_dir / MAP_HTML)
