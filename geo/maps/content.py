@@ -256,8 +256,9 @@ def _mercator_to_degrees(x: list[float], y: list[float]) -> tuple[list[float], l
     return [round(v, 6) for v in lon], [round(v, 6) for v in lat]
 
 
-def load_map_content(folder: Path, max_incidents: int) -> MapContent:
-    """Read what the maps draw from the run folder ``folder``.
+def load_map_content(folder: Path, max_incidents: int, *, density: bool = True) -> MapContent:
+    """Read what the maps draw from the run folder ``folder`` (without the
+    density overlay when not ``density``: see :func:`with_density`).
 
     Raises
     ------
@@ -275,7 +276,14 @@ def load_map_content(folder: Path, max_incidents: int) -> MapContent:
     context = {name: _context_layer(folder, name) for name in CONTEXT_LAYERS}
     incidents = _read(_require(folder, INCIDENTS_PARQUET), pd.read_parquet)
     chosen, selection = select_incidents(incidents, max_incidents)
-    density_path = folder / DENSITY_INCIDENTS_TIF
-    density = density_overlay(density_path) if density_path.exists() else None
-    return MapContent(units, context, chosen, len(incidents), selection, months or [], (start, end), run,
-                      density, of_period(incidents, start, end))
+    content = MapContent(units, context, chosen, len(incidents), selection, months or [], (start, end), run,
+                         None, of_period(incidents, start, end))
+    return with_density(content, folder) if density else content
+
+
+def with_density(content: MapContent, folder: Path) -> MapContent:
+    """``content`` with the density overlay of the run folder ``folder`` (None
+    when the run has no surface): the half second of warping and PNG encoding
+    that only ``map.html`` needs."""
+    path = Path(folder) / DENSITY_INCIDENTS_TIF
+    return dataclasses.replace(content, density=density_overlay(path) if path.exists() else None)

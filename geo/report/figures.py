@@ -97,8 +97,11 @@ def run_period(run_dir: Path) -> Period:
     return Period(pd.Timestamp(first), pd.Timestamp(last))
 
 
-def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Settings) -> Brief:
-    """Compute every table of the brief from the outputs in ``run_dir``.
+def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Settings, *,
+                with_map: bool = True) -> Brief:
+    """Compute every table of the brief from the outputs in ``run_dir``
+    (without ``map_png`` when not ``with_map``: ``geo run`` computes the tables
+    while it still draws the map, see :mod:`geo.pipeline.brief_process`).
 
     Raises
     ------
@@ -126,7 +129,6 @@ def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Set
         "data_quality": quality_table(record, incidents, period),
     }
     synthetic = bool(record.get("synthetic_data")) or bool(incidents["synthetic"].fillna(False).any())
-    map_path = run_dir / MAP_PNG
     return Brief(
         period,
         comparison,
@@ -134,9 +136,15 @@ def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Set
         notes(record, incidents, period, comparison, synthetic),
         synthetic,
         str(record.get("attribution", "")),
-        map_path.read_bytes() if map_path.is_file() else None,
+        read_map_png(run_dir) if with_map else None,
         actor_field(incidents),
     )
+
+
+def read_map_png(run_dir: Path) -> bytes | None:
+    """The run's ``map.png``, or None when the run has none."""
+    path = Path(run_dir) / MAP_PNG
+    return path.read_bytes() if path.is_file() else None
 
 
 # ---------------------------------------------------------------- reading
