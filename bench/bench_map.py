@@ -27,7 +27,8 @@ NAIVE_UP_TO = 10_000
 
 
 def _maps(run_dir: str) -> dict:
-    from geo.maps import MAP_HTML, MAP_PNG, write_maps
+    from geo.filenames import MAP_HTML, MAP_PNG
+    from geo.maps import write_maps
 
     started = time.perf_counter()
     write_maps(Path(run_dir))

@@ -29,3 +29,10 @@ class LayerNotFoundError(GeoError, KeyError):
 
 class NoIncidentsError(GeoError, ValueError):
     """A period cannot be derived from the data: no dated incident (in it)."""
+
+
+class OutputFolderError(GeoError, OSError):
+    """The output folder cannot be created, written or replaced."""
+
+    def __str__(self) -> str:  # OSError would add its own prefix
+        return str(self.args[0]) if self.args else ""

@@ -16,6 +16,7 @@ import functools
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ACTORS_CSV = Path(__file__).parent / "data" / "actors.csv"
@@ -105,24 +106,20 @@ def acting_party(incidents: pd.DataFrame) -> pd.Series:
     def party(sides: str) -> str:
         parts = [part.strip() for part in sides.split(SIDES_SEPARATOR) if part.strip()]
         return next((part for part in parts if not part.startswith(STATE_PREFIX)), parts[0] if parts else "")
-    sides = incidents["sides"].astype("string")
-    from_sides = sides.dropna().map(party).replace("", pd.NA).astype("string")
-    return perpetrator.fillna(from_sides.reindex(incidents.index))
+    codes, distinct = pd.factorize(incidents["sides"].astype("string"))  # each distinct text parsed once
+    parties = np.array([party(text) or pd.NA for text in distinct] + [pd.NA], dtype=object)[codes]
+    return perpetrator.fillna(pd.Series(pd.array(parties, dtype="string"), index=incidents.index))
 
 
 def name_actors(actors: pd.Series) -> pd.DataFrame:
     """``actor_group`` and ``actor_family`` for each actor string (same index)."""
     aliases = load_aliases()
-    unique = actors.astype("string").dropna().unique()
-    found = {value: actor_of(value, aliases) for value in unique}
-    groups = actors.astype("string").map(
-        lambda v: found.get(v, (UNIDENTIFIED,) * 2)[0] if v is not pd.NA else UNIDENTIFIED
-    )
-    families = actors.astype("string").map(
-        lambda v: found.get(v, (UNIDENTIFIED,) * 2)[1] if v is not pd.NA else UNIDENTIFIED
-    )
+    codes, unique = pd.factorize(actors.astype("string"))  # each distinct string named once
+    named = [actor_of(value, aliases) for value in unique]
+    groups = np.array([g for g, _ in named] + [UNIDENTIFIED], dtype=object)[codes]  # code -1 (missing): the last
+    families = np.array([f for _, f in named] + [UNIDENTIFIED], dtype=object)[codes]
     return pd.DataFrame(
-        {"actor_group": groups.astype("string"), "actor_family": families.astype("string")},
+        {"actor_group": pd.array(groups, dtype="string"), "actor_family": pd.array(families, dtype="string")},
         index=actors.index,
     )
 

@@ -28,9 +28,9 @@ from pyproj import Geod
 from rapidfuzz import fuzz, process
 
 from geo import boundaries
-from geo.boundaries.gazetteer_tables import ALTERNATES_FILE
 from geo.boundaries.names import compact
 from geo.config import default_settings
+from geo.filenames import GEONAMES_ALTERNATES_CSV, GEONAMES_PLACES_CSV
 from geo.placenames import (
     DISTRICT,
     PROVINCE,
@@ -123,9 +123,9 @@ class Gazetteer:
 
     def __init__(self, boundaries_dir: Path | None = None) -> None:
         folder = Path(boundaries_dir) if boundaries_dir else default_settings().boundaries_dir
-        places = pd.read_csv(folder / "geonames_places.csv", keep_default_na=False)
+        places = pd.read_csv(folder / GEONAMES_PLACES_CSV, keep_default_na=False)
         places = places[places["country"] == "Pakistan"].reset_index(drop=True)
-        alternates_path = folder / ALTERNATES_FILE
+        alternates_path = folder / GEONAMES_ALTERNATES_CSV
         alternates = pd.DataFrame({"geonames_id": [], "name": []})
         if alternates_path.exists():
             alternates = pd.read_csv(alternates_path, keep_default_na=False, dtype={"geonames_id": int, "name": str})

@@ -14,7 +14,7 @@ import shapely
 from pyproj import Geod
 
 from geo import boundaries
-from geo.boundaries.build import ATTRIBUTION
+from geo.attribution import boundary_attribution
 
 from .conftest import BOUNDARIES_DIR, EQUAL_AREA
 
@@ -257,7 +257,7 @@ def test_geojson_files_follow_rfc7946():
         text = (BOUNDARIES_DIR / f"{name}.geojson").read_text(encoding="utf-8")
         collection = json.loads(text)
         assert "crs" not in collection
-        assert collection["attribution"] == ATTRIBUTION
+        assert collection["attribution"] == boundary_attribution()
         assert not re.search(r"\d\.\d{7,}", text), f"{name} has more than 6 decimals"
         frame = gpd.read_file(BOUNDARIES_DIR / f"{name}.geojson")
         for geometry in frame.geometry.values:
@@ -276,7 +276,7 @@ def test_geopackage_holds_every_layer_with_attribution(layers):
         assert len(frame) == len(layers[name])
     with sqlite3.connect(path) as con:
         descriptions = dict(con.execute("SELECT table_name, description FROM gpkg_contents"))
-    assert all(ATTRIBUTION in descriptions[name] for name in boundaries.LAYERS)
+    assert all(boundary_attribution() in descriptions[name] for name in boundaries.LAYERS)
 
 
 def test_boundaries_folder_is_small():

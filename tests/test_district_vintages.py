@@ -14,12 +14,8 @@ from click.testing import CliRunner
 
 from geo import boundaries
 from geo._errors import BoundaryBuildError
-from geo.boundaries.vintages import (
-    CROSSWALK_FILE,
-    VINTAGES_FILE,
-    district_names_by_vintage,
-    read_vintage_table,
-)
+from geo.boundaries.vintages import district_names_by_vintage, read_vintage_table
+from geo.filenames import DISTRICT_CROSSWALK_CSV, DISTRICT_VINTAGES_CSV
 from geo.cli import cli
 from geo.config import DISTRICT_VINTAGES, Settings, SettingsError, load_settings
 from geo.geocode import Gazetteer
@@ -40,7 +36,7 @@ def vintages() -> dict[str, gpd.GeoDataFrame]:
 
 @pytest.fixture(scope="module")
 def crosswalk() -> pd.DataFrame:
-    return pd.read_csv(BOUNDARIES_DIR / CROSSWALK_FILE)
+    return pd.read_csv(BOUNDARIES_DIR / DISTRICT_CROSSWALK_CSV)
 
 
 def _districts(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -117,7 +113,7 @@ def test_crosswalk_covers_every_district_of_both_vintages(vintages, crosswalk):
 
 
 def test_vintage_table_rows_are_sourced_and_applied(layers):
-    table = read_vintage_table(BOUNDARIES_DIR / VINTAGES_FILE)
+    table = read_vintage_table(BOUNDARIES_DIR / DISTRICT_VINTAGES_CSV)
     assert (table["source"].str.len() > 40).all()
     assert table["source"].str.contains("notification of 2022").all()
     tehsils = layers["tehsils"].set_index("tehsil_id")

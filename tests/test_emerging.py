@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.metrics.emerging import EMERGING_CLASSES, classify, emerging_hotspots
+from geo.metrics.emerging import EMERGING_CLASSES, classify, emerging_hotspots, mann_kendall
 
 
 def _grid(n: int) -> gpd.GeoDataFrame:
@@ -85,3 +85,25 @@ def test_too_few_months_or_incidents():
     empty = emerging_hotspots(spread.iloc[:0], units, "unit_id", pd.Timestamp("2024-04-01"),
                               pd.Timestamp("2025-03-31"))
     assert (empty["emerging_class"] == "insufficient data").all()
+
+
+def test_mann_kendall_is_pymannkendalls_original_test():
+    import pymannkendall  # the oracle: geo itself no longer imports it (scipy.stats, ~0.7 s)
+
+    rng = np.random.default_rng(7)
+    series = [
+        np.arange(12, dtype=float),                          # monotone up
+        np.arange(12, dtype=float)[::-1],                    # monotone down
+        rng.normal(size=12),                                 # no ties
+        np.round(rng.normal(size=24), 1),                    # some ties
+        np.array([0, 0, 0, 1.5, 0, 0, 2.1, 2.1, 0, 3, 3, 3]),  # many ties (untested months are 0)
+        np.array([1.0, 0, 1, 0, 1, 0]),                      # oscillating, tied, n = 6
+        np.array([0, 0, 0, 0, 0, 0.4]),                      # one move
+        rng.normal(size=6) + np.arange(6),
+        np.array([2.5, 2.5, 1.0, 1.0, 3.0, 3.0, 0.0, 0.0]),
+    ]
+    for x in series:
+        for alpha in (0.05, 0.1):
+            expected = pymannkendall.original_test(x, alpha=alpha)
+            trend, p = mann_kendall(x, alpha)
+            assert (trend, p) == (expected.trend, float(expected.p)), x

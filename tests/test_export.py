@@ -8,7 +8,9 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo.export.vector import atomic_path, geojson_text, write_geojson, write_geopackage
+from geo.atomic import atomic_path
+from geo.export.vector import write_geojson, write_geopackage
+from geo.geojson import geojson_text
 
 
 def _frame() -> gpd.GeoDataFrame:

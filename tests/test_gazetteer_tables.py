@@ -5,12 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.boundaries.gazetteer_tables import (
-    ALTERNATES_FILE,
-    COVERAGE_FILE,
-    alternate_names,
-    usable_alternate,
-)
+from geo.boundaries.gazetteer_tables import alternate_names, usable_alternate
+from geo.filenames import GAZETTEER_COVERAGE_CSV, GEONAMES_ALTERNATES_CSV
 from geo.placenames import name_key
 
 from .conftest import BOUNDARIES_DIR
@@ -18,12 +14,12 @@ from .conftest import BOUNDARIES_DIR
 
 @pytest.fixture(scope="module")
 def alternates() -> pd.DataFrame:
-    return pd.read_csv(BOUNDARIES_DIR / ALTERNATES_FILE, keep_default_na=False)
+    return pd.read_csv(BOUNDARIES_DIR / GEONAMES_ALTERNATES_CSV, keep_default_na=False)
 
 
 @pytest.fixture(scope="module")
 def coverage() -> pd.DataFrame:
-    return pd.read_csv(BOUNDARIES_DIR / COVERAGE_FILE, keep_default_na=False)
+    return pd.read_csv(BOUNDARIES_DIR / GAZETTEER_COVERAGE_CSV, keep_default_na=False)
 
 
 def test_alternates_belong_to_places_and_add_new_keys(alternates, places):

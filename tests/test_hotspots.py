@@ -15,6 +15,7 @@ from geo.metrics.hotspots import (
     Hotspots,
     cold_support_bins,
     contiguity,
+    fdr,
     gi_star_z,
     insufficient_reason,
     tie_aware_p,
@@ -172,7 +173,7 @@ def test_gi_star_z_matches_ord_and_getis():
 
 def test_gi_star_z_is_esdas_binary_gi_star_on_real_districts(planted):
     districts, counts = planted
-    weights = contiguity(districts)
+    weights = contiguity(districts).to_libpysal()
     expected = esda.G_Local(counts, weights, transform="B", star=True, permutations=0).Zs
     np.testing.assert_allclose(gi_star_z(counts, weights), expected, rtol=1e-9)
     # esda's default, row-standardised, is about √n_i smaller: the reason for binary weights
@@ -193,3 +194,60 @@ def test_cold_spots_need_poisson_support():
     area = np.full(4, 1000.0)
     assert cold_support_bins(np.array([40.0, 0, 0, 0]), area, weights)[3] == 3
     assert cold_support_bins(np.array([0.8, 0, 0, 0]), area, weights)[3] == 0
+
+
+# ---------------------------------------------------------------- the statistics a run computes without esda
+# (geo.metrics imports neither esda nor libpysal nor scipy.stats: they are the oracles here)
+
+
+def test_empirical_bayes_is_esdas_on_real_districts(planted):
+    from esda.smoothing import Empirical_Bayes
+
+    districts, counts = planted
+    areas = districts["area_km2"].to_numpy() / 1000
+    for values in (counts, np.where(np.arange(len(counts)) % 3 == 0, counts, 0), np.ones(len(counts))):
+        expected = np.asarray(Empirical_Bayes(values.reshape(-1, 1), areas.reshape(-1, 1)).r).ravel()
+        np.testing.assert_array_equal(empirical_bayes(values, areas), expected)
+
+
+def test_fdr_is_esdas():
+    rng = np.random.default_rng(3)
+    for p in (rng.uniform(size=200), rng.uniform(size=50) ** 4, np.array([0.2, 0.5]), np.array([1e-6, 0.04])):
+        for alpha in (0.1, 0.05, 0.01):
+            assert fdr(p, alpha) == esda.fdr(p, alpha)
+
+
+def test_contiguity_is_libpysals_queen_with_the_same_matrix(planted):
+    from libpysal.weights import Queen
+
+    districts, _ = planted
+    ours = contiguity(districts)
+    queen = Queen.from_dataframe(districts, use_index=False, silence_warnings=True)
+    assert ours.neighbors == queen.neighbors and ours.id_order == queen.id_order
+    for a, b in ((ours.sparse, queen.sparse), (ours.sparse, ours.to_libpysal().sparse)):
+        np.testing.assert_array_equal(a.indptr, b.indptr)
+        np.testing.assert_array_equal(a.indices, b.indices)
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_normal_p_and_poisson_support_are_scipy_stats(planted):
+    from scipy import stats
+
+    from geo.metrics.hotspots import _gi_star
+
+    districts, counts = planted
+    weights = contiguity(districts)
+    z, p = _gi_star(counts, weights, "normal", 1, 0)
+    np.testing.assert_array_equal(p, 2.0 * stats.norm.sf(np.abs(z)))
+    area = districts["area_km2"].to_numpy()
+    observed = np.array([0.0, 1, 2, 5, 7, 30])
+    expected = np.array([0.0, 0.3, 2.5, 5, 20, 28])
+    np.testing.assert_array_equal(special_pdtr(observed, expected), stats.poisson.cdf(observed, expected))
+    assert cold_support_bins(counts, area, weights).shape == counts.shape
+
+
+def special_pdtr(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """What cold_support_bins computes in place of scipy.stats.poisson.cdf."""
+    from scipy import special
+
+    return special.pdtr(np.floor(observed), expected)

@@ -334,3 +334,23 @@ def test_the_generators_synthetic_records_never_link_to_another_sources():
     )
     event_of = link_reports(rows).reports.set_index("incident_id")["event_id"]
     assert event_of["editorial:1"] == event_of["acled:1"] != event_of["synthetic:1"]
+
+
+@pytest.mark.parametrize("linked_share", [0.0, 0.3, 1.0])
+def test_events_of_one_report_are_what_the_precedence_rules_give(linked_share):
+    from geo.linking.events import _events_by_precedence, build_events
+
+    rng = np.random.default_rng(8)
+    n = 120
+    rows = _table([
+        _report(f"s{k % 3}:{k}", f"source {k % 3}", killed=int(rng.integers(0, 5)) if k % 4 else pd.NA,
+                actor_group="unidentified" if k % 5 == 0 else "Tehrik-i-Taliban Pakistan",
+                synthetic=bool(k % 7 == 0), geo_precision=int(rng.choice([1, 2, 3])))
+        for k in range(n)
+    ])
+    labels = np.arange(n)
+    pairs_of = rng.permutation(n)[: int(n * linked_share)]
+    labels[pairs_of[1::2]] = pairs_of[: len(pairs_of[1::2])]  # some events of two reports
+    rows.insert(0, "event_id", [f"ev-{k:04d}" for k in labels])
+    for table in (rows, rows.assign(_pos=rng.permutation(n))):
+        pd.testing.assert_frame_equal(build_events(table, "median"), _events_by_precedence(table, "median"))

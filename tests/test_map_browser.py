@@ -23,7 +23,8 @@ from click.testing import CliRunner
 from shapely.geometry import Point
 
 from geo.cli import cli
-from geo.maps import MAP_HTML, write_maps
+from geo.filenames import MAP_HTML
+from geo.maps import write_maps
 
 playwright = pytest.importorskip("playwright.sync_api")
 

@@ -21,7 +21,8 @@ from PIL import Image
 from pyproj import Geod, Transformer
 
 from geo.cli import cli
-from geo.maps import MAP_HTML, MAP_PNG, load_map_content, write_maps
+from geo.filenames import MAP_HTML, MAP_PNG
+from geo.maps import load_map_content, write_maps
 from geo.maps.content import density_overlay, round_coordinates, select_incidents
 from geo.maps.interactive import district_labels, event_type_colours, incident_columns
 from geo.maps.page import script_json

@@ -65,3 +65,20 @@ def test_repeated_locations_get_the_distance_of_each_point_alone(distances):
     alone = np.array([distances.km(np.array([x]), np.array([y]))[0] for x, y in zip(lon, lat, strict=True)])
     np.testing.assert_array_equal(together, alone)
     assert together[0] == together[2] and np.isnan(together[3]) and together[0] < together[4]
+
+
+def test_many_locations_get_the_same_distances_from_the_k_d_tree(layers, distances, monkeypatch):
+    # Above KD_TREE_FROM distinct locations the nearest vertices come from a k-d
+    # tree: the same vertices, so the same distances, as the STRtree's.
+    import geo.metrics.proximity as proximity
+
+    rng = np.random.default_rng(2)
+    provinces = layers["provinces"].total_bounds
+    lon = rng.uniform(provinces[0], provinces[2], 3_000)
+    lat = rng.uniform(provinces[1], provinces[3], 3_000)
+    lon[:8], lat[:8] = zip(*TOWNS.values(), strict=True)
+    monkeypatch.setattr(proximity, "KD_TREE_FROM", 10**9)
+    by_strtree = distances.km(lon, lat)
+    monkeypatch.setattr(proximity, "KD_TREE_FROM", 1_000)
+    by_kd_tree = distances.km(lon, lat)
+    np.testing.assert_array_equal(by_kd_tree, by_strtree)

@@ -19,7 +19,8 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from geo.cli import cli
-from geo.report import REPORT_HTML, REPORT_PDF, TABLES_XLSX, pdf_engine_problem, write_report
+from geo.filenames import REPORT_HTML, REPORT_PDF, TABLES_XLSX
+from geo.report import pdf_engine_problem, write_report
 from geo.report.html import change, number, share
 from tests.hostile import PAYLOADS, assert_one_line_error, write_config, write_incident_csv
 

@@ -36,9 +36,17 @@ def _imported_after(*args: str) -> set[str]:
 
 def test_the_check_sees_a_heavy_import():
     assert _imported_after("map", "--help") == set()
-    code = "import geo.export.risk, sys; print('esda' in sys.modules, 'libpysal' in sys.modules)"
+    code = "import geo.maps.interactive, sys; print('folium' in sys.modules, 'matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.split() == ["True", "True"]
+
+
+def test_measuring_imports_neither_esda_libpysal_nor_scipy_stats():
+    # about 1.5 s of imports in every run: Gi*, FDR, Empirical Bayes and Mann-Kendall are written out
+    code = ("import sys, geo.metrics.layers, geo.metrics.density\n"
+            "print(*sorted({'esda', 'libpysal', 'pymannkendall', 'scipy.stats', 'sklearn'} & set(sys.modules)))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split() == []
 
 
 def test_help_imports_no_statistics_or_map_library():

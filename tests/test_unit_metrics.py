@@ -12,16 +12,15 @@ import pytest
 from libpysal.weights import Queen
 
 from geo import boundaries
-from geo.boundaries.build import REPORT_FILE
 from geo.boundaries.unit_metrics import (
     ID_COLUMNS,
     UNIT_LAYERS,
-    UNIT_METRICS_FILE,
     contiguity_weights,
     read_unit_metrics,
     read_unit_proximity,
 )
 from geo.cli.boundaries import GENERATED_FILES
+from geo.filenames import BUILD_REPORT_JSON, UNIT_GEOMETRY_METRICS_CSV
 from geo.metrics.proximity import BorderDistance, unit_proximity
 from tests.conftest import BOUNDARIES_DIR, EQUAL_AREA
 
@@ -38,8 +37,8 @@ def _queen(units: gpd.GeoDataFrame):
 
 
 def test_the_table_is_a_generated_file_checked_against_a_rebuild():
-    assert UNIT_METRICS_FILE in GENERATED_FILES
-    assert (BOUNDARIES_DIR / UNIT_METRICS_FILE).exists()
+    assert UNIT_GEOMETRY_METRICS_CSV in GENERATED_FILES
+    assert (BOUNDARIES_DIR / UNIT_GEOMETRY_METRICS_CSV).exists()
 
 
 @pytest.mark.parametrize("layer", UNIT_LAYERS)
@@ -97,7 +96,7 @@ def test_rows_follow_each_layer_and_the_report_names_the_crs():
 
     for layer in UNIT_LAYERS:
         assert read_unit_metrics(layer)["unit_id"].tolist() == boundaries.load(layer)[ID_COLUMNS[layer]].tolist()
-    report = json.loads((BOUNDARIES_DIR / REPORT_FILE).read_text(encoding="utf-8"))
+    report = json.loads((BOUNDARIES_DIR / BUILD_REPORT_JSON).read_text(encoding="utf-8"))
     assert report["unit_geometry_metrics"]["equal_area_crs"] == EQUAL_AREA
     with pytest.raises(ValueError, match="choose one of tehsils, districts, districts_pre2022"):
         read_unit_metrics("provinces")

@@ -25,12 +25,12 @@ import pyogrio
 
 from geo._errors import LayerNotFoundError
 from geo.config import DISTRICT_VINTAGES, SettingsError, default_settings
+from geo.filenames import BOUNDARIES_GPKG
 
 # One district layer per vintage: today's is plain "districts".
 DISTRICT_LAYERS = {v: "districts" if i == 0 else f"districts_{v}" for i, v in enumerate(DISTRICT_VINTAGES)}
 LAYERS = ("tehsils", *DISTRICT_LAYERS.values(), "provinces", "border", "border_bands",
           "afghan_border_districts", "afghan_districts", "countries")
-GEOPACKAGE = "boundaries.gpkg"
 
 __all__ = ["DISTRICT_LAYERS", "LAYERS", "LayerNotFoundError", "district_columns", "layer_path", "load"]
 
@@ -53,7 +53,7 @@ def layer_path(layer: str, boundaries_dir: Path | None = None, suffix: str = ".g
         msg = f"unknown boundary layer {layer!r}; choose one of {', '.join(LAYERS)}"
         raise LayerNotFoundError(msg)
     folder = Path(boundaries_dir) if boundaries_dir is not None else default_settings().boundaries_dir
-    path = folder / (GEOPACKAGE if suffix == ".gpkg" else f"{layer}{suffix}")
+    path = folder / (BOUNDARIES_GPKG if suffix == ".gpkg" else f"{layer}{suffix}")
     if not path.exists():
         msg = f"boundary layer file {path} is missing; run `make boundaries` to rebuild it"
         raise LayerNotFoundError(msg)

@@ -1,14 +1,14 @@
 """Build the boundary layers of ``boundaries/`` from the pinned source packages.
 
 ``build_layers`` returns the layers as GeoDataFrames plus a report of what the
-build measured; ``write_layers`` writes them. Both are deterministic: the same
-sources and overrides give byte-identical files.
+build measured; :func:`geo.export.boundaries.write_layers` writes them. The
+build is deterministic: the same sources and overrides give the same layers,
+and so byte-identical files.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from geo._errors import BoundaryBuildError
-from geo.boundaries import DISTRICT_LAYERS, GEOPACKAGE, LAYERS, district_columns, gazetteer_tables
+from geo.boundaries import DISTRICT_LAYERS, district_columns, gazetteer_tables
 from geo.boundaries import border as border_mod
 from geo.boundaries.assign import STUDY_PROVINCES, assign_tehsils
 from geo.boundaries.names import ascii_name, display_name, slug
@@ -40,32 +40,24 @@ from geo.boundaries.sources import (
     PACKAGES,
     fetch,
 )
-from geo.boundaries.unit_metrics import REPORT_KEY, UNIT_METRICS_FILE, report_entry, unit_metrics_table
-from geo.boundaries.vintages import (
-    CROSSWALK_FILE,
-    VINTAGES_FILE,
-    district_crosswalk,
-    district_names_by_vintage,
-    read_vintage_table,
-)
+from geo.boundaries.unit_metrics import REPORT_KEY, report_entry, unit_metrics_table
+from geo.boundaries.vintages import district_crosswalk, district_names_by_vintage, read_vintage_table
 from geo.config import DISTRICT_VINTAGES, Settings
-from geo.export.geopackage import style_geopackage
-from geo.export.layer_metadata import KEYWORDS, LayerMetadata
-from geo.export.styles import boundary_styles
-from geo.export.vector import atomic_path, write_geojson, write_geopackage
+from geo.filenames import (
+    DISTRICT_CROSSWALK_CSV,
+    DISTRICT_VINTAGES_CSV,
+    GAZETTEER_COVERAGE_CSV,
+    GEONAMES_ALTERNATES_CSV,
+    OVERRIDES_CSV,
+    UNIT_GEOMETRY_METRICS_CSV,
+)
 
 PROVINCE_CODES = {"Khyber Pakhtunkhwa": "PK-KP", "Balochistan": "PK-BA"}
-PLACES_FILE = "geonames_places.csv"
-# Reference line for checks, not a layer of the toolkit.
-NATURAL_EARTH_FILE = "natural_earth_border.geojson"
-REPORT_FILE = "build_report.json"
-OVERRIDES_FILE = "overrides.csv"
 # Gaps between neighbouring tehsils narrower than this (degrees, ~2 km) are
 # slivers of the source and are merged into a neighbour; wider holes stay.
 GAP_WIDTH_DEG = 0.02
 GRID_DEG = 1e-6  # the 6 decimals of RFC 7946 output
 DISPUTED_NAME = "DISPUTED TERRITORY"
-ATTRIBUTION = "; ".join(p.attribution for p in PACKAGES[:3]) + "; " + NATURAL_EARTH.attribution
 
 Progress = Callable[[str], None]
 
@@ -106,8 +98,8 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
     subdivisions = read_geonames_subdivisions(archives[GEONAMES.key])
     places = read_geonames_places(archives[GEONAMES.key])
     natural_earth = read_natural_earth_border(archives[NATURAL_EARTH.key])
-    overrides = read_overrides(settings.boundaries_dir / OVERRIDES_FILE)
-    vintage_table = read_vintage_table(settings.boundaries_dir / VINTAGES_FILE)
+    overrides = read_overrides(settings.boundaries_dir / OVERRIDES_CSV)
+    vintage_table = read_vintage_table(settings.boundaries_dir / DISTRICT_VINTAGES_CSV)
 
     progress("cleaning topology")
     is_pakistan = shapes["country"] == "Pakistan"
@@ -211,12 +203,12 @@ def build_layers(settings: Settings, progress: Progress = lambda _: None) -> Bui
     progress("measuring districts and tehsils against the border")
     report[REPORT_KEY] = report_entry(settings.equal_area_crs)
     tables = {
-        gazetteer_tables.ALTERNATES_FILE: alternates,
-        gazetteer_tables.COVERAGE_FILE: gazetteer_tables.coverage(
+        GEONAMES_ALTERNATES_CSV: alternates,
+        GAZETTEER_COVERAGE_CSV: gazetteer_tables.coverage(
             places_table, alternates, tehsils, districts[DISTRICT_LAYERS[DISTRICT_VINTAGES[0]]]),
-        CROSSWALK_FILE: district_crosswalk(tehsils),
+        DISTRICT_CROSSWALK_CSV: district_crosswalk(tehsils),
         # boundary-only measures, so that a run reads them instead of measuring again
-        UNIT_METRICS_FILE: unit_metrics_table(layers, settings.equal_area_crs),
+        UNIT_GEOMETRY_METRICS_CSV: unit_metrics_table(layers, settings.equal_area_crs),
     }
     return BuildResult(layers=layers, places=places_table, natural_earth_border=reference, report=report,
                        tables=tables)
@@ -348,66 +340,3 @@ def _places_table(places: pd.DataFrame, subdivisions: pd.DataFrame) -> pd.DataFr
     out["adm1"] = out["adm1_id"].map(names).fillna("").map(ascii_name)
     out["adm2"] = out["adm2_id"].map(names).fillna("").map(ascii_name)
     return out[["geonames_id", "name", "country", "adm1", "adm2", "population", "lat", "lon"]]
-
-
-# What each layer is, as QGIS shows it (layer metadata title).
-LAYER_TITLES = {
-    "tehsils": "Tehsils of Khyber Pakhtunkhwa and Balochistan",
-    "districts": "Districts of Khyber Pakhtunkhwa and Balochistan (today's)",
-    "districts_pre2022": "Districts of Khyber Pakhtunkhwa and Balochistan before the 2022 splits",
-    "provinces": "Khyber Pakhtunkhwa and Balochistan",
-    "border": "Pakistan–Afghanistan border",
-    "border_bands": "Distance bands from the Pakistan–Afghanistan border (geodesic)",
-    "afghan_border_districts": "Afghan districts near the border (context)",
-    "afghan_districts": "Afghan districts (to name the district of incidents in Afghanistan)",
-    "countries": "Outlines of the two source boundary sets",
-}
-
-
-def layer_metadata(name: str) -> dict[str, object]:
-    """Foreign members written into each GeoJSON layer (and GeoPackage description)."""
-    return {
-        "name": name,
-        "attribution": ATTRIBUTION,
-        "sources": [f"{p.name} {p.version} ({p.registry}, sha256 {p.sha256})" for p in PACKAGES],
-        "documentation": "boundaries/SOURCES.md",
-    }
-
-
-def write_layers(result: BuildResult, out_dir: Path) -> list[Path]:
-    """Write every layer as GeoJSON, all of them into one GeoPackage, plus the
-    places table, the district crosswalk and the build report. Returns the paths written."""
-    out_dir = Path(out_dir)
-    written = []
-    for name in LAYERS:
-        written.append(write_geojson(result.layers[name], out_dir / f"{name}.geojson", layer_metadata(name),
-                                     feature_ids=True))
-    descriptions = {name: f"{name}: {ATTRIBUTION}" for name in LAYERS}
-    layers = {n: result.layers[n] for n in LAYERS}
-    bands = result.layers["border_bands"]
-    layer_styles = boundary_styles({n: [c for c in f.columns if c != f.geometry.name] for n, f in layers.items()},
-                                   zip(bands["band_km_min"], bands["band_km_max"], strict=True))
-    about = {name: LayerMetadata(f"geo:boundaries:{name}", LAYER_TITLES[name],
-                                 f"{LAYER_TITLES[name]}. How it was derived: boundaries/SOURCES.md.",
-                                 (ATTRIBUTION,), keywords=(*KEYWORDS, "boundaries"))
-             for name in LAYERS}
-    # QGIS opens each layer with its default style and metadata (layer_styles, gpkg_metadata).
-    written.append(write_geopackage(layers, out_dir / GEOPACKAGE, descriptions,
-                                    after_write=lambda path: style_geopackage(path, layer_styles, about)))
-
-    written.append(write_geojson(result.natural_earth_border, out_dir / NATURAL_EARTH_FILE, {
-        "name": "natural_earth_border", "attribution": NATURAL_EARTH.attribution,
-        "sources": [f"{NATURAL_EARTH.name} {NATURAL_EARTH.version} (npm, sha256 {NATURAL_EARTH.sha256})"],
-        "note": "reference line for the border check; not a layer of the toolkit"}))
-    with atomic_path(out_dir / PLACES_FILE) as tmp:
-        result.places.to_csv(tmp, index=False, lineterminator="\n", float_format="%.5f")
-    written.append(out_dir / PLACES_FILE)
-    for name, table in result.tables.items():
-        with atomic_path(out_dir / name) as tmp:
-            table.to_csv(tmp, index=False, lineterminator="\n")
-        written.append(out_dir / name)
-    with atomic_path(out_dir / REPORT_FILE) as tmp:
-        tmp.write_text(json.dumps(result.report, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
-                       encoding="utf-8")
-    written.append(out_dir / REPORT_FILE)
-    return written

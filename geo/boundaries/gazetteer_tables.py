@@ -18,11 +18,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.filenames import GAZETTEER_COVERAGE_CSV, GEONAMES_ALTERNATES_CSV
 from geo.placenames import name_key
 
-ALTERNATES_FILE = "geonames_alternates.csv"
-COVERAGE_FILE = "gazetteer_coverage.csv"
-TABLE_FILES = (ALTERNATES_FILE, COVERAGE_FILE)
+TABLE_FILES = (GEONAMES_ALTERNATES_CSV, GAZETTEER_COVERAGE_CSV)
 _ARABIC_BLOCKS = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
 MIN_KEY_LETTERS = 3
 

@@ -26,16 +26,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from geo.boundaries import DISTRICT_LAYERS
 from geo.config import default_settings
+from geo.filenames import BUILD_REPORT_JSON, UNIT_GEOMETRY_METRICS_CSV
+from geo.geojson import rfc7946_geometry
 
 if TYPE_CHECKING:  # libpysal is imported where weights are built, never by `geo ingest`
     from libpysal.weights import W
+    from scipy import sparse
 
-UNIT_METRICS_FILE = "unit_geometry_metrics.csv"
 # The build report records the CRS the distances were searched in (see read_unit_proximity).
 REPORT_KEY = "unit_geometry_metrics"
 UNIT_LAYERS = ("tehsils", *DISTRICT_LAYERS.values())
@@ -57,7 +60,6 @@ def unit_metrics_table(layers: dict[str, gpd.GeoDataFrame], projected_crs: str) 
         The metric CRS in which the nearest border vertex is searched
         (``Settings.equal_area_crs``), as a run would.
     """
-    from geo.export.vector import rfc7946_geometry
     from geo.metrics.proximity import BorderDistance, unit_proximity  # geo.metrics imports geo.boundaries
 
     # Measured on the geometry as the committed files hold it (rounded, oriented),
@@ -80,7 +82,7 @@ def unit_metrics_table(layers: dict[str, gpd.GeoDataFrame], projected_crs: str) 
 
 def report_entry(projected_crs: str) -> dict[str, str]:
     """What the build report says about the side table."""
-    return {"file": UNIT_METRICS_FILE, "equal_area_crs": projected_crs}
+    return {"file": UNIT_GEOMETRY_METRICS_CSV, "equal_area_crs": projected_crs}
 
 
 def read_unit_metrics(layer: str, boundaries_dir: Path | None = None) -> pd.DataFrame:
@@ -94,8 +96,9 @@ def read_unit_metrics(layer: str, boundaries_dir: Path | None = None) -> pd.Data
     if layer not in UNIT_LAYERS:
         msg = f"no unit metrics for layer {layer!r}; choose one of {', '.join(UNIT_LAYERS)}"
         raise ValueError(msg)
-    table = pd.read_csv(_folder(boundaries_dir) / UNIT_METRICS_FILE, dtype={"layer": str, "unit_id": str},
-                        keep_default_na=False, na_values={column: [""] for column in PROXIMITY_COLUMNS})
+    table = pd.read_csv(_folder(boundaries_dir) / UNIT_GEOMETRY_METRICS_CSV,
+                        dtype={"layer": str, "unit_id": str}, keep_default_na=False,
+                        na_values={column: [""] for column in PROXIMITY_COLUMNS})
     return table[table["layer"] == layer].reset_index(drop=True)
 
 
@@ -125,6 +128,52 @@ def read_unit_proximity(layer: str, units: gpd.GeoDataFrame, id_column: str, bor
     return unit_proximity(units, id_column, BorderDistance.build(border, projected_crs), bands)
 
 
+class Neighbours:
+    """Queen-contiguity neighbours of units 0…n−1 with binary weights: the part
+    of libpysal's ``W`` that Gi* reads (``neighbors``, ``id_order``, ``sparse``,
+    ``n``), without importing libpysal, which costs about a second (it pulls
+    scikit-learn and scipy.stats) in every ``geo run``.
+
+    :meth:`to_libpysal` gives the ``W`` itself (esda's permutations need one).
+    """
+
+    def __init__(self, neighbors: dict[int, list[int]]) -> None:
+        self.neighbors = neighbors
+        self.id_order = list(range(len(neighbors)))
+        self.n = len(neighbors)
+        self._sparse: sparse.csr_matrix | None = None
+
+    @property
+    def sparse(self) -> sparse.csr_matrix:
+        """(n, n) binary matrix, built as libpysal's ``W.sparse`` (same entry order)."""
+        if self._sparse is None:
+            from scipy import sparse as scipy_sparse
+
+            row = np.array([i for i in self.id_order for _ in self.neighbors[i]], dtype=np.int64)
+            col = np.array([j for i in self.id_order for j in self.neighbors[i]], dtype=np.int64)
+            self._sparse = scipy_sparse.csr_matrix((np.ones(len(row)), (row, col)), shape=(self.n, self.n))
+        return self._sparse
+
+    def to_libpysal(self) -> W:
+        """The same weights as a libpysal ``W`` (imports libpysal)."""
+        from libpysal.weights import W
+
+        return W(self.neighbors, {k: [1.0] * len(v) for k, v in self.neighbors.items()},
+                 id_order=list(self.id_order), silence_warnings=True)
+
+
+def contiguity_neighbours(units: gpd.GeoDataFrame, id_column: str | None = None,
+                          boundaries_dir: Path | None = None) -> Neighbours:
+    """Queen-contiguity :class:`Neighbours` of ``units``, equal to
+    :func:`contiguity_weights`; libpysal is imported only when the side table
+    does not list ``units`` (hand-made units, a subset, another order)."""
+    neighbours = _table_neighbours(units, id_column, boundaries_dir)
+    if neighbours is None:
+        weights = contiguity_weights(units, id_column, boundaries_dir)
+        neighbours = {k: list(weights.neighbors[k]) for k in weights.id_order}
+    return Neighbours(neighbours)
+
+
 def contiguity_weights(units: gpd.GeoDataFrame, id_column: str | None = None,
                        boundaries_dir: Path | None = None) -> W:
     """Queen-contiguity weights of ``units``, as ``Queen.from_dataframe(units,
@@ -143,12 +192,24 @@ def contiguity_weights(units: gpd.GeoDataFrame, id_column: str | None = None,
     boundaries_dir
         Folder of the side table; the project's ``boundaries/`` by default.
     """
-    from libpysal.weights import W, Queen
+    from libpysal.weights import Queen
 
+    neighbours = _table_neighbours(units, id_column, boundaries_dir)
+    if neighbours is not None:
+        return Neighbours(neighbours).to_libpysal()
+    with warnings.catch_warnings():  # islands are reported by the callers
+        warnings.simplefilter("ignore")
+        return Queen.from_dataframe(units, use_index=False, silence_warnings=True)
+
+
+def _table_neighbours(units: gpd.GeoDataFrame, id_column: str | None,
+                      boundaries_dir: Path | None) -> dict[int, list[int]] | None:
+    """Each unit's neighbours (row positions) from the side table, or None when
+    ``units`` is not a committed unit layer in that layer's order."""
     if id_column is None:
         id_column = next((c for c in ("tehsil_id", "district_id") if c in units.columns), None)
     ids = units[id_column].astype(str).tolist() if id_column is not None else []
-    path = _folder(boundaries_dir) / UNIT_METRICS_FILE
+    path = _folder(boundaries_dir) / UNIT_GEOMETRY_METRICS_CSV
     if ids and path.exists():
         # the csv module: a tenth of the time pandas takes for these few hundred rows
         with path.open(encoding="utf-8", newline="") as handle:
@@ -157,13 +218,9 @@ def contiguity_weights(units: gpd.GeoDataFrame, id_column: str | None = None,
             chosen = [row for row in rows if row["layer"] == layer]
             if [row["unit_id"] for row in chosen] == ids:
                 position = {unit: k for k, unit in enumerate(ids)}
-                neighbours = {k: [position[n] for n in row["neighbour_ids"].split(_SEPARATOR) if n]
-                              for k, row in enumerate(chosen)}
-                return W(neighbours, {k: [1.0] * len(v) for k, v in neighbours.items()},
-                         id_order=list(range(len(ids))), silence_warnings=True)
-    with warnings.catch_warnings():  # islands are reported by the callers
-        warnings.simplefilter("ignore")
-        return Queen.from_dataframe(units, use_index=False, silence_warnings=True)
+                return {k: [position[n] for n in row["neighbour_ids"].split(_SEPARATOR) if n]
+                        for k, row in enumerate(chosen)}
+    return None
 
 
 def _queen(units: gpd.GeoDataFrame) -> list[list[int]]:
@@ -182,9 +239,7 @@ def _folder(boundaries_dir: Path | None) -> Path:
 
 def _built_in(folder: Path) -> str | None:
     """The CRS the committed table was built in (None without a table or report)."""
-    from geo.boundaries.build import REPORT_FILE  # build imports this module
-
-    report = folder / REPORT_FILE
-    if not (folder / UNIT_METRICS_FILE).exists() or not report.exists():
+    report = folder / BUILD_REPORT_JSON
+    if not (folder / UNIT_GEOMETRY_METRICS_CSV).exists() or not report.exists():
         return None
     return json.loads(report.read_text(encoding="utf-8")).get(REPORT_KEY, {}).get("equal_area_crs")

@@ -22,9 +22,7 @@ from geo._errors import BoundaryBuildError
 from geo.boundaries import district_columns
 from geo.boundaries.border import geodesic_area_km2
 from geo.config import DISTRICT_VINTAGES
-
-VINTAGES_FILE = "district_vintages.csv"
-CROSSWALK_FILE = "district_crosswalk.csv"
+from geo.filenames import DISTRICT_VINTAGES_CSV
 CURRENT, OLD = DISTRICT_VINTAGES
 TABLE_COLUMNS = ["tehsil_id", "tehsil", f"district_{OLD}", f"district_{CURRENT}", "source", "note"]
 SHARE_DECIMALS = 6
@@ -94,7 +92,7 @@ def district_names_by_vintage(
             for vintage, district in districts.items():
                 out[vintage][i] = district
     if problems:
-        msg = f"boundaries/{VINTAGES_FILE} does not fit the build:\n  " + "\n  ".join(sorted(set(problems)))
+        msg = f"boundaries/{DISTRICT_VINTAGES_CSV} does not fit the build:\n  " + "\n  ".join(sorted(set(problems)))
         raise BoundaryBuildError(msg)
     return out
 

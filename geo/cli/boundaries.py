@@ -12,25 +12,26 @@ import click
 
 from geo import boundaries as boundary_layers
 from geo._errors import BoundaryBuildError
-from geo.boundaries.build import (
-    GEOPACKAGE,
-    NATURAL_EARTH_FILE,
-    OVERRIDES_FILE,
-    PLACES_FILE,
-    REPORT_FILE,
-    build_layers,
-    write_layers,
-)
+from geo.boundaries.build import build_layers
 from geo.boundaries.gazetteer_tables import TABLE_FILES
-from geo.boundaries.unit_metrics import UNIT_METRICS_FILE
-from geo.boundaries.vintages import CROSSWALK_FILE
 from geo.cli.options import config_option, quiet_option, settings_from
 from geo.cli.progress import step_bar
+from geo.export.boundaries import write_layers
+from geo.filenames import (
+    BOUNDARIES_GPKG,
+    BUILD_REPORT_JSON,
+    DISTRICT_CROSSWALK_CSV,
+    GEONAMES_PLACES_CSV,
+    NATURAL_EARTH_BORDER_GEOJSON,
+    OVERRIDES_CSV,
+    UNIT_GEOMETRY_METRICS_CSV,
+)
 
 BUILD_STEPS = 8
 GENERATED_FILES = (
     *(f"{layer}.geojson" for layer in boundary_layers.LAYERS),
-    GEOPACKAGE, NATURAL_EARTH_FILE, PLACES_FILE, CROSSWALK_FILE, UNIT_METRICS_FILE, REPORT_FILE, *TABLE_FILES,
+    BOUNDARIES_GPKG, NATURAL_EARTH_BORDER_GEOJSON, GEONAMES_PLACES_CSV, DISTRICT_CROSSWALK_CSV,
+    UNIT_GEOMETRY_METRICS_CSV, BUILD_REPORT_JSON, *TABLE_FILES,
 )
 
 
@@ -102,9 +103,9 @@ def info_command(config_path: Path | None) -> None:
     elapsed = time.perf_counter() - started
     for name, frame in layers.items():
         click.echo(f"{name:<26} {len(frame):>4} features")
-    report = json.loads((settings.boundaries_dir / REPORT_FILE).read_text(encoding="utf-8"))
+    report = json.loads((settings.boundaries_dir / BUILD_REPORT_JSON).read_text(encoding="utf-8"))
     click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     size = sum(p.stat().st_size for p in settings.boundaries_dir.iterdir() if p.is_file())
     click.echo(f"boundaries/ holds {size / 1e6:.2f} MB; loading all layers took {elapsed:.2f} s")
-    overrides = settings.boundaries_dir / OVERRIDES_FILE
+    overrides = settings.boundaries_dir / OVERRIDES_CSV
     click.echo(f"override table: {overrides}")

@@ -25,19 +25,12 @@ import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from geo._errors import GeoError
+from geo._errors import OutputFolderError
+from geo.filenames import RUN_JSON
 
-RUN_JSON = "run.json"
 _STAGING = ".{name}.geo-staging-{pid}-{token}"
 _STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.geo-staging-(?P<pid>\d+)-[0-9a-f]+(-previous)?$")
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
-
-
-class OutputFolderError(GeoError, OSError):
-    """The output folder cannot be created, written or replaced."""
-
-    def __str__(self) -> str:  # OSError would add its own prefix
-        return str(self.args[0]) if self.args else ""
 
 
 def make_folder(out_dir: Path) -> Path:

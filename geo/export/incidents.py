@@ -9,50 +9,36 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__
-from geo.boundaries.build import ATTRIBUTION
+from geo.attribution import boundary_attribution, incident_attribution
 from geo.boundaries.sources import sha256_of
 from geo.config import Settings
-from geo.export.folder import RUN_JSON
 from geo.export.layer_metadata import KEYWORDS, LayerMetadata, write_qmd
 from geo.export.raster import write_cog
 from geo.export.raster_style import density_style
 from geo.export.styles import write_qml
 from geo.export.tables import write_csv, write_json, write_parquet
 from geo.export.vector import write_points_geojson
+from geo.filenames import (
+    DENSITY_INCIDENTS_TIF,
+    DENSITY_KILLED_TIF,
+    INCIDENTS_GEOJSON,
+    INCIDENTS_PARQUET,
+    MONTHLY_ACTOR_GROUPS_CSV,
+    REJECTED_CSV,
+    REPORTS_CSV,
+    REPORTS_PARQUET,
+    RUN_JSON,
+    TIMINGS_JSON,
+)
 from geo.incidents.schema import REJECT_REASONS, IngestResult, has_synthetic
 from geo.metrics.density import PeriodDensity
 from geo.timings import Timings
 
-DENSITY_INCIDENTS = "density_incidents.tif"
-DENSITY_KILLED = "density_killed.tif"
-INCIDENTS_GEOJSON = "incidents.geojson"
-INCIDENTS_PARQUET = "incidents.parquet"
-REJECTED_CSV = "rejected.csv"
-REPORTS_PARQUET = "reports.parquet"
-REPORTS_CSV = "reports.csv"
-MONTHLY_ACTOR_GROUPS = "monthly_actor_groups.csv"
-TIMINGS_JSON = "timings.json"
 _VERSIONED = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "pyarrow", "rapidfuzz")
 
 
 def _versions() -> dict[str, str]:
     return {"geo": __version__, **{name: importlib.metadata.version(name) for name in _VERSIONED}}
-
-
-# The credit each licensed incident source asks for, by the source name its reader gives.
-SOURCE_CITATIONS = {
-    "UCDP": "UCDP Georeferenced Event Dataset (GED), Uppsala Conflict Data Program; Sundberg & Melander 2013, "
-            "Journal of Peace Research 50(4) (CC BY 4.0)",
-    "ACLED": "Armed Conflict Location & Event Data (ACLED), acleddata.com",
-    "GTD": "Global Terrorism Database (GTD), START, University of Maryland",
-}
-
-
-def incident_attribution(incidents: pd.DataFrame) -> str:
-    """The boundary sources' attribution and the incident sources' names, with
-    the citation a licensed source asks for (``SOURCE_CITATIONS``)."""
-    names = sorted(set(incidents["source"].dropna().astype(str).unique()))  # unique first: a million rows
-    return ATTRIBUTION + "; incident data: " + ", ".join(SOURCE_CITATIONS.get(n, n) for n in names)
 
 
 def run_record(result: IngestResult, inputs: list[Path], settings: dict[str, object]) -> dict[str, object]:
@@ -124,7 +110,7 @@ def write_ingest(result: IngestResult, record: dict[str, object], actor_groups: 
             ("reports_parquet_s", lambda: write_parquet(reports, out_dir / REPORTS_PARQUET)),
             ("reports_csv_s", lambda: write_csv(reports, out_dir / REPORTS_CSV)),
             ("actor_groups_csv_s", lambda: write_csv(actor_groups.assign(synthetic_data=record["synthetic_data"]),
-                                                         out_dir / MONTHLY_ACTOR_GROUPS)),
+                                                         out_dir / MONTHLY_ACTOR_GROUPS_CSV)),
             ("rejected_csv_s", lambda: write_csv(result.rejects, out_dir / REJECTED_CSV)),
             ("run_json_s", lambda: write_json(record, out_dir / RUN_JSON))):
         with timings.stage(stage):
@@ -154,12 +140,12 @@ def write_density_surfaces(density: PeriodDensity, incidents: pd.DataFrame, sett
     timings = timings if timings is not None else Timings()
     synthetic = has_synthetic(incidents)
     first, last = density.period
-    tags = {"attribution": ATTRIBUTION, "synthetic_data": synthetic,
+    tags = {"attribution": boundary_attribution(), "synthetic_data": synthetic,
             "period_start": first, "period_end": last}
     written = []
     for name, surface, measure, units in (
-            (DENSITY_INCIDENTS, density.incidents, "incidents per km2", "incidents per km²"),
-            (DENSITY_KILLED, density.killed, "killed per km2 (unknown counts as 0)", "killed per km²")):
+            (DENSITY_INCIDENTS_TIF, density.incidents, "incidents per km2", "incidents per km²"),
+            (DENSITY_KILLED_TIF, density.killed, "killed per km2 (unknown counts as 0)", "killed per km²")):
         path = Path(out_dir) / name
         with timings.stage("density_cog_s"):
             written.append(write_cog(surface, path, {**tags, "measure": measure, "points": density.points}))

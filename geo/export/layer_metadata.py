@@ -13,6 +13,8 @@ import dataclasses
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from geo.atomic import atomic_path
+
 QGIS_DTD = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 QGIS_METADATA_VERSION = "3.22"
 DATA_LICENCE = ("Boundaries: geoBoundaries CC BY 4.0, GeoNames CC BY 4.0, Natural Earth public domain, "
@@ -92,8 +94,6 @@ def metadata_document(metadata: LayerMetadata) -> str:
 
 def write_qmd(metadata: LayerMetadata, path: Path) -> Path:
     """Write ``metadata`` to ``path`` (``NAME.qmd`` beside ``NAME.geojson`` or ``NAME.tif``)."""
-    from geo.export.vector import atomic_path
-
     with atomic_path(Path(path)) as tmp:
         tmp.write_text(metadata_document(metadata), encoding="utf-8")
     return Path(path)

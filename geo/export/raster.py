@@ -12,7 +12,7 @@ import rasterio.shutil
 from rasterio.io import MemoryFile
 
 from geo.config import STUDY_AREA_EQUAL_AREA_CRS_NAME
-from geo.export.vector import atomic_path
+from geo.atomic import atomic_path
 from geo.metrics.density import Surface
 
 NODATA = -9999.0

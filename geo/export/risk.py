@@ -8,21 +8,20 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.boundaries.build import ATTRIBUTION
+from geo.attribution import boundary_attribution, incident_attribution
 from geo.config import Settings
 from geo.export.geopackage import style_geopackage
-from geo.export.incidents import incident_attribution
 from geo.export.layer_metadata import KEYWORDS, LayerMetadata, write_qmd
-from geo.export.styles import event_types_by_count, styles, write_qml
+from geo.export.styles import styles, write_qml
 from geo.export.tables import write_csv
 from geo.export.vector import geojson_field_types, write_geojson, write_geopackage
+from geo.filenames import MONTHLY_KILLED_BY_PROVINCE_CSV, RISK_GPKG
 from geo.incidents.schema import has_synthetic
+from geo.levels import LEVEL_BY_OUTPUT
 from geo.metrics.layers import UnitLayers
 from geo.metrics.units import period_flags
+from geo.palette import event_types_by_count
 from geo.timings import Timings
-
-MONTHLY_BY_PROVINCE = "monthly_killed_by_province.csv"
-RISK_GPKG = "risk.gpkg"
 
 
 def write_risk_outputs(units: UnitLayers, incidents: pd.DataFrame, settings: Settings, out_dir: Path, *,
@@ -45,7 +44,8 @@ def write_risk_outputs(units: UnitLayers, incidents: pd.DataFrame, settings: Set
     first, last = units.parameters["period"]
     incidents = incidents.assign(in_period=period_flags(incidents, first, last))
     synthetic = has_synthetic(incidents)
-    metadata = {"attribution": ATTRIBUTION, "district_vintage": settings.district_vintage,
+    attribution = boundary_attribution()
+    metadata = {"attribution": attribution, "district_vintage": settings.district_vintage,
                 "risk_parameters": units.parameters, "synthetic_data": synthetic}
     points = gpd.GeoDataFrame(incidents.drop(columns=["lon", "lat"]),
                               geometry=gpd.points_from_xy(incidents["lon"], incidents["lat"]), crs="EPSG:4326")
@@ -61,22 +61,23 @@ def write_risk_outputs(units: UnitLayers, incidents: pd.DataFrame, settings: Set
             written += [write_qml(layer_styles[name], out_dir / f"{name}.qml"),
                         write_qmd(about[name], out_dir / f"{name}.qmd")]
     for name, layer in units.layers.items():
-        level = name.split("_")[0]
+        level = LEVEL_BY_OUTPUT[name]
         with timings.stage("risk_geojson_s"):
             written.append(write_geojson(layer, out_dir / f"{name}.geojson", {"name": name, **metadata},
                                          feature_ids=True))
         with timings.stage("risk_csv_s"):
             written += [
-                write_csv(layer.drop(columns="geometry"), out_dir / f"summary_{level}.csv"),
-                write_csv(units.monthly[name].assign(synthetic_data=synthetic), out_dir / f"monthly_{level}.csv"),
+                write_csv(layer.drop(columns="geometry"), out_dir / level.summary_table),
+                write_csv(units.monthly[name].assign(synthetic_data=synthetic), out_dir / level.monthly_table),
             ]
     with timings.stage("risk_csv_s"):
-        written.append(write_csv(units.provinces.assign(synthetic_data=synthetic), out_dir / MONTHLY_BY_PROVINCE))
+        written.append(write_csv(units.provinces.assign(synthetic_data=synthetic),
+                                 out_dir / MONTHLY_KILLED_BY_PROVINCE_CSV))
     label = " Includes SYNTHETIC data." if synthetic else ""
     with timings.stage("risk_gpkg_s"):
         written.append(write_geopackage(
             {name: geojson_field_types(frame) for name, frame in gpkg_layers.items()}, out_dir / RISK_GPKG,
-            {n: f"{n}: {ATTRIBUTION}.{label}" for n in gpkg_layers},
+            {n: f"{n}: {attribution}.{label}" for n in gpkg_layers},
             after_write=lambda path: style_geopackage(path, layer_styles, about)))
     return written
 
@@ -89,7 +90,7 @@ def layer_metadata(incidents: pd.DataFrame, period: tuple[str, str]) -> dict[str
     flag = " (includes SYNTHETIC data)" if synthetic else ""
     note = " Includes SYNTHETIC data." if synthetic else ""
     rights = (incident_attribution(incidents),)
-    boundary_rights = (ATTRIBUTION,)
+    boundary_rights = (boundary_attribution(),)
     def unit_abstract(unit: str) -> str:
         return (f"Incidents, killed, rates per 1,000 km² (raw and Empirical-Bayes), trend, diffusion, border "
                 f"proximity, Gi* and emerging hotspots and the risk index (0–10, five classes) per {unit}, "

@@ -17,30 +17,19 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-import pandas as pd
-
+from geo.atomic import atomic_path
 from geo.export.fields import field_aliases
 from geo.export.layer_metadata import QGIS_DTD
 from geo.metrics.risk import RISK_CLASSES
+from geo.palette import BAND_COLOURS, OTHER_COLOUR, RISK_COLOURS, TYPE_PALETTE
 
 QGIS_VERSION = "3.22"
-# Sequential yellow–red ramp for the five risk classes (ColorBrewer YlOrRd).
-RISK_COLOURS = (("very low", "255,255,178,255"), ("low", "254,204,92,255"), ("medium", "253,141,60,255"),
-                ("high", "240,59,32,255"), ("very high", "189,0,38,255"))
 RISK_SCORE_MAX = 10
-# Qualitative palette (ColorBrewer Paired/Set1) for incident types, then grey for all other types.
-TYPE_PALETTE = ("227,26,28,255", "31,120,180,255", "51,160,44,255", "255,127,0,255", "106,61,154,255",
-                "177,89,40,255", "166,206,227,255", "178,223,138,255", "251,154,153,255", "253,191,111,255",
-                "202,178,214,255", "255,255,153,255")
-OTHER_COLOUR = "150,150,150,255"
 OUTSIDE_PERIOD_COLOUR = "200,200,200,110"
 OUTSIDE_PERIOD = "outside the period"
 # Incidents before or after the period measured are drawn grey (the risk layers cover only the period).
 INCIDENT_CLASS = f"if(\"in_period\", \"event_type\", '{OUTSIDE_PERIOD}')"
 INCIDENT_SIZE = '2 + 1.2 * sqrt(coalesce("killed", 0))'  # mm: area grows with the number killed
-# Border bands by their outer edge (km).
-BAND_COLOURS = ((10.0, "179,0,0,140"), (25.0, "227,74,51,120"), (50.0, "252,141,89,100"),
-                (100.0, "253,204,138,90"))
 # Unit names are labelled from 1:5,000,000 (the two provinces) to 1:50,000 (a town); tehsils closer in.
 LABEL_SCALES = {"districts_risk": ("district", 5_000_000, 50_000), "tehsils_risk": ("tehsil", 1_500_000, 25_000),
                 "districts": ("district", 5_000_000, 50_000), "districts_pre2022": ("district", 5_000_000, 50_000),
@@ -222,13 +211,6 @@ def incident_categories(event_types: Sequence[str], period: tuple[str, str] | No
             Category(None, "other event types", OTHER_COLOUR)]
 
 
-def event_types_by_count(event_type: pd.Series) -> list[str]:
-    """Event types from the most to the least common (ties by name): the order
-    in which they get the palette's colours, in QGIS and in the map."""
-    counts = event_type.value_counts().sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-    return counts.index.astype(str).tolist()
-
-
 def _labels_for(layer: str) -> ET.Element | None:
     if layer not in LABEL_SCALES:
         return None
@@ -245,7 +227,7 @@ def styles(fields: Mapping[str, Sequence[str]], *, event_types: Sequence[str] = 
     fields
         The fields of each layer, for the aliases.
     event_types
-        Incident event types, the most common first (:func:`event_types_by_count`).
+        Incident event types, the most common first (:func:`geo.palette.event_types_by_count`).
     bands
         (inner, outer) edges in km of the border bands.
     period
@@ -295,8 +277,6 @@ def boundary_styles(fields: Mapping[str, Sequence[str]], bands: Iterable[tuple[f
 
 def write_qml(style: str, path: Path) -> Path:
     """Write a style document to ``path``."""
-    from geo.export.vector import atomic_path
-
     with atomic_path(Path(path)) as tmp:
         tmp.write_text(style, encoding="utf-8")
     return Path(path)

@@ -13,8 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geo.atomic import atomic_path
 from geo.export.arrow_text import first_bytes, holding, write_text
-from geo.export.vector import atomic_path
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -16,92 +13,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyogrio
-import shapely
 
+from geo.atomic import atomic_path
 from geo.export.arrow_text import holding, write_text
 from geo.export.fields import DATE_FIELDS
-from geo.export.folder import OutputFolderError
+from geo.geojson import COORDINATE_DECIMALS, geojson_text, rfc7946_geometry
 
-COORDINATE_DECIMALS = 6
 # GeoPackage stores a last-change timestamp; fixing it keeps files byte-identical.
 _FIXED_TIMESTAMP = "2000-01-01T00:00:00.000Z"
-
-
-@contextlib.contextmanager
-def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` on success."""
-    target = Path(target)
-    if target.is_dir():
-        msg = f"cannot write {target}: it is a folder"
-        raise OutputFolderError(msg)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.stem}.", suffix=suffix or target.suffix, dir=target.parent)
-    except OSError as exc:
-        msg = f"cannot write {target}: {exc.strerror or exc}"
-        raise OutputFolderError(msg) from exc
-    os.close(handle)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # writers such as GDAL want to create the file themselves
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-_WITH_RINGS = (3, 6, 7)  # shapely type ids: Polygon, MultiPolygon, GeometryCollection
-
-
-def rfc7946_geometry(geometry):
-    """Exterior rings counter-clockwise, holes clockwise, coordinates rounded to 6
-    decimals; for one geometry or a whole array at once."""
-    rounded = shapely.transform(geometry, lambda c: np.round(c, COORDINATE_DECIMALS))
-    if np.ndim(rounded) and not np.isin(shapely.get_type_id(rounded), _WITH_RINGS).any():
-        return rounded  # points (a million incidents): no ring to orient
-    return shapely.orient_polygons(rounded, exterior_cw=False)
-
-
-def _json_value(value: object) -> object:
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
-def geojson_text(frame: gpd.GeoDataFrame, metadata: Mapping[str, object] | None = None,
-                 feature_ids: bool = False) -> str:
-    """The RFC 7946 FeatureCollection of ``frame`` as text (one feature per line).
-
-    ``metadata`` becomes foreign members of the collection (e.g. ``attribution``);
-    RFC 7946 allows them and QGIS ignores them. With ``feature_ids`` each feature
-    gets an integer ``id``: its 1-based position (rows come sorted by their
-    stable text id, so the integers are stable too).
-    """
-    if frame.crs is None or not frame.crs.equals("EPSG:4326"):
-        msg = f"GeoJSON output must be in EPSG:4326, got {frame.crs}"
-        raise ValueError(msg)
-    columns = [c for c in frame.columns if c != frame.geometry.name]
-    features = []
-    for number, (values, geometry) in enumerate(
-            zip(frame[columns].itertuples(index=False), frame.geometry.values, strict=True), start=1):
-        properties = {c: _json_value(v) for c, v in zip(columns, values, strict=True)}
-        shape = None if geometry is None else json.loads(shapely.to_geojson(rfc7946_geometry(geometry)))
-        feature = {"type": "Feature", **({"id": number} if feature_ids else {}), "properties": properties,
-                   "geometry": shape}
-        features.append(json.dumps(feature, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
-    head = {"type": "FeatureCollection", **(metadata or {})}
-    head_text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
-    return head_text + ',"features":[\n' + ",\n".join(features) + "\n]}\n"
 
 
 def write_geojson(frame: gpd.GeoDataFrame, path: Path, metadata: Mapping[str, object] | None = None,

@@ -14,6 +14,7 @@ each link is and why.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -90,8 +91,12 @@ def link_reports(
     table = table.sort_values("incident_id", kind="stable", ignore_index=True)
     keys = table["incident_id"].astype(str).to_numpy()
     n = len(table)
-    prepared = prepare(table)
-    if enabled and n > 1:
+    sources = pd.unique(table["source"].astype("string").fillna("").to_numpy(dtype=object))
+    pairable = enabled and n > 1 and any(may_link(a, b) for a, b in itertools.combinations_with_replacement(sources, 2))
+    # With no two sources that may link (one curated dataset, say) there are no
+    # pairs: the similarity fields are not worth preparing for every report.
+    prepared = prepare(table if pairable else table.iloc[:0])
+    if pairable:
         i, j, gap, km = candidate_pairs(prepared, link_days, may_link)
         pairs = score_pairs(prepared, i, j, gap, km, link_days)
     else:

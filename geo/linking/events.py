@@ -160,14 +160,19 @@ def _assign(edges: pd.DataFrame) -> list[tuple[int, int, int]]:
 def event_ids(incident_ids: pd.Series, labels: np.ndarray) -> pd.Series:
     """``ev-`` and 16 hex digits of the SHA-256 of the event's sorted incident
     ids: the same reports give the same id, whatever the run or row order."""
-    ids = incident_ids.astype(str).tolist()
-    order = sorted(range(len(ids)), key=lambda k: (int(labels[k]), ids[k]))
-    out: list[str] = [""] * len(ids)
-    for _, members in itertools.groupby(order, key=lambda k: int(labels[k])):
-        members = list(members)
-        digest = hashlib.sha256("\n".join(ids[k] for k in members).encode("utf-8")).hexdigest()
-        for k in members:
-            out[k] = "ev-" + digest[:16]
+    ids = incident_ids.astype(str).to_numpy(dtype=object)
+    labels = np.asarray(labels, dtype=np.int64)
+    order = np.lexsort((pd.factorize(ids, sort=True)[0], labels))  # by event, then id (code-point order)
+    ordered = labels[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, len(order)])
+    out = np.empty(len(ids), dtype=object)
+    alone = order[starts[sizes == 1]]  # most events have one report: hashed without the group loop
+    out[alone] = ["ev-" + hashlib.sha256(k.encode("utf-8")).hexdigest()[:16] for k in ids[alone]]
+    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+        members = order[start:start + size]
+        digest = hashlib.sha256("\n".join(ids[members]).encode("utf-8")).hexdigest()
+        out[members] = "ev-" + digest[:16]
     return pd.Series(out, index=incident_ids.index, dtype="string")
 
 
@@ -227,7 +232,51 @@ def build_events(reports: pd.DataFrame, casualties: str) -> pd.DataFrame:
     that order), then to the source first by name, then to the smallest
     ``incident_id``. ``location_from``, ``date_from``,
     ``killed_from`` and ``actor_from`` name the report each came from.
+    An event of one report is that report (most are: a curated dataset's
+    events link to nothing of their own source), so only the others go through
+    the precedence rules.
     """
+    alone = ~reports["event_id"].duplicated(keep=False).to_numpy()
+    if not alone.any():
+        return _events_by_precedence(reports, casualties)
+    single = _events_of_one_report(reports.loc[alone])
+    if alone.all():
+        return single
+    linked = _events_by_precedence(reports.loc[~alone], casualties)
+    events = pd.concat([linked, single[linked.columns].astype(linked.dtypes.to_dict())], ignore_index=True)
+    if "_pos" in reports:
+        first = np.r_[reports.loc[~alone].groupby("event_id")["_pos"].min().reindex(linked["event_id"]).to_numpy(),
+                      np.sort(reports.loc[alone, "_pos"].to_numpy())]  # the order of ``single``
+    else:
+        first = events["incident_id"].to_numpy(dtype=object)
+    return events.iloc[np.argsort(first, kind="stable")].reset_index(drop=True)
+
+
+def _events_of_one_report(reports: pd.DataFrame) -> pd.DataFrame:
+    """The events of :func:`build_events` for reports that are alone in their
+    event: every field is the report's own, as the precedence rules would give."""
+    events = reports.drop(columns=[c for c in reports.columns if c.startswith("_")])
+    ids = events["incident_id"].astype("string")
+    if "killed" in events:
+        events["killed_from"] = ids.where(events["killed"].notna().to_numpy())
+    events["n_reports"] = pd.array(np.ones(len(events), dtype=np.int32), dtype="Int32")
+    events["sources"] = events["source"].astype("string")
+    events["report_ids"] = ids
+    events["synthetic"] = events["synthetic"].fillna(False).astype("boolean")
+    events["location_from"] = ids
+    events["date_from"] = ids
+    events["actor_from"] = ids.where(events["actor_group"] != "unidentified")
+    if "_pos" in reports:
+        events = events.iloc[np.argsort(reports["_pos"].to_numpy(), kind="stable")]
+    else:
+        events = events.sort_values("incident_id", kind="stable")
+    events = events.reset_index(drop=True)
+    front = ["event_id", "n_reports", "sources"]
+    return events[front + [c for c in events.columns if c not in front]]
+
+
+def _events_by_precedence(reports: pd.DataFrame, casualties: str) -> pd.DataFrame:
+    """The events of :func:`build_events`, each field chosen among the event's reports."""
     from geo.linking import CURATED_SOURCES
 
     curated = {name: k for k, name in enumerate(CURATED_SOURCES)}

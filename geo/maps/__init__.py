@@ -8,18 +8,34 @@ reports and email bodies (see :mod:`geo.maps.static`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo.config import Settings
-from geo.maps.content import MapContent, MapInputError, load_map_content
-from geo.maps.interactive import risk_map
-from geo.maps.page import render_self_contained, write_page
+from geo.filenames import MAP_HTML, MAP_PNG
+from geo.maps.content import MapContent, MapInputError, load_map_content, with_density
 from geo.maps.static import write_overview_png
 
-MAP_HTML = "map.html"
-MAP_PNG = "map.png"
+if TYPE_CHECKING:
+    from geo.maps.interactive import risk_map
+    from geo.maps.page import render_self_contained
 
-__all__ = ["MAP_HTML", "MAP_PNG", "MapContent", "MapInputError", "load_map_content",
-           "render_self_contained", "risk_map", "write_maps"]
+__all__ = ["MapContent", "MapInputError", "load_map_content", "render_self_contained", "risk_map", "write_map_html",
+           "write_map_png", "write_maps"]
+
+
+def __getattr__(name: str) -> object:
+    """``risk_map`` and ``render_self_contained``, imported on first use: folium
+    (about 0.4 s) is only needed for ``map.html``, which ``geo run`` writes
+    after ``map.png`` while its brief renders."""
+    if name == "risk_map":
+        from geo.maps.interactive import risk_map
+
+        return risk_map
+    if name == "render_self_contained":
+        from geo.maps.page import render_self_contained
+
+        return render_self_contained
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def write_maps(run_dir: Path, max_incidents: int = Settings.map_max_incidents) -> tuple[Path, Path]:
@@ -30,8 +46,28 @@ def write_maps(run_dir: Path, max_incidents: int = Settings.map_max_incidents) -
     MapInputError
         If ``run_dir`` lacks an output of ``geo run``.
     """
+    content = write_map_png(run_dir, max_incidents)
+    return write_map_html(run_dir, content), Path(run_dir) / MAP_PNG
+
+
+def write_map_png(run_dir: Path, max_incidents: int = Settings.map_max_incidents) -> MapContent:
+    """Write ``map.png`` into ``run_dir``; the content read, without the
+    density overlay (which only ``map.html`` draws), for :func:`write_map_html`.
+
+    ``geo run`` calls the two apart: its brief, which embeds ``map.png``,
+    renders while ``map.html`` is written and the density GeoTIFFs it reads
+    are not needed before (see :mod:`geo.pipeline.brief_process`).
+    """
     run_dir = Path(run_dir)
-    content = load_map_content(run_dir, max_incidents)
-    html_path = write_page(risk_map(content), run_dir / MAP_HTML)
-    png_path = write_overview_png(content, run_dir / MAP_PNG)
-    return html_path, png_path
+    content = load_map_content(run_dir, max_incidents, density=False)
+    write_overview_png(content, run_dir / MAP_PNG)
+    return content
+
+
+def write_map_html(run_dir: Path, content: MapContent) -> Path:
+    """Write ``map.html`` into ``run_dir`` from ``content`` (its density overlay read here)."""
+    from geo.maps.interactive import risk_map
+    from geo.maps.page import write_page
+
+    run_dir = Path(run_dir)
+    return write_page(risk_map(with_density(content, run_dir)), run_dir / MAP_HTML)

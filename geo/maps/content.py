@@ -29,10 +29,10 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from geo._errors import GeoError
 from geo.config import RISK_COMPONENTS
-from geo.export.incidents import DENSITY_INCIDENTS, INCIDENTS_PARQUET, RUN_JSON
-from geo.export.raster import NODATA
-from geo.export.styles import BAND_COLOURS, OTHER_COLOUR, RISK_COLOURS, TYPE_PALETTE
+from geo.filenames import DENSITY_INCIDENTS_TIF, INCIDENTS_PARQUET, RUN_JSON
+from geo.levels import LEVEL_BY_OUTPUT
 from geo.metrics.units import period_incidents
+from geo.palette import BAND_COLOURS, OTHER_COLOUR, RISK_COLOURS, TYPE_PALETTE
 
 # About 10 m: finer than a screen pixel up to zoom 13. The boundary layers are
 # already generalised (6,771 vertices for the 72 districts of today), so no simplification.
@@ -51,10 +51,6 @@ UNIT_FIELDS = (
     "min_distance_to_border_km", "share_within_50km", "hotspot_class", "emerging_class",
     *(f"{component}_score" for component in RISK_COMPONENTS),
 )
-LEVELS = {  # output base name: (id column, name columns, monthly table)
-    "districts_risk": ("district_id", ("district", "province"), "monthly_districts.csv"),
-    "tehsils_risk": ("tehsil_id", ("tehsil", "district", "province"), "monthly_tehsils.csv"),
-}
 CONTEXT_LAYERS = {  # boundary layer copied into the run folder: fields the map shows
     "border": ("name", "length_km"),
     "border_bands": ("band_km_min", "band_km_max"),
@@ -178,7 +174,8 @@ def round_coordinates(frame: gpd.GeoDataFrame, decimals: int = COORDINATE_DECIMA
 
 
 def _unit_layer(folder: Path, name: str, months: list[str] | None) -> tuple[gpd.GeoDataFrame, list[str]]:
-    id_column, names, monthly_name = LEVELS[name]
+    level = LEVEL_BY_OUTPUT[name]
+    id_column, names, monthly_name = level.id_column, level.name_columns, level.monthly_table
     layer = _read(_require(folder, f"{name}.geojson"), lambda p: gpd.read_file(p, engine="pyogrio"))
     monthly = _read(_require(folder, monthly_name), lambda p: pd.read_csv(p, dtype={id_column: str, "month": str}))
     months = months or sorted(monthly["month"].unique())
@@ -255,8 +252,10 @@ def density_overlay(path: Path, max_pixels: int = DENSITY_MAX_PIXELS) -> Density
             transform = transform @ transform.scale(scale, scale)
             width, height = int(round(width / scale)), int(round(height / scale))
         warped = np.zeros((height, width), dtype="float64")
-        reproject(values, warped, src_transform=source.transform, src_crs=source.crs, src_nodata=NODATA,
-                  dst_transform=transform, dst_crs="EPSG:3857", resampling=Resampling.bilinear)
+        # the file's own nodata value: the map needs no knowledge of how the surface was written
+        reproject(values, warped, src_transform=source.transform, src_crs=source.crs,
+                  src_nodata=source.nodata, dst_transform=transform, dst_crs="EPSG:3857",
+                  resampling=Resampling.bilinear)
     top = float(np.quantile(warped[warped > 0], 0.995)) if (warped > 0).any() else 1.0
     rgba = density_colours(np.clip(warped / top, 0.0, 1.0))
     buffer = io.BytesIO()
@@ -282,8 +281,9 @@ def _mercator_to_degrees(x: list[float], y: list[float]) -> tuple[list[float], l
     return [round(v, 6) for v in lon], [round(v, 6) for v in lat]
 
 
-def load_map_content(folder: Path, max_incidents: int) -> MapContent:
-    """Read what the maps draw from the run folder ``folder``.
+def load_map_content(folder: Path, max_incidents: int, *, density: bool = True) -> MapContent:
+    """Read what the maps draw from the run folder ``folder`` (without the
+    density overlay when not ``density``: see :func:`with_density`).
 
     Raises
     ------
@@ -293,7 +293,7 @@ def load_map_content(folder: Path, max_incidents: int) -> MapContent:
     folder = Path(folder)
     run = json.loads(_require(folder, RUN_JSON).read_text(encoding="utf-8"))
     units, months = {}, None
-    for name in LEVELS:
+    for name in LEVEL_BY_OUTPUT:
         units[name], months = _unit_layer(folder, name, months)
     # a run folder without its period in run.json: the months of its monthly tables, as days
     start, end = run.get("settings", {}).get("risk", {}).get("period") or (
@@ -301,7 +301,14 @@ def load_map_content(folder: Path, max_incidents: int) -> MapContent:
     context = {name: _context_layer(folder, name) for name in CONTEXT_LAYERS}
     incidents = _read(_require(folder, INCIDENTS_PARQUET), _read_map_columns)
     chosen, selection = select_incidents(incidents, max_incidents)
-    density_path = folder / DENSITY_INCIDENTS
-    density = density_overlay(density_path) if density_path.exists() else None
-    return MapContent(units, context, chosen, len(incidents), selection, months or [], (start, end), run,
-                      density, of_period(incidents, start, end))
+    content = MapContent(units, context, chosen, len(incidents), selection, months or [], (start, end), run,
+                         None, of_period(incidents, start, end))
+    return with_density(content, folder) if density else content
+
+
+def with_density(content: MapContent, folder: Path) -> MapContent:
+    """``content`` with the density overlay of the run folder ``folder`` (None
+    when the run has no surface): the half second of warping and PNG encoding
+    that only ``map.html`` needs."""
+    path = Path(folder) / DENSITY_INCIDENTS_TIF
+    return dataclasses.replace(content, density=density_overlay(path) if path.exists() else None)

@@ -26,8 +26,7 @@ from folium.utilities import JsCode
 from shapely.ops import polylabel
 
 from geo.actors import UNIDENTIFIED
-from geo.export.styles import event_types_by_count
-from geo.export.vector import geojson_text
+from geo.geojson import geojson_text
 from geo.maps.content import (
     BAND_FILLS,
     BORDER_COLOUR,
@@ -41,6 +40,7 @@ from geo.maps.content import (
 )
 from geo.maps.page import RawMarkup, asset_text, bare_map, json_block
 from geo.metrics.units import parse_dates
+from geo.palette import event_types_by_count
 
 TITLE = "Incident risk by district: Khyber Pakhtunkhwa and Balochistan"
 BASE_MAP_NAME = "OpenStreetMap (needs internet)"

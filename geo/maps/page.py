@@ -19,7 +19,7 @@ from pathlib import Path
 import folium
 import xstatic.pkg.leaflet as xstatic_leaflet
 
-from geo.export.vector import atomic_path
+from geo.atomic import atomic_path
 
 LEAFLET_VERSION = "1.9.3"  # the Leaflet that folium 0.20 is written for
 _LEAFLET_JS_URL = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.js"

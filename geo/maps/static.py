@@ -23,7 +23,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
-from geo.export.vector import atomic_path
+from geo.atomic import atomic_path
 from geo.maps.content import BORDER_COLOUR, OTHER_TYPE_COLOUR, RISK_CLASS_COLOURS, MapContent
 
 TOP_INCIDENTS = 25

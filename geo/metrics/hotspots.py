@@ -29,16 +29,19 @@ from __future__ import annotations
 import dataclasses
 import warnings
 
-import esda
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from libpysal.weights import W
-from scipy import sparse, stats
+from scipy import sparse, special  # not scipy.stats, esda or libpysal: seconds of imports per run
 
-from geo.boundaries.unit_metrics import contiguity_weights
+from geo.boundaries.unit_metrics import Neighbours, contiguity_neighbours
 from geo.config import HOTSPOT_INFERENCES
 from geo.metrics.units import empirical_bayes
+
+if TYPE_CHECKING:
+    from libpysal.weights import W
 
 CONFIDENCE_LEVELS = ((0.01, 99), (0.05, 95), (0.10, 90))
 BINS = {99: 3, 95: 2, 90: 1}
@@ -149,7 +152,7 @@ class Hotspots:
     @classmethod
     def compute(cls, units: gpd.GeoDataFrame, values: np.ndarray, id_column: str,
                 permutations: int = 9999, seed: int = 12345, *, area_km2: np.ndarray | None = None,
-                inference: str = "normal", weights: W | None = None) -> Hotspots:
+                inference: str = "normal", weights: Neighbours | W | None = None) -> Hotspots:
         """Test every unit.
 
         Parameters
@@ -195,7 +198,7 @@ class Hotspots:
         for alpha, level in sorted(CONFIDENCE_LEVELS, reverse=True):  # 90 %, then stronger levels overwrite
             if not ok.any():
                 break
-            threshold = esda.fdr(p[ok], alpha)
+            threshold = fdr(p[ok], alpha)
             significant = ok & (np.where(ok, p, np.inf) <= threshold)
             gi_bin[significant] = np.sign(z[significant]).astype(np.int64) * BINS[level]
         if area_km2 is not None and ok.any():
@@ -212,27 +215,42 @@ class Hotspots:
         return cls(table, tested=bool(ok.any()), reason=reason or ("" if ok.all() else "undefined z-scores"))
 
 
-def contiguity(units: gpd.GeoDataFrame) -> W:
-    """Queen contiguity of ``units`` in their order (islands have no neighbours)."""
+def contiguity(units: gpd.GeoDataFrame) -> Neighbours:
+    """Queen contiguity of ``units`` in their order (islands have no neighbours);
+    ``.to_libpysal()`` gives libpysal's ``W``."""
     with warnings.catch_warnings():  # islands are reported in the table instead
         warnings.simplefilter("ignore")
-        return contiguity_weights(units)
+        return contiguity_neighbours(units)
 
 
-def _gi_star(values: np.ndarray, weights: W, inference: str, permutations: int,
+def fdr(p: np.ndarray, alpha: float) -> float:
+    """The p-value cut-off that controls the false discovery rate at ``alpha``
+    (Benjamini–Hochberg, with the Bonferroni bound α / n when no p passes):
+    ``esda.fdr``, written out so that a run does not import esda (and libpysal)."""
+    n = len(p)
+    descending = np.sort(p)[::-1]
+    cut_offs = np.arange(n, 0, -1) * alpha / n
+    passing = np.flatnonzero(descending < cut_offs)
+    return float(cut_offs[passing[0]]) if len(passing) else alpha / n
+
+
+def _gi_star(values: np.ndarray, weights: Neighbours | W, inference: str, permutations: int,
              seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Gi* z-scores and p-values of ``values`` (see :meth:`Hotspots.compute`)."""
     z = gi_star_z(values, weights)
     if inference == "normal":
-        return z, 2.0 * stats.norm.sf(np.abs(z))
+        return z, 2.0 * special.ndtr(-np.abs(z))  # scipy.stats.norm.sf(|z|), without importing scipy.stats
+    import esda  # only for permutations: esda and libpysal take about a second to import
+
+    w = weights.to_libpysal() if isinstance(weights, Neighbours) else weights
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        gi = esda.G_Local(values, weights, transform="B", star=True, permutations=permutations, seed=seed,
+        gi = esda.G_Local(values, w, transform="B", star=True, permutations=permutations, seed=seed,
                           n_jobs=1, keep_simulations=True)
     return z, tie_aware_p(np.asarray(gi.Gs), np.asarray(gi.rGs))
 
 
-def gi_star_z(values: np.ndarray, weights: W) -> np.ndarray:
+def gi_star_z(values: np.ndarray, weights: Neighbours | W) -> np.ndarray:
     """Gi* z-scores as Ord & Getis (1995) and ArcGIS's Hot Spot Analysis define
     them: binary weights, each unit its own neighbour.
 
@@ -256,14 +274,14 @@ def gi_star_z(values: np.ndarray, weights: W) -> np.ndarray:
         return (matrix @ values - values.mean() * members) / spread
 
 
-def _neighbourhoods(weights: W) -> sparse.csr_matrix:
+def _neighbourhoods(weights: Neighbours | W) -> sparse.csr_matrix:
     """Binary (n, n) matrix of each unit's Gi* neighbourhood: itself and its neighbours."""
     matrix = weights.sparse.copy().tocsr()
     matrix.data[:] = 1.0  # binary, whatever the caller's transform
     return (matrix + sparse.identity(matrix.shape[0], format="csr")).tocsr()
 
 
-def cold_support_bins(counts: np.ndarray, area_km2: np.ndarray, weights: W) -> np.ndarray:
+def cold_support_bins(counts: np.ndarray, area_km2: np.ndarray, weights: Neighbours | W) -> np.ndarray:
     """The strongest cold-spot bin (0–3) the counts of each Gi* neighbourhood support.
 
     A neighbourhood (the unit and its neighbours) with ``n`` events on ``a``
@@ -276,7 +294,7 @@ def cold_support_bins(counts: np.ndarray, area_km2: np.ndarray, weights: W) -> n
     matrix = _neighbourhoods(weights)
     observed = matrix @ counts
     expected = matrix @ area * (counts.sum() / area.sum())
-    tail = stats.poisson.cdf(observed, expected)
+    tail = special.pdtr(np.floor(observed), expected)  # scipy.stats.poisson.cdf, without scipy.stats
     support = np.zeros(len(counts), dtype=np.int64)
     for alpha, level in sorted(CONFIDENCE_LEVELS, reverse=True):
         support[tail <= alpha] = BINS[level]

@@ -20,6 +20,7 @@ from geo.boundaries.assign import STUDY_PROVINCES
 from geo.boundaries.unit_metrics import read_unit_proximity
 from geo.config import Settings
 from geo.incidents.schema import has_synthetic
+from geo.levels import LEVELS
 from geo.metrics.emerging import MONTHLY_INFERENCE, emerging_hotspots
 from geo.metrics.hotspots import Hotspots, method_parameters
 from geo.metrics.proximity import incidents_per_band
@@ -35,12 +36,6 @@ from geo.metrics.units import (
     unit_summary,
 )
 from geo.timings import Timings
-
-LEVELS = (  # layer, id column, name columns, output base name
-    ("districts", "district_id", ("district", "province"), "districts_risk"),
-    ("tehsils", "tehsil_id", ("tehsil", "district", "province"), "tehsils_risk"),
-)
-
 
 # What the measures of :func:`unit_layers` read of each incident.
 MEASURED_COLUMNS = frozenset({
@@ -98,7 +93,8 @@ def unit_layers(incidents: pd.DataFrame, settings: Settings, border: shapely.Geo
     synthetic = has_synthetic(incidents)
     months = trend_months(start, end)
     result = UnitLayers({}, {}, {"period": [start.date().isoformat(), end.date().isoformat()]})
-    for layer, id_column, names, out_name in LEVELS:
+    for level in LEVELS:
+        layer, id_column, names, out_name = level.layer, level.id_column, level.name_columns, level.output
         if levels is not None and out_name not in levels:
             continue
         units = boundaries.load(layer, boundaries_dir=settings.boundaries_dir,

@@ -129,16 +129,27 @@ def trend_months(start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, int]:
 
 
 def empirical_bayes(counts: np.ndarray, areas_1000_km2: np.ndarray) -> np.ndarray:
-    """Empirical-Bayes rates per 1,000 km² (esda); all 0 when there are no events
-    at all (the overall rate is 0, esda would divide 0 by 0)."""
-    from esda.smoothing import Empirical_Bayes  # esda (and libpysal) cost seconds to import: only when measuring
+    """Empirical-Bayes rates per 1,000 km²; all 0 when there are no events at
+    all (the overall rate is 0, the formula would divide 0 by 0).
 
+    The global (aspatial) estimator of esda's ``smoothing.Empirical_Bayes``
+    (Marshall 1991), written out step for step as esda computes it (the same
+    floating-point operations, so the same rates): importing esda, and with it
+    libpysal, cost about a second per run.
+    """
     counts = np.asarray(counts, dtype=float)
     if len(counts) == 0 or counts.sum() == 0:
         return np.zeros(len(counts))
+    e = counts.reshape(-1, 1)
+    b = np.asarray(areas_1000_km2, dtype=float).reshape(-1, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        smoothed = Empirical_Bayes(counts.reshape(-1, 1), np.asarray(areas_1000_km2, dtype=float).reshape(-1, 1)).r
-    return np.asarray(smoothed, dtype=float).ravel()
+        r_mean = e.sum() / b.sum()
+        rate = e / b
+        r_variat = rate - r_mean
+        r_var = (b * r_variat * r_variat).sum() / b.sum() - r_mean / b.mean()
+        weight = r_var / (r_var + r_mean / b)
+        smoothed = weight * rate + (1.0 - weight) * r_mean
+    return smoothed.ravel()
 
 
 def unit_summary(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,

@@ -24,14 +24,16 @@ import pandas as pd
 
 from geo import boundaries as boundary_layers
 from geo._errors import GeoError, NoIncidentsError
+from geo.atomic import atomic_path
 from geo.config import PROJECT_ROOT, Settings, default_settings
 from geo.export.folder import seal, staged_folder
 from geo.export.incidents import run_record, write_density_surfaces, write_ingest, write_timings
 from geo.export.tables import write_csv
-from geo.export.vector import atomic_path
+from geo.filenames import BOUNDARIES_GPKG, SYNTHETIC_INCIDENTS_CSV
 from geo.incidents.schema import FileAccount, IngestResult
 from geo.incidents.synthetic import generate
 from geo.metrics.units import PERIOD_YEARS, monthly_actor_groups, resolve_period, within_period
+from geo.pipeline.brief_process import BriefProcess, can_fork
 from geo.pipeline.ingest_stages import ingest
 from geo.timings import Timings
 
@@ -42,7 +44,6 @@ if TYPE_CHECKING:  # imported with the statistics libraries, when a run measures
 __all__ = ["Run", "ingest", "ingest_files", "run", "step_count"]
 
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
-SYNTHETIC_FILE = "synthetic_incidents.csv"
 SYNTHETIC_EVENTS = 2000
 SYNTHETIC_SEED = 20250228
 _STEPS_AFTER_READING = 9  # geocode, join, distance, metrics, density, incident outputs, layers, maps, brief
@@ -140,9 +141,14 @@ class Run:
         return {"districts": self.units.monthly["districts_risk"], "tehsils": self.units.monthly["tehsils_risk"],
                 "provinces": self.units.provinces}
 
-    def write(self, out_dir: Path, *, progress: Callable[[str], None] = lambda message: None) -> Path:
+    def write(self, out_dir: Path, *, progress: Callable[[str], None] = lambda message: None,
+              brief: BriefProcess | None = None) -> Path:
         """Write every output of the run into ``out_dir`` (missing, empty, or an
         earlier run's folder, replaced whole once the new one is complete).
+
+        ``brief``: the child process that writes the brief, already started
+        (:func:`run` starts it before measuring); started here when None and
+        the machine can (:func:`geo.pipeline.brief_process.can_fork`). Ended here either way.
 
         Raises
         ------
@@ -153,33 +159,54 @@ class Run:
             The folder cannot be written; ``out_dir`` is left as it was.
         """
         from geo.export.risk import write_risk_outputs  # with the map and brief: imported when writing
-        from geo.maps import write_maps
+        from geo.maps import write_map_html, write_map_png
         from geo.report import write_report
 
         started = time.perf_counter()
         timings = Timings(dict(self.timings_s))
         pdf_problem = None
         with staged_folder(out_dir) as staging:
-            if self.sample is not None:
-                with timings.stage("sample_s"):
-                    write_csv(self.sample, staging / SYNTHETIC_FILE)
-            progress("writing the risk layers, incident layers and tables")
-            if self.units is not None:
-                write_risk_outputs(self.units, self.incidents, self.settings, staging, border=self.border,
-                                   bands=self.bands, timings=timings)
-            write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings)
-            if self.density is not None:
-                write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
-            progress("copying boundary layers")
-            with timings.stage("boundary_layers_s"):
-                _copy_boundary_layers(self.settings, staging)
-            if self.period is not None:
-                progress("drawing the maps")
-                with timings.stage("maps_s"):
-                    write_maps(staging, self.settings.map_max_incidents)
-                progress("writing the brief")
-                with timings.stage("brief_s"):
-                    pdf_problem = write_report(staging, settings=self.settings).pdf_problem
+            # The brief renders in a child process while the maps are drawn (brief_process).
+            if brief is None and self.period is not None and can_fork():
+                brief = BriefProcess(self.settings)
+            if self.period is None and brief is not None:
+                brief.stop()
+                brief = None
+            try:
+                if self.sample is not None:
+                    with timings.stage("sample_s"):
+                        write_csv(self.sample, staging / SYNTHETIC_INCIDENTS_CSV)
+                progress("writing the risk layers, incident layers and tables")
+                if self.units is not None:
+                    write_risk_outputs(self.units, self.incidents, self.settings, staging, border=self.border,
+                                       bands=self.bands, timings=timings)
+                write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings)
+                if brief is not None:
+                    brief.tables_written(staging)  # run.json, incidents.parquet and the summaries
+                progress("copying boundary layers")
+                with timings.stage("boundary_layers_s"):
+                    _copy_boundary_layers(self.settings, staging)
+                content = None
+                if self.period is not None:
+                    progress("drawing the maps")
+                    with timings.stage("maps_s"):
+                        content = write_map_png(staging, self.settings.map_max_incidents)
+                    if brief is not None:
+                        brief.map_written()  # the brief renders while the rest is written
+                # after map.png (which does not draw them), before map.html (which does)
+                if self.density is not None:
+                    write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
+                if content is not None:
+                    with timings.stage("maps_s"):
+                        write_map_html(staging, content)
+                    progress("writing the brief")
+                    # with a child, brief_s is the wait for it: the stages stay disjoint in wall time
+                    with timings.stage("brief_s"):
+                        pdf_problem = (brief.result() if brief is not None
+                                       else write_report(staging, settings=self.settings).pdf_problem)
+            finally:
+                if brief is not None:
+                    brief.stop()
             warnings = (f"report.pdf not written: {pdf_problem}",) if pdf_problem else ()
             total = self.timings_s.get("total_s", 0.0) + time.perf_counter() - started
             # every stage above; sealing run.json is the only step after it
@@ -241,13 +268,28 @@ def run(
     """
     started = time.perf_counter()
     timings = Timings()
-    with timings.stage("imports_s"):
-        # Imported here, not at the top: `geo ingest` and `geo --help` never load the
-        # statistics libraries (esda, libpysal, pymannkendall).
-        from geo.metrics.density import period_density
-        from geo.metrics.layers import unit_layers
-
     settings = settings or default_settings()
+    # Started first: the brief's child imports WeasyPrint while this process measures.
+    brief = BriefProcess(settings) if out_dir is not None and can_fork() else None
+    try:
+        with timings.stage("imports_s"):
+            # Imported here, not at the top: `geo ingest` and `geo --help` never load the
+            # statistics libraries (esda, libpysal, pymannkendall).
+            from geo.metrics.density import period_density  # noqa: F401
+            from geo.metrics.layers import unit_layers  # noqa: F401
+        return _run(inputs, out_dir, start, end, settings, progress, started, timings, brief)
+    finally:
+        if brief is not None:
+            brief.stop()  # already ended by Run.write, unless the run failed before it
+
+
+def _run(inputs: Sequence[Path] | None, out_dir: Path | None, start: pd.Timestamp | None,
+         end: pd.Timestamp | None, settings: Settings, progress: Callable[[str], None], started: float,
+         timings: Timings, brief: BriefProcess | None) -> Run:
+    """:func:`run` once the brief's child process (``brief``) is started."""
+    from geo.metrics.density import period_density
+    from geo.metrics.layers import unit_layers
+
     if start is not None and end is not None and pd.Timestamp(start) > pd.Timestamp(end):
         msg = f"--start {pd.Timestamp(start).date()} is after --end {pd.Timestamp(end).date()}"
         raise GeoError(msg)
@@ -269,7 +311,7 @@ def run(
         else:
             with timings.stage("sample_s"):
                 sample = generate(SYNTHETIC_EVENTS, seed=SYNTHETIC_SEED, boundaries_dir=settings.boundaries_dir)
-                files = [SAMPLE_EVENTS, write_csv(sample, Path(folder) / SYNTHETIC_FILE)]
+                files = [SAMPLE_EVENTS, write_csv(sample, Path(folder) / SYNTHETIC_INCIDENTS_CSV)]
         result = ingest(files, settings=settings, progress=progress)
         timings.seconds.update(result.timings_s)
         border = boundary_layers.load("border", boundaries_dir=settings.boundaries_dir)
@@ -296,7 +338,7 @@ def run(
     outcome = Run(result, settings, period, units, density, monthly_actor_groups(result.incidents), record,
                   border, bands, sample, {**timings.seconds, "total_s": time.perf_counter() - started})
     if out_dir is not None:
-        outcome.write(Path(out_dir), progress=progress)
+        outcome.write(Path(out_dir), progress=progress, brief=brief)
     elif period is None:
         raise _nothing_accepted(result, None)
     return outcome
@@ -366,7 +408,7 @@ def ingest_files(
 
 
 def _copy_boundary_layers(settings: Settings, folder: Path) -> None:
-    names = [f"{layer}.geojson" for layer in boundary_layers.LAYERS] + [boundary_layers.GEOPACKAGE]
+    names = [f"{layer}.geojson" for layer in boundary_layers.LAYERS] + [BOUNDARIES_GPKG]
     for name in names:
         with atomic_path(folder / name) as tmp:
             shutil.copyfile(settings.boundaries_dir / name, tmp)

@@ -155,7 +155,10 @@ def ingest(
     timings["link_s"] = time.perf_counter() - started
     keep = settings.filters.mask(linked.events)
     events = linked.events.loc[keep].reset_index(drop=True)
-    reports = linked.reports.assign(in_filters=linked.reports["event_id"].isin(events["event_id"]).to_numpy())
+    # by position of each report's event (isin on a million arrow strings takes seconds)
+    event_of = pd.Index(linked.events["event_id"].to_numpy(dtype=object)).get_indexer(
+        linked.reports["event_id"].to_numpy(dtype=object))
+    reports = linked.reports.assign(in_filters=keep[event_of])
 
     for account, n_accepted, n_rejected in zip(accounts, accepted, run.rejected, strict=True):
         account.accepted, account.rejected = int(n_accepted), int(n_rejected)

@@ -10,30 +10,23 @@ writes the same tables as a workbook. :mod:`geo.report.compare` compares two run
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from geo.atomic import atomic_path
 from geo.config import Settings, default_settings
 from geo.export.folder import make_folder
-from geo.export.vector import atomic_path
-from geo.report.compare import COMPARE_CSV, COMPARE_XLSX, write_compare
-from geo.report.figures import Brief, ReportInputError, build_brief, run_period
-from geo.report.html import created_timestamp, render_html
+from geo.filenames import REPORT_HTML, REPORT_PDF, TABLES_XLSX
+from geo.report.compare import write_compare
+from geo.report.figures import Brief, ReportInputError, build_brief, read_map_png, run_period
+from geo.report.html import brief_chart, created_timestamp, render_html
 from geo.report.pdf import PdfUnavailableError, pdf_engine_problem, write_pdf
 from geo.report.periods import Period, ReportPeriodError, comparison_period, make_period, month_period
 from geo.report.xlsx import write_workbook
 
-REPORT_HTML = "report.html"
-REPORT_PDF = "report.pdf"
-TABLES_XLSX = "tables.xlsx"
-
 __all__ = [
-    "COMPARE_CSV",
-    "COMPARE_XLSX",
-    "REPORT_HTML",
-    "REPORT_PDF",
-    "TABLES_XLSX",
     "Brief",
     "Period",
     "PdfUnavailableError",
@@ -81,6 +74,7 @@ def write_report(
     compare_to: str | Period | None = None,
     settings: Settings | None = None,
     pdf: bool = True,
+    map_ready: Callable[[], None] | None = None,
 ) -> ReportResult:
     """Write the brief of ``run_dir`` into ``out_dir`` (default: ``run_dir``).
 
@@ -96,6 +90,9 @@ def write_report(
     pdf
         Whether to print ``report.pdf``; skipped, with ``pdf_problem`` saying
         why, where WeasyPrint cannot load Pango.
+    map_ready
+        Called before ``map.png`` is read: the tables and the chart are made
+        first (``geo run`` draws the map meanwhile, see :mod:`geo.pipeline.brief_process`).
 
     Raises
     ------
@@ -109,9 +106,13 @@ def write_report(
     settings = settings or default_settings()
     period = period or run_period(run_dir)
     comparison = compare_to if isinstance(compare_to, Period) else comparison_period(period, compare_to)
-    brief = build_brief(run_dir, period, comparison, settings)
+    brief = build_brief(run_dir, period, comparison, settings, with_map=map_ready is None)
+    chart = brief_chart(brief)
+    if map_ready is not None:
+        map_ready()
+        brief = dataclasses.replace(brief, map_png=read_map_png(run_dir))
     make_folder(out_dir)
-    html = render_html(brief)
+    html = render_html(brief, chart)
     html_path = out_dir / REPORT_HTML
     with atomic_path(html_path) as tmp:
         tmp.write_text(html, encoding="utf-8")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.export.incidents import SOURCE_CITATIONS
+from geo.attribution import SOURCE_CITATIONS
 from geo.report.periods import Period, dated_within, study_period_incidents
 
 KILLED_COLUMNS = ("killed_civilians", "killed_security", "killed_militants")

@@ -10,11 +10,9 @@ import pandas as pd
 
 from geo.export.folder import make_folder
 from geo.export.tables import write_csv
-from geo.report.figures import SUMMARY_DISTRICTS, ReportInputError, read_summary, with_unknown
+from geo.filenames import COMPARE_DISTRICTS_CSV, COMPARE_DISTRICTS_XLSX, RUN_JSON, SUMMARY_DISTRICTS_CSV
+from geo.report.figures import ReportInputError, read_summary, with_unknown
 from geo.report.xlsx import write_workbook
-
-COMPARE_CSV = "compare_districts.csv"
-COMPARE_XLSX = "compare_districts.xlsx"
 COMPARED = (
     "incidents",
     "killed",
@@ -28,9 +26,9 @@ COMPARED = (
 
 
 def _summary(run_dir: Path) -> pd.DataFrame:
-    path = Path(run_dir) / SUMMARY_DISTRICTS
+    path = Path(run_dir) / SUMMARY_DISTRICTS_CSV
     if not path.is_file():
-        msg = f"{run_dir} lacks {SUMMARY_DISTRICTS}: give the folders of two `geo run`s"
+        msg = f"{run_dir} lacks {SUMMARY_DISTRICTS_CSV}: give the folders of two `geo run`s"
         raise ReportInputError(msg)
     return with_unknown(read_summary(path))
 
@@ -39,7 +37,7 @@ def _vintage(run_dir: Path) -> str | None:
     """The district vintage of a run (settings.district_vintage of its run.json),
     None where run.json is missing or does not say."""
     try:
-        settings = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8")).get("settings")
+        settings = json.loads((Path(run_dir) / RUN_JSON).read_text(encoding="utf-8")).get("settings")
     except (OSError, ValueError, AttributeError):
         return None
     vintage = settings.get("district_vintage") if isinstance(settings, dict) else None
@@ -106,9 +104,9 @@ def write_compare(run_a: Path, run_b: Path, out_dir: Path) -> tuple[Path, Path]:
                                         "not real events."))
     sheet = table.assign(risk_class_changed=table["risk_class_changed"].map({True: "yes", False: "no"}))
     return (
-        write_csv(table, out_dir / COMPARE_CSV),
+        write_csv(table, out_dir / COMPARE_DISTRICTS_CSV),
         write_workbook(
-            out_dir / COMPARE_XLSX,
+            out_dir / COMPARE_DISTRICTS_XLSX,
             {"compare_districts": sheet},
             notes,
             end + pd.Timedelta(days=1),

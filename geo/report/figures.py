@@ -24,15 +24,18 @@ from geo._errors import GeoError
 from geo.actors import UNIDENTIFIED
 from geo.boundaries.assign import STUDY_PROVINCES
 from geo.config import Settings
-from geo.export.incidents import INCIDENTS_PARQUET, RUN_JSON
-from geo.export.risk import MONTHLY_BY_PROVINCE
+from geo.filenames import (
+    INCIDENTS_PARQUET,
+    MAP_PNG,
+    MONTHLY_KILLED_BY_PROVINCE_CSV,
+    RUN_JSON,
+    SUMMARY_DISTRICTS_CSV,
+)
 from geo.metrics.layers import unit_layers
 from geo.metrics.risk import RISK_CLASS_LABELS
 from geo.metrics.units import monthly_by_province, parse_dates
 from geo.report.caveats import KILLED_COLUMNS, notes, quality_table, source_table
 from geo.report.periods import Period, last_months, study_period_incidents
-
-SUMMARY_DISTRICTS = "summary_districts.csv"
 
 MEASURES = (  # column, label
     ("incidents", "Incidents"),
@@ -95,8 +98,11 @@ def run_period(run_dir: Path) -> Period:
     return Period(pd.Timestamp(first), pd.Timestamp(last))
 
 
-def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Settings) -> Brief:
-    """Compute every table of the brief from the outputs in ``run_dir``.
+def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Settings, *,
+                with_map: bool = True) -> Brief:
+    """Compute every table of the brief from the outputs in ``run_dir``
+    (without ``map_png`` when not ``with_map``: ``geo run`` computes the tables
+    while it still draws the map, see :mod:`geo.pipeline.brief_process`).
 
     Raises
     ------
@@ -124,7 +130,6 @@ def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Set
         "data_quality": quality_table(record, incidents, period),
     }
     synthetic = bool(record.get("synthetic_data")) or bool(incidents["synthetic"].fillna(False).any())
-    map_path = run_dir / "map.png"
     return Brief(
         period,
         comparison,
@@ -132,9 +137,15 @@ def build_brief(run_dir: Path, period: Period, comparison: Period, settings: Set
         notes(record, incidents, period, comparison, synthetic),
         synthetic,
         str(record.get("attribution", "")),
-        map_path.read_bytes() if map_path.is_file() else None,
+        read_map_png(run_dir) if with_map else None,
         actor_field(incidents),
     )
+
+
+def read_map_png(run_dir: Path) -> bytes | None:
+    """The run's ``map.png``, or None when the run has none."""
+    path = Path(run_dir) / MAP_PNG
+    return path.read_bytes() if path.is_file() else None
 
 
 # ---------------------------------------------------------------- reading
@@ -226,7 +237,7 @@ def read_summary(path: Path) -> pd.DataFrame:
 
 
 def _read_summary(run_dir: Path) -> pd.DataFrame:
-    return read_summary(_require(run_dir, SUMMARY_DISTRICTS))
+    return read_summary(_require(run_dir, SUMMARY_DISTRICTS_CSV))
 
 
 def _district_tables(
@@ -322,7 +333,7 @@ def monthly_table(run_dir: Path, incidents: pd.DataFrame, measured: Period, mont
     """Killed per province, month and victim category over the last 12 months."""
     if months == measured:
         table = pd.read_csv(
-            _require(run_dir, MONTHLY_BY_PROVINCE), dtype={"province": "string", "month": "string"}
+            _require(run_dir, MONTHLY_KILLED_BY_PROVINCE_CSV), dtype={"province": "string", "month": "string"}
         )
     else:
         table = monthly_by_province(incidents, months.start, months.end, STUDY_PROVINCES)

@@ -132,8 +132,15 @@ def created_timestamp(brief: Brief) -> str:
     return (brief.period.end + pd.Timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
 
 
-def render_html(brief: Brief) -> str:
-    """The brief as one HTML document (text)."""
+def brief_chart(brief: Brief) -> str:
+    """The brief's monthly chart (SVG text)."""
+    return monthly_chart_svg(brief.tables["monthly_by_province"], brief.synthetic)
+
+
+def render_html(brief: Brief, chart: str | None = None) -> str:
+    """The brief as one HTML document (text); ``chart`` is
+    :func:`geo.report.chart.monthly_chart_svg` of its monthly table, drawn here
+    when None (``geo run`` draws it before the map is ready)."""
     tables = {name: table.to_dict("records") for name, table in brief.tables.items()}
     head = {row["measure"]: row for row in tables["headline"]}
     map_uri = (
@@ -146,9 +153,7 @@ def render_html(brief: Brief) -> str:
         tables=tables,
         head=head,
         summary=summary_sentence(brief),
-        chart=markupsafe.Markup(
-            monthly_chart_svg(brief.tables["monthly_by_province"], brief.synthetic)
-        ),  # our own SVG
+        chart=markupsafe.Markup(chart if chart is not None else brief_chart(brief)),  # our own SVG
         categories=CATEGORIES,
         map_uri=map_uri,
         created=created_timestamp(brief),

@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 
 from geo._errors import GeoError
-from geo.export.vector import atomic_path
+from geo.atomic import atomic_path
 
 PANGO_HINT = "WeasyPrint needs the Pango library (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0)"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from geo.export.vector import atomic_path
+from geo.atomic import atomic_path
 
 MAX_WIDTH = 60
 

@@ -1,0 +1,52 @@
+"""The credit geo gives its sources: the boundary packages
+(:func:`boundary_attribution`) and the incident datasets
+(:data:`SOURCE_CITATIONS`, :func:`incident_attribution`).
+
+Every output that carries an attribution (run.json, GeoJSON foreign members,
+GeoPackage descriptions, QGIS metadata, GeoTIFF tags, the maps and the brief)
+takes it from here.
+
+Notes
+-----
+The boundary packages are listed in :mod:`geo.boundaries.sources`, which is
+imported when :func:`boundary_attribution` is first called: importing
+:mod:`geo.boundaries` loads geopandas, and this module must stay light.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The credit each licensed incident source asks for, by the source name its reader gives.
+SOURCE_CITATIONS = {
+    "UCDP": "UCDP Georeferenced Event Dataset (GED), Uppsala Conflict Data Program; Sundberg & Melander 2013, "
+            "Journal of Peace Research 50(4) (CC BY 4.0)",
+    "ACLED": "Armed Conflict Location & Event Data (ACLED), acleddata.com",
+    "GTD": "Global Terrorism Database (GTD), START, University of Maryland",
+}
+
+
+@functools.cache
+def boundary_attribution() -> str:
+    """The attribution of the boundary layers: the three boundary packages and
+    Natural Earth, as their licences ask."""
+    from geo.boundaries.sources import NATURAL_EARTH, PACKAGES
+
+    return "; ".join(p.attribution for p in PACKAGES[:3]) + "; " + NATURAL_EARTH.attribution
+
+
+def incident_attribution(incidents: pd.DataFrame) -> str:
+    """The boundary sources' attribution and the incident sources' names, with
+    the citation a licensed source asks for (:data:`SOURCE_CITATIONS`).
+
+    Parameters
+    ----------
+    incidents
+        Incidents with a ``source`` column.
+    """
+    names = sorted(set(incidents["source"].dropna().astype(str).unique()))  # unique first: a million rows
+    return boundary_attribution() + "; incident data: " + ", ".join(SOURCE_CITATIONS.get(n, n) for n in names)

@@ -1,0 +1,161 @@
+"""The brief of a run, written by a forked child process while the run draws
+its maps (issue 12, "Fast everyday run").
+
+The brief (``report.html``, ``tables.xlsx`` and WeasyPrint's ``report.pdf``)
+takes seconds of one core and reads only finished outputs of the run, so
+:meth:`geo.pipeline.Run.write` starts it in a child process (``fork``: the
+child inherits the run's imported libraries and settings, nothing is pickled
+but messages) and tells it when its inputs are in the staging folder:
+
+1. at once (:func:`geo.pipeline.run` starts it before measuring), the child
+   imports the report modules and WeasyPrint (and loads its fonts) while the
+   run reads, measures and writes the risk layers and the incident tables;
+2. ``TABLES`` with the staging folder: the tables are written; the child
+   computes the brief's tables and chart and waits for the map;
+3. ``MAP``: ``map.png`` is written; the child renders and prints the brief
+   while the run writes ``map.html``.
+
+The child writes into the same staging folder as the run, so the folder is
+still all-or-nothing: the run waits for the child before sealing it, and an
+error in the child is raised again in the run (the same exception, or a
+:class:`geo._errors.GeoError` with its message), which leaves ``out_dir`` as it was.
+Where ``fork`` is missing (Windows) or one core is all there is,
+:func:`can_fork` is False and the run writes the brief itself, as before.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from geo._errors import GeoError
+from geo.config import Settings
+
+TABLES = "tables"
+MAP = "map"
+_SERIAL_ENV = "GEO_SERIAL_BRIEF"  # set to 1 to write the brief in the run's own process
+
+
+def can_fork() -> bool:
+    """Whether the brief can render in a child process here (POSIX ``fork``, two cores or more)."""
+    if os.environ.get(_SERIAL_ENV, "") not in ("", "0"):
+        return False
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+
+
+class BriefProcess:
+    """``write_report(staging)`` in a forked child, fed with :data:`TABLES` and :data:`MAP`.
+
+    Use :meth:`send` for each message, :meth:`result` for the outcome and
+    :meth:`stop` (always, e.g. in ``finally``) to end the child if the run fails first.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        context = multiprocessing.get_context("fork")
+        self._connection, child_end = context.Pipe()
+        self._process = context.Process(target=_child, args=(child_end, settings), name="geo-brief", daemon=True)
+        self._process.start()
+        child_end.close()  # the parent's copy: the child's end closing then reads as EOF here
+
+    def tables_written(self, staging: Path) -> None:
+        """Tell the child that ``run.json``, ``incidents.parquet`` and the summary
+        tables are in ``staging`` (where it then writes the brief)."""
+        self._send(TABLES, str(staging))
+
+    def map_written(self) -> None:
+        """Tell the child that ``map.png`` is written."""
+        self._send(MAP, None)
+
+    def _send(self, kind: str, value: str | None) -> None:
+        try:
+            self._connection.send((kind, value))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the child has ended, with an error that result() raises
+
+    def result(self) -> str | None:
+        """Wait for the brief; the reason ``report.pdf`` was not written (None if it was).
+
+        Raises
+        ------
+        GeoError
+            Or the exception the child raised: the brief could not be written.
+        """
+        try:
+            status, value = self._connection.recv()
+        except EOFError:
+            self._process.join()
+            msg = f"the brief's process ended without writing the brief (exit code {self._process.exitcode})"
+            raise GeoError(msg) from None
+        self._process.join()
+        if status == "error":
+            raise value
+        return value
+
+    def stop(self) -> None:
+        """End the child if it still runs (the run failed before the brief was done)."""
+        self._connection.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _child(connection: Connection, settings: Settings) -> None:
+    """The child: warm WeasyPrint up, then write the brief as the messages allow."""
+
+    def expect(message: str) -> str | None:
+        kind, value = connection.recv()  # EOFError when the run stopped: the child just ends
+        if kind != message:
+            raise GeoError(f"the brief's process expected {message!r}, got {kind!r}")
+        return value
+
+    try:
+        from geo.report import write_report
+
+        _warm_up()
+        staging = Path(expect(TABLES))
+        result = write_report(staging, settings=settings, map_ready=lambda: expect(MAP))
+        connection.send(("ok", result.pdf_problem))
+    except EOFError:
+        return
+    except BaseException as exc:  # noqa: BLE001  (every error reaches the run, which raises it)
+        connection.send(("error", _picklable(exc)))
+    finally:
+        connection.close()
+
+
+_WARM_UP_HTML = (
+    '<p style="font-family: \'DejaVu Sans\'"><b>warm-up</b> 1,234</p><table><tr><td>a</td><td>b</td></tr></table>'
+    '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><path d="M 0 0 L 10 10 z" '
+    'style="fill: #e69f00"/><text x="1" y="9" style="font: 4px \'DejaVu Sans\'">x</text></svg>'
+)
+
+
+def _warm_up() -> None:
+    """Import WeasyPrint, lay out and print a scrap of what the brief holds (text,
+    a table, an SVG with text) to nowhere: its fonts, stylesheets, cffi types
+    (about 0.3 s of C declarations parsed on first use) and font subsetter load
+    while the run is still writing the brief's inputs."""
+    from geo.report.pdf import pdf_engine_problem
+
+    if pdf_engine_problem() is None:
+        import io
+
+        import weasyprint
+
+        weasyprint.HTML(string=_WARM_UP_HTML).render().write_pdf(io.BytesIO())
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives the pipe, else a GeoError (for a GeoError) or
+    RuntimeError (anything else, with the child's traceback) with its message."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001  (any exception that does not pickle)
+        if isinstance(exc, GeoError):
+            return GeoError(str(exc))
+        return RuntimeError("".join(traceback.format_exception(exc)).rstrip())
+    return exc
