@@ -74,3 +74,36 @@ def test_point_geojson_escapes_text_and_keeps_nulls(tmp_path, monkeypatch):
     assert third["properties"]["s"] is None
     empty = vector.write_points_geojson(frame.iloc[:0], tmp_path / "e.geojson")
     assert json.loads(empty.read_text()) == {"type": "FeatureCollection", "features": []}
+
+
+def test_csv_cells_are_the_bytes_pandas_writes_for_every_kind_of_value(tmp_path, monkeypatch):
+    # write_csv formats text, numbers and booleans with Arrow kernels; the bytes
+    # must be those of pandas' to_csv of spreadsheet_safe, block edges included.
+    import numpy as np
+    import pandas as pd
+
+    from geo.export import tables
+
+    text = ["plain", "a,b", 'say "hi"', "two\nlines", "car\rret", "=1+1", "+92", "-5", "-0.25", "-x",
+            "@SUM(A1)", "\tlead", "Miran Shāh", "", None, "'quoted", "x" * 300, "1e5", " -3"]
+    floats = [0.1, 100.0, 1e-5, 1e-4, 1e16, 1.5e20, -0.0, np.nan, np.inf, -np.inf, 123456789.123, 2.5e-7,
+              -1e15, 3.0, 0.30000000000000004, 1e22, 5e-324, 12.0, -7.25]
+    n = len(text)
+    frame = pd.DataFrame({
+        "text": pd.array(text, dtype="string"),
+        "object text": pd.Series(text, dtype=object),
+        "int": np.arange(n, dtype=np.int64) * -12345,
+        "Int32 with NA": pd.array([k if k % 3 else None for k in range(n)], dtype="Int32"),
+        "float": floats,
+        "Float64 with NA": pd.array([None if k % 4 == 0 else v for k, v in enumerate(floats)], dtype="Float64"),
+        "bool": [k % 2 == 0 for k in range(n)],
+        "boolean with NA": pd.array([None if k % 5 == 0 else k % 2 == 0 for k in range(n)], dtype="boolean"),
+        "=header, kept": ["h"] * n,
+    })
+    expected = tables.spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    for rows_per_block in (100_000, 4):
+        monkeypatch.setattr(tables, "CSV_ROWS_PER_BLOCK", rows_per_block)
+        path = tables.write_csv(frame, tmp_path / f"cells_{rows_per_block}.csv")
+        assert path.read_bytes() == expected
+    assert tables._write_csv_arrow(frame, tmp_path / "arrow.csv", safe=True)  # not pandas' fallback
+    assert b"'=1+1" in expected and b",-5," in expected and b"'-x" in expected  # the rule still applies
