@@ -206,19 +206,21 @@ def test_candidate_pairs_are_exactly_the_pairs_within_the_windows_of_sources_tha
     rng = np.random.default_rng(5)
     n = 240
     sources = rng.choice(["UCDP", "ACLED", "monthly list", SYNTHETIC_SOURCE], n)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D")
     rows = _table([
-        _report(f"r:{k}", str(sources[k]), date=str(pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(d))),
+        _report(f"r:{k}", str(sources[k]), date=day.date().isoformat(),
                 date_precision=str(rng.choice(["day", "day", "week", "month"])),
                 lat=float(33 + rng.normal(0, 0.5)), lon=float(70 + rng.normal(0, 0.5)),
                 geo_precision=int(rng.choice([1, 1, 2, 3])),
                 district_id=str(rng.choice(["PK-KP-bannu", "PK-KP-north-waziristan", ""])))
-        for k, d in enumerate(rng.integers(0, 90, n))
+        for k, day in enumerate(days)
     ])
     p = pairs_module.prepare(rows)
+    assert (p.lo >= 19_723).all()  # every date read (days since 1970: 2024-01-01 on)
     may = (lambda a, b: True) if rule == "every pair" else may_link
     i, j, gap, km = pairs_module.candidate_pairs(p, 2, may)
     got = {(int(a), int(b), int(g), round(float(k), 9)) for a, b, g, k in zip(i, j, gap, km, strict=True)}
-    assert len(got) == len(i)  # each pair once
+    assert len(got) == len(i) and 0 < len(i) < n * (n - 1) // 4  # each pair once; windows that select
     assert got == _brute_force_pairs(p, 2, may)
     rank = np.lexsort((np.arange(n), p.lo)).argsort()
     assert (np.diff(rank[i] * n + rank[j]) > 0).all()  # in date order of i, then of j
