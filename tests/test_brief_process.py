@@ -54,3 +54,40 @@ def test_a_failed_brief_leaves_the_output_folder_as_it_was(tmp_path, monkeypatch
     with pytest.raises(GeoError, match="^the brief broke$"):
         pipeline.run([path], out)
     assert not out.exists()
+
+
+def _folder_bytes(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != "timings.json"}
+
+
+def test_risk_layers_written_by_a_child_are_the_same_files(tmp_path, monkeypatch):
+    # From FORK_RISK_LAYERS_FROM incidents a child writes the risk layers while
+    # the run writes the incident tables: the folder must be the same, byte for byte.
+    import json
+
+    from geo import pipeline
+
+    run = pipeline.run()
+    run.write(tmp_path / "serial")
+    monkeypatch.setattr(pipeline, "FORK_RISK_LAYERS_FROM", 0)
+    run.write(tmp_path / "forked")
+    assert _folder_bytes(tmp_path / "forked") == _folder_bytes(tmp_path / "serial")
+    forked = json.loads((tmp_path / "forked" / "timings.json").read_text())
+    assert "risk_layers_wait_s" in forked and forked["risk_gpkg_s"] > 0  # the child's stages came back
+
+
+def test_risk_layers_that_fail_in_the_child_leave_the_output_folder_as_it_was(tmp_path, monkeypatch):
+    from geo import pipeline
+    from geo._errors import GeoError
+
+    run = pipeline.run()
+    out = tmp_path / "out"
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise GeoError("the risk layers broke")
+
+    monkeypatch.setattr(pipeline, "FORK_RISK_LAYERS_FROM", 0)
+    monkeypatch.setattr("geo.export.risk.write_risk_outputs", broken)  # inherited by the forked child
+    with pytest.raises(GeoError, match="^the risk layers broke$"):
+        run.write(out)
+    assert not out.exists()

@@ -12,6 +12,7 @@ a mix of two runs. The ingest sequence itself is :func:`ingest`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shutil
 import tempfile
 import time
@@ -34,6 +35,7 @@ from geo.incidents.schema import FileAccount, IngestResult
 from geo.incidents.synthetic import generate
 from geo.metrics.units import PERIOD_YEARS, monthly_actor_groups, resolve_period, within_period
 from geo.pipeline.brief_process import BriefProcess, can_fork
+from geo.pipeline.forked import ForkedCall
 from geo.pipeline.ingest_stages import ingest
 from geo.timings import Timings
 
@@ -46,6 +48,10 @@ __all__ = ["Run", "ingest", "ingest_files", "run", "step_count"]
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
 SYNTHETIC_EVENTS = 2000
 SYNTHETIC_SEED = 20250228
+# From this many incidents the risk layers (risk.gpkg holds every incident) are
+# written in a child process while the run writes the incident tables: 1M
+# incidents spend ~12 s in each. Below it a fork's start costs more than it saves.
+FORK_RISK_LAYERS_FROM = 100_000
 _STEPS_AFTER_READING = 9  # geocode, join, distance, metrics, density, incident outputs, layers, maps, brief
 
 
@@ -158,13 +164,13 @@ class Run:
         GeoError
             The folder cannot be written; ``out_dir`` is left as it was.
         """
-        from geo.export.risk import write_risk_outputs  # with the map and brief: imported when writing
         from geo.maps import write_map_html, write_map_png
         from geo.report import write_report
 
         started = time.perf_counter()
         timings = Timings(dict(self.timings_s))
         pdf_problem = None
+        risk: ForkedCall[dict[str, float]] | None = None
         with staged_folder(out_dir) as staging:
             # The brief renders in a child process while the maps are drawn (brief_process).
             if brief is None and self.period is not None and can_fork():
@@ -178,9 +184,18 @@ class Run:
                         write_csv(self.sample, staging / SYNTHETIC_INCIDENTS_CSV)
                 progress("writing the risk layers, incident layers and tables")
                 if self.units is not None:
-                    write_risk_outputs(self.units, self.incidents, self.settings, staging, border=self.border,
-                                       bands=self.bands, timings=timings)
+                    risk_layers = functools.partial(_write_risk_layers, self, staging)
+                    if len(self.incidents) >= FORK_RISK_LAYERS_FROM and can_fork():
+                        # risk.gpkg (its incidents layer) in a child while the incident tables are written here
+                        risk = ForkedCall(risk_layers, "risk layers")
+                    else:
+                        _add_seconds(timings, risk_layers())
                 write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings)
+                if risk is not None:
+                    with timings.stage("risk_layers_wait_s"):
+                        seconds = risk.result()
+                    _add_seconds(timings, seconds)  # the child's stages, which overlapped the tables'
+                    risk = None
                 if brief is not None:
                     brief.tables_written(staging)  # run.json, incidents.parquet and the summaries
                 progress("copying boundary layers")
@@ -205,8 +220,9 @@ class Run:
                         pdf_problem = (brief.result() if brief is not None
                                        else write_report(staging, settings=self.settings).pdf_problem)
             finally:
-                if brief is not None:
-                    brief.stop()
+                for child in (brief, risk):
+                    if child is not None:
+                        child.stop()
             warnings = (f"report.pdf not written: {pdf_problem}",) if pdf_problem else ()
             total = self.timings_s.get("total_s", 0.0) + time.perf_counter() - started
             # every stage above; sealing run.json is the only step after it
@@ -218,6 +234,21 @@ class Run:
         if self.period is None:
             raise _nothing_accepted(self.ingest, Path(out_dir))
         return Path(out_dir)
+
+
+def _write_risk_layers(run: Run, staging: Path) -> dict[str, float]:
+    """Write the risk layers of ``run`` into ``staging``; the seconds of each stage."""
+    from geo.export.risk import write_risk_outputs
+
+    timings = Timings()
+    write_risk_outputs(run.units, run.incidents, run.settings, staging, border=run.border, bands=run.bands,
+                       timings=timings)
+    return timings.seconds
+
+
+def _add_seconds(timings: Timings, seconds: dict[str, float]) -> None:
+    for name, value in seconds.items():
+        timings.add(name, value)
 
 
 def step_count(n_inputs: int | None) -> int:

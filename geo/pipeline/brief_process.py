@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import pickle
-import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from geo._errors import GeoError
 from geo.config import Settings
+from geo.pipeline.forked import picklable
 
 TABLES = "tables"
 MAP = "map"
@@ -122,7 +121,7 @@ def _child(connection: Connection, settings: Settings) -> None:
     except EOFError:
         return
     except BaseException as exc:  # noqa: BLE001  (every error reaches the run, which raises it)
-        connection.send(("error", _picklable(exc)))
+        connection.send(("error", picklable(exc)))
     finally:
         connection.close()
 
@@ -147,15 +146,3 @@ def _warm_up() -> None:
         import weasyprint
 
         weasyprint.HTML(string=_WARM_UP_HTML).render().write_pdf(io.BytesIO())
-
-
-def _picklable(exc: BaseException) -> BaseException:
-    """``exc`` if it survives the pipe, else a GeoError (for a GeoError) or
-    RuntimeError (anything else, with the child's traceback) with its message."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:  # noqa: BLE001  (any exception that does not pickle)
-        if isinstance(exc, GeoError):
-            return GeoError(str(exc))
-        return RuntimeError("".join(traceback.format_exception(exc)).rstrip())
-    return exc

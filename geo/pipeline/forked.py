@@ -1,0 +1,85 @@
+"""A call made in a forked child process while the run goes on: :class:`ForkedCall`.
+
+A run's big writers hold Python's global lock (pyogrio, Arrow's text kernels
+called from Python), so on two cores two of them only overlap in two
+processes. ``fork`` lets the child inherit the tables as they are: nothing
+is pickled on the way in, and only the call's small result (paths, seconds)
+or its error comes back. Used by :meth:`geo.pipeline.Run.write` for the risk
+layers of a large run; the brief's own child is :mod:`geo.pipeline.brief_process`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Generic, TypeVar
+
+from geo._errors import GeoError
+
+T = TypeVar("T")
+
+
+class ForkedCall(Generic[T]):
+    """``call()`` in a forked child, started at once.
+
+    Use :meth:`result` for its value (or its error, raised again here) and
+    :meth:`stop` (always, e.g. in ``finally``) to end the child if the run fails first.
+    """
+
+    def __init__(self, call: Callable[[], T], name: str) -> None:
+        context = multiprocessing.get_context("fork")
+        self._name = name
+        self._connection, child_end = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(child_end, call), name=f"geo-{name}", daemon=True)
+        self._process.start()
+        child_end.close()  # the parent's copy: the child's end closing then reads as EOF here
+
+    def result(self) -> T:
+        """Wait for the call; its value.
+
+        Raises
+        ------
+        GeoError
+            Or the exception the call raised in the child.
+        """
+        try:
+            status, value = self._connection.recv()
+        except EOFError:
+            self._process.join()
+            msg = f"the process writing the {self._name} ended without a result (exit code {self._process.exitcode})"
+            raise GeoError(msg) from None
+        self._process.join()
+        if status == "error":
+            raise value
+        return value
+
+    def stop(self) -> None:
+        """End the child if it still runs."""
+        self._connection.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _child(connection: Connection, call: Callable[[], object]) -> None:
+    try:
+        connection.send(("ok", call()))
+    except BaseException as exc:  # noqa: BLE001  (every error reaches the run, which raises it)
+        connection.send(("error", picklable(exc)))
+    finally:
+        connection.close()
+
+
+def picklable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives the pipe, else a GeoError (for a GeoError) or
+    RuntimeError (anything else, with the child's traceback) with its message."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001  (any exception that does not pickle)
+        if isinstance(exc, GeoError):
+            return GeoError(str(exc))
+        return RuntimeError("".join(traceback.format_exception(exc)).rstrip())
+    return exc
