@@ -116,7 +116,8 @@ def name_actors(actors: pd.Series) -> pd.DataFrame:
     aliases = load_aliases()
     codes, unique = pd.factorize(actors.astype("string"))  # each distinct string named once
     named = [actor_of(value, aliases) for value in unique]
-    groups = np.array([g for g, _ in named] + [UNIDENTIFIED], dtype=object)[codes]  # code -1 (missing): the last
+    # code -1 (a missing actor) takes the last entry: unidentified
+    groups = np.array([g for g, _ in named] + [UNIDENTIFIED], dtype=object)[codes]
     families = np.array([f for _, f in named] + [UNIDENTIFIED], dtype=object)[codes]
     return pd.DataFrame(
         {"actor_group": pd.array(groups, dtype="string"), "actor_family": pd.array(families, dtype="string")},

@@ -92,7 +92,8 @@ def link_reports(
     keys = table["incident_id"].astype(str).to_numpy()
     n = len(table)
     sources = pd.unique(table["source"].astype("string").fillna("").to_numpy(dtype=object))
-    pairable = enabled and n > 1 and any(may_link(a, b) for a, b in itertools.combinations_with_replacement(sources, 2))
+    pairable = enabled and n > 1 and any(
+        may_link(a, b) for a, b in itertools.combinations_with_replacement(sources, 2))
     # With no two sources that may link (one curated dataset, say) there are no
     # pairs: the similarity fields are not worth preparing for every report.
     prepared = prepare(table if pairable else table.iloc[:0])

@@ -245,8 +245,9 @@ def build_events(reports: pd.DataFrame, casualties: str) -> pd.DataFrame:
     linked = _events_by_precedence(reports.loc[~alone], casualties)
     events = pd.concat([linked, single[linked.columns].astype(linked.dtypes.to_dict())], ignore_index=True)
     if "_pos" in reports:
-        first = np.r_[reports.loc[~alone].groupby("event_id")["_pos"].min().reindex(linked["event_id"]).to_numpy(),
-                      np.sort(reports.loc[alone, "_pos"].to_numpy())]  # the order of ``single``
+        first_of_linked = reports.loc[~alone].groupby("event_id")["_pos"].min().reindex(linked["event_id"])
+        # the single events are in ``_pos`` order (_events_of_one_report)
+        first = np.r_[first_of_linked.to_numpy(), np.sort(reports.loc[alone, "_pos"].to_numpy())]
     else:
         first = events["incident_id"].to_numpy(dtype=object)
     return events.iloc[np.argsort(first, kind="stable")].reset_index(drop=True)

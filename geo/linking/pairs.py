@@ -159,7 +159,10 @@ def candidate_pairs(
         for b in range(a, len(names)):
             if not may_link(names[a], names[b]):
                 continue
-            swept = _sweep(p, members[a], link_days) if a == b else _cross(p, members[a], members[b], link_days)
+            if a == b:
+                swept = _sweep(p, members[a], link_days)
+            else:
+                swept = _cross(p, members[a], members[b], link_days)
             chunks.extend(_within_reach(p, i, j, link_days) for i, j in swept)
     if not chunks:
         empty = np.array([], dtype=np.int64)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from geo._errors import GeoError
 from geo.config import Settings
-from geo.pipeline.forked import picklable
+from geo.pipeline.forked import ForkedChild, picklable
 
 TABLES = "tables"
 MAP = "map"
@@ -46,19 +46,18 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
 
 
-class BriefProcess:
+class BriefProcess(ForkedChild):
     """``write_report(staging)`` in a forked child, fed with :data:`TABLES` and :data:`MAP`.
 
-    Use :meth:`send` for each message, :meth:`result` for the outcome and
-    :meth:`stop` (always, e.g. in ``finally``) to end the child if the run fails first.
+    Use :meth:`tables_written` and :meth:`map_written` for the messages,
+    :meth:`result` for the reason ``report.pdf`` was not written (None if it
+    was; the child's error, raised again here, when the brief could not be
+    written) and :meth:`stop` (always, e.g. in ``finally``) to end the child
+    if the run fails first.
     """
 
     def __init__(self, settings: Settings) -> None:
-        context = multiprocessing.get_context("fork")
-        self._connection, child_end = context.Pipe()
-        self._process = context.Process(target=_child, args=(child_end, settings), name="geo-brief", daemon=True)
-        self._process.start()
-        child_end.close()  # the parent's copy: the child's end closing then reads as EOF here
+        super().__init__(_child, (settings,), "brief", duplex=True)
 
     def tables_written(self, staging: Path) -> None:
         """Tell the child that ``run.json``, ``incidents.parquet`` and the summary
@@ -74,32 +73,6 @@ class BriefProcess:
             self._connection.send((kind, value))
         except (BrokenPipeError, ConnectionResetError):
             pass  # the child has ended, with an error that result() raises
-
-    def result(self) -> str | None:
-        """Wait for the brief; the reason ``report.pdf`` was not written (None if it was).
-
-        Raises
-        ------
-        GeoError
-            Or the exception the child raised: the brief could not be written.
-        """
-        try:
-            status, value = self._connection.recv()
-        except EOFError:
-            self._process.join()
-            msg = f"the brief's process ended without writing the brief (exit code {self._process.exitcode})"
-            raise GeoError(msg) from None
-        self._process.join()
-        if status == "error":
-            raise value
-        return value
-
-    def stop(self) -> None:
-        """End the child if it still runs (the run failed before the brief was done)."""
-        self._connection.close()
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
 
 
 def _child(connection: Connection, settings: Settings) -> None:

@@ -22,34 +22,38 @@ from geo._errors import GeoError
 T = TypeVar("T")
 
 
-class ForkedCall(Generic[T]):
-    """``call()`` in a forked child, started at once.
+class ForkedChild:
+    """A forked child process that ends by sending back ``("ok", value)`` or
+    ``("error", exception)`` on a pipe; ``target(connection, *args)`` runs in it.
 
-    Use :meth:`result` for its value (or its error, raised again here) and
+    Use :meth:`result` for the value (or the error, raised again here) and
     :meth:`stop` (always, e.g. in ``finally``) to end the child if the run fails first.
+    ``duplex`` lets the parent send the child messages on the same pipe.
     """
 
-    def __init__(self, call: Callable[[], T], name: str) -> None:
+    def __init__(self, target: Callable[..., None], args: tuple, name: str, *, duplex: bool = False) -> None:
         context = multiprocessing.get_context("fork")
         self._name = name
-        self._connection, child_end = context.Pipe(duplex=False)
-        self._process = context.Process(target=_child, args=(child_end, call), name=f"geo-{name}", daemon=True)
+        self._connection, child_end = context.Pipe(duplex=duplex)
+        self._process = context.Process(target=target, args=(child_end, *args), name=f"geo-{name}",
+                                        daemon=True)
         self._process.start()
         child_end.close()  # the parent's copy: the child's end closing then reads as EOF here
 
-    def result(self) -> T:
-        """Wait for the call; its value.
+    def result(self):
+        """Wait for the child; its value.
 
         Raises
         ------
         GeoError
-            Or the exception the call raised in the child.
+            Or the exception raised in the child.
         """
         try:
             status, value = self._connection.recv()
         except EOFError:
             self._process.join()
-            msg = f"the process writing the {self._name} ended without a result (exit code {self._process.exitcode})"
+            code = self._process.exitcode
+            msg = f"the process writing the {self._name} ended without a result (exit code {code})"
             raise GeoError(msg) from None
         self._process.join()
         if status == "error":
@@ -62,6 +66,17 @@ class ForkedCall(Generic[T]):
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
+
+
+class ForkedCall(ForkedChild, Generic[T]):
+    """``call()`` in a forked child, started at once; :meth:`result` is its value."""
+
+    def __init__(self, call: Callable[[], T], name: str) -> None:
+        super().__init__(_child, (call,), name)
+
+    def result(self) -> T:
+        """Wait for the call; its value (or its error, raised again here)."""
+        return super().result()
 
 
 def _child(connection: Connection, call: Callable[[], object]) -> None:
