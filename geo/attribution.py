@@ -48,5 +48,10 @@ def incident_attribution(incidents: pd.DataFrame) -> str:
     incidents
         Incidents with a ``source`` column.
     """
-    names = sorted(set(incidents["source"].dropna().astype(str).unique()))  # unique first: a million rows
+    names = source_names(incidents)
     return boundary_attribution() + "; incident data: " + ", ".join(SOURCE_CITATIONS.get(n, n) for n in names)
+
+
+def source_names(incidents: pd.DataFrame) -> list[str]:
+    """The incident sources named in ``incidents["source"]``, sorted (distinct values first: a million rows)."""
+    return sorted(set(incidents["source"].dropna().astype(str).unique()))

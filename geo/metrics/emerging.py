@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import special  # not pymannkendall: it imports scipy.stats (about 0.7 s per run)
 
 from geo.metrics.hotspots import INSUFFICIENT_DATA, Hotspots, contiguity, insufficient_reason
-from geo.metrics.units import parse_dates
+from geo.metrics.units import incident_dates
 
 MIN_MONTHS = 6
 MONTHLY_INFERENCE = "normal"
@@ -96,7 +96,7 @@ def monthly_counts(incidents: pd.DataFrame, ids: np.ndarray, id_column: str, mon
     Counted with integer codes (unit position x month number), not a groupby
     on Period objects: a million incidents take milliseconds, not seconds.
     """
-    dates = incidents["_date"] if "_date" in incidents else parse_dates(incidents["date"])  # parsed once upstream
+    dates = incident_dates(incidents)  # parsed once upstream
     unit = pd.Index(ids).get_indexer(incidents[id_column])  # -1: no unit, or one not in ids
     month = dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
     first = np.datetime64(months[0].start_time.to_datetime64(), "M") if len(months) else np.datetime64("NaT", "M")

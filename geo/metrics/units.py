@@ -31,6 +31,12 @@ def parse_dates(dates: pd.Series) -> pd.Series:
     return pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce")
 
 
+def incident_dates(incidents: pd.DataFrame) -> pd.Series:
+    """The incidents' dates as timestamps: their ``_date`` when an earlier step
+    parsed them (:func:`in_period`), else parsed here (NaT where missing)."""
+    return incidents["_date"] if "_date" in incidents else parse_dates(incidents["date"])
+
+
 def default_period(dates: pd.Series, months: int = 12) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The last ``months`` whole months that end with the latest incident's month.
 
@@ -110,7 +116,7 @@ def in_period(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -
     parsed again: a second of a million-incident run per call; when they all
     lie within the period they are returned as they are, not copied.
     """
-    dates = incidents["_date"] if "_date" in incidents else parse_dates(incidents["date"])
+    dates = incident_dates(incidents)
     inside = ((dates >= start) & (dates <= end)).to_numpy()
     if "_date" in incidents and inside.all():
         return incidents  # already chosen (every caller filters or copies before it changes a column)

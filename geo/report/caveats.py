@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.attribution import SOURCE_CITATIONS
+from geo.attribution import SOURCE_CITATIONS, source_names
+from geo.metrics.units import incident_dates
 from geo.report.periods import Period, dated_within, study_period_incidents
 
 KILLED_COLUMNS = ("killed_civilians", "killed_security", "killed_militants")
@@ -17,7 +18,7 @@ def source_table(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Incidents of the period per source, with the credit the source asks for."""
     chosen = study_period_incidents(incidents, period)
     counts = chosen.groupby(chosen["source"].astype("string").fillna("(no source)")).size()
-    names = sorted(set(incidents["source"].dropna().astype(str).unique()))
+    names = source_names(incidents)
     return pd.DataFrame(
         {
             "source": names,
@@ -65,7 +66,7 @@ def quality_table(record: dict, incidents: pd.DataFrame, period: Period) -> pd.D
 def notes(
     record: dict, incidents: pd.DataFrame, period: Period, comparison: Period, synthetic: bool
 ) -> list[tuple[str, str]]:
-    dates = incidents["_date"] if "_date" in incidents else pd.to_datetime(incidents["date"], errors="coerce")
+    dates = incident_dates(incidents)
     first, last = (dates.min(), dates.max()) if dates.notna().any() else (None, None)
     notes = []
     if synthetic:

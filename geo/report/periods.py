@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import GeoError
-from geo.metrics.units import PERIOD_YEARS, within_period
+from geo.metrics.units import PERIOD_YEARS, incident_dates
 
 
 class ReportPeriodError(GeoError, ValueError):
@@ -127,7 +127,5 @@ def study_period_incidents(incidents: pd.DataFrame, period: Period) -> pd.DataFr
 def dated_within(incidents: pd.DataFrame, period: Period) -> np.ndarray:
     """Whether each incident is dated within ``period`` (False when undated), from
     its parsed ``_date`` when it carries one (the brief parses a million dates once)."""
-    if "_date" not in incidents:
-        return within_period(incidents["date"], period.start, period.end).fillna(False).to_numpy(dtype=bool)
-    dates = incidents["_date"]
-    return ((dates >= period.start) & (dates <= period.end)).to_numpy(dtype=bool)
+    dates = incident_dates(incidents)
+    return ((dates >= period.start) & (dates <= period.end)).to_numpy(dtype=bool)  # NaT compares False
