@@ -57,9 +57,9 @@ class BorderDistance:
     def _kd_tree(self):
         from scipy.spatial import cKDTree
 
-        x, y = self.to_projected.transform(self.vertices[:, 0], self.vertices[:, 1])
+        projected = shapely.get_coordinates(self.tree.geometries)  # the STRtree's points, projected once
         # sliding-midpoint splits suit points strung along a line (a median-balanced tree took 6 s)
-        return cKDTree(np.column_stack([x, y]), balanced_tree=False, compact_nodes=False)
+        return cKDTree(projected, balanced_tree=False, compact_nodes=False)
 
     def km(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Geodesic distance in km from each point to the border (NaN for missing points)."""
