@@ -4,6 +4,7 @@ selection for big runs, overview PNG. (Behaviour in a browser: test_map_browser.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -75,6 +76,32 @@ def test_json_in_the_page_cannot_close_its_script_element():
     text = script_json({"notes": HOSTILE, "line": "a\u2028b"})
     assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
     assert json.loads(text) == {"notes": HOSTILE, "line": "a\u2028b"}
+
+
+def test_macros_are_rendered_once_as_branca_would_and_never_templated_again(content):
+    """The page renders folium's macros verbatim (page._macros_rendered_verbatim):
+    the same page as branca's own MacroElement.render, except that text which
+    looks like a template stays text."""
+    import folium
+
+    from geo.maps.interactive import risk_map
+    from geo.maps.page import _macros_rendered_verbatim, _number_elements
+
+    def page(fmap: folium.Map, verbatim: bool) -> str:
+        root = fmap.get_root()
+        _number_elements(root, [0])
+        with _macros_rendered_verbatim() if verbatim else contextlib.nullcontext():
+            return root.render()
+
+    assert page(risk_map(content), verbatim=True) == page(risk_map(content), verbatim=False)
+    layers = []
+    for verbatim in (True, False):
+        fmap = folium.Map(tiles=None)
+        folium.GeoJson({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+            "name": "{{ 7*7 }}"}, "geometry": {"type": "Point", "coordinates": [70.0, 33.0]}}]}).add_to(fmap)
+        layers.append(page(fmap, verbatim))
+    assert '"name": "{{ 7*7 }}"' in layers[0] and '"name": "49"' not in layers[0]
+    assert '"name": "49"' in layers[1]  # branca's own render runs the name as a template
 
 
 def test_hostile_text_never_reaches_the_page_as_markup(sample_run_dir, tmp_path):

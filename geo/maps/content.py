@@ -259,7 +259,8 @@ def density_overlay(path: Path, max_pixels: int = DENSITY_MAX_PIXELS) -> Density
     top = float(np.quantile(warped[warped > 0], 0.995)) if (warped > 0).any() else 1.0
     rgba = density_colours(np.clip(warped / top, 0.0, 1.0))
     buffer = io.BytesIO()
-    Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG", optimize=True)
+    # zlib level 6, not optimize=True (level 9): a tenth of the time for 1 % more bytes
+    Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG", compress_level=6)
     west, north = transform @ (0, 0)
     east, south = transform @ (width, height)
     (lon_w, lon_e), (lat_s, lat_n) = _mercator_to_degrees([west, east], [south, north])

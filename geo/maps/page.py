@@ -11,11 +11,14 @@ numbered, not random, so the same inputs give the same bytes.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
+import branca.element
 import folium
 import xstatic.pkg.leaflet as xstatic_leaflet
 
@@ -75,11 +78,40 @@ def _number_elements(element: folium.Element, counter: list[int]) -> None:
         _number_elements(child, counter)
 
 
+def _render_macros_verbatim(self: branca.element.MacroElement, **kwargs: object) -> None:
+    """``branca.element.MacroElement.render`` (branca 0.8), with each rendered
+    macro added to the page as :class:`RawMarkup` instead of ``Element(text)``,
+    which compiles the text, a layer's whole GeoJSON among it, as a Jinja
+    template and renders it a second time."""
+    figure = self.get_root()
+    macros = self._template.module.__dict__
+    for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+        macro = macros.get(part)
+        if macro is not None:
+            target.add_child(RawMarkup(macro(self, kwargs)), name=self.get_name())
+    for element in self._children.values():
+        element.render(**kwargs)
+
+
+@contextlib.contextmanager
+def _macros_rendered_verbatim() -> Iterator[None]:
+    """While rendering a page, macros are rendered once and never templated
+    again: a third of ``map.html``'s time (0.3 s of 0.9 s on 6k incidents),
+    and no text the macros write (GeoJSON, a layer's name) is run as a template."""
+    original = branca.element.MacroElement.render
+    branca.element.MacroElement.render = _render_macros_verbatim
+    try:
+        yield
+    finally:
+        branca.element.MacroElement.render = original
+
+
 def render_self_contained(fmap: folium.Map) -> str:
     """Render ``fmap`` to HTML with Leaflet's JS, CSS and images inlined."""
     root = fmap.get_root()
     _number_elements(root, [0])
-    page = root.render()
+    with _macros_rendered_verbatim():
+        page = root.render()
     assets = Path(xstatic_leaflet.BASE_DIR)
     script = (assets / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
     style = re.sub(r"url\(images/([\w.-]+)\)", lambda m: f"url({_data_uri(assets / 'images' / m.group(1))})",
