@@ -82,3 +82,30 @@ def test_run_timings_cover_every_stage(sample_run_dir):
 @pytest.mark.parametrize("name", ["run.json", "incidents.parquet"])
 def test_timings_stay_out_of_the_reproducible_outputs(sample_run_dir, name):
     assert b"total_s" not in (sample_run_dir / name).read_bytes()
+
+
+def test_a_run_collects_garbage_seldom_and_restores_the_thresholds(monkeypatch):
+    import gc
+
+    from geo import pipeline
+    from geo.pipeline.garbage import RUN_THRESHOLDS, seldom_collections
+
+    seen = []
+    real_ingest = pipeline.ingest
+
+    def ingest(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        return real_ingest(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "ingest", ingest)
+    before = gc.get_threshold()
+    assert before[0] < RUN_THRESHOLDS[0]
+    run = pipeline.run(None, None)
+    assert len(run.incidents) > 0 and seen == [RUN_THRESHOLDS]
+    assert gc.get_threshold() == before
+    with pytest.raises(ZeroDivisionError), seldom_collections():
+        with seldom_collections():
+            assert gc.get_threshold() == RUN_THRESHOLDS
+        assert gc.get_threshold() == RUN_THRESHOLDS  # the inner block restored the outer's
+        1 / 0  # noqa: B018
+    assert gc.get_threshold() == before

@@ -6,6 +6,8 @@ usage errors exit 2.
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from geo import __version__
@@ -57,4 +59,9 @@ cli.add_command(compare_command)
 
 def main() -> None:
     """Entry point of the ``geo`` console script."""
-    cli(prog_name="geo")
+    try:
+        cli(prog_name="geo")
+    finally:
+        # The interpreter's last garbage collection, at exit, walks every object of the
+        # imported libraries (0.3 s of a `geo run`); frozen, they are skipped.
+        gc.freeze()

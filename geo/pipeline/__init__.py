@@ -36,6 +36,7 @@ from geo.incidents.synthetic import generate
 from geo.metrics.units import PERIOD_YEARS, monthly_actor_groups, resolve_period, within_period
 from geo.pipeline.brief_process import BriefProcess, can_fork
 from geo.pipeline.forked import ForkedCall
+from geo.pipeline.garbage import seldom_collections
 from geo.pipeline.ingest_stages import ingest
 from geo.timings import Timings
 
@@ -256,6 +257,7 @@ def step_count(n_inputs: int | None) -> int:
     return (n_inputs or 2) + _STEPS_AFTER_READING
 
 
+@seldom_collections()
 def run(
     inputs: Sequence[Path] | None = None,
     out_dir: Path | None = None,

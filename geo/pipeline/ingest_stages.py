@@ -28,6 +28,7 @@ from geo.incidents.schema import INCIDENT_COLUMNS, REJECT_REASONS, FileAccount, 
 from geo.join import JoinLayers, join_incidents
 from geo.linking import link_reports
 from geo.metrics.proximity import BorderDistance, add_border_distance
+from geo.pipeline.garbage import seldom_collections
 
 
 class _Run:
@@ -62,6 +63,7 @@ class _Run:
                              source=self.formats[file_index])
 
 
+@seldom_collections()
 def ingest(
     paths: list[Path],
     *,
