@@ -69,6 +69,12 @@ def test_ingest_timings_name_the_ingest_stages_and_each_output(tmp_path):
     assert all(isinstance(v, float) and v >= 0 for v in timings.values())
 
 
+def test_the_writers_stage_names_are_the_files_write_ingest_writes():
+    from geo.export.incidents import BRIEF_INPUT_STAGES, INGEST_FILE_STAGES
+
+    assert INGEST_FILE_STAGES == WRITER_STAGES and BRIEF_INPUT_STAGES < INGEST_FILE_STAGES
+
+
 def test_run_timings_cover_every_stage(sample_run_dir):
     timings = json.loads((sample_run_dir / "timings.json").read_text())
     assert set(timings) == RUN_STAGES

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -85,8 +86,15 @@ def _filtered_out(result: IngestResult) -> int:
     return int((~result.reports["in_filters"].astype(bool)).sum())
 
 
+# The files of write_ingest, by stage name; those the brief and the maps read, which a run writes
+# first (the others while its brief renders).
+INGEST_FILE_STAGES = frozenset({"incidents_geojson_s", "incidents_parquet_s", "reports_parquet_s", "reports_csv_s",
+                                "actor_groups_csv_s", "rejected_csv_s", "run_json_s"})
+BRIEF_INPUT_STAGES = frozenset({"incidents_parquet_s", "actor_groups_csv_s", "run_json_s"})
+
+
 def write_ingest(result: IngestResult, record: dict[str, object], actor_groups: pd.DataFrame, out_dir: Path, *,
-                 timings: Timings | None = None) -> list[Path]:
+                 timings: Timings | None = None, stages: Collection[str] | None = None) -> list[Path]:
     """Write the incident table (one row per event), the reports it was linked
     from, the monthly table per actor group (``actor_groups``, from
     :func:`geo.metrics.units.monthly_actor_groups`), the rejects and the run
@@ -96,7 +104,8 @@ def write_ingest(result: IngestResult, record: dict[str, object], actor_groups: 
     which gains one per file written here (``incidents_geojson_s``,
     ``incidents_parquet_s``, ``reports_parquet_s``, ``reports_csv_s``,
     ``actor_groups_csv_s``, ``rejected_csv_s``, ``run_json_s``); a run writes
-    the file again at its end, with every later stage.
+    the file again at its end, with every later stage. ``stages``: the
+    files to write, by stage name (None: all of them; see :data:`BRIEF_INPUT_STAGES`).
     """
     out_dir = Path(out_dir)
     timings = timings if timings is not None else Timings()
@@ -113,6 +122,8 @@ def write_ingest(result: IngestResult, record: dict[str, object], actor_groups: 
                                                          out_dir / MONTHLY_ACTOR_GROUPS_CSV)),
             ("rejected_csv_s", lambda: write_csv(result.rejects, out_dir / REJECTED_CSV)),
             ("run_json_s", lambda: write_json(record, out_dir / RUN_JSON))):
+        if stages is not None and stage not in stages:
+            continue
         with timings.stage(stage):
             written.append(write())
     written.append(write_timings({**result.timings_s, **timings.seconds}, out_dir))

@@ -3,6 +3,7 @@ index, written as styled GeoJSON, a styled GeoPackage and CSV tables."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,15 +26,17 @@ from geo.timings import Timings
 
 
 def write_risk_outputs(units: UnitLayers, incidents: pd.DataFrame, settings: Settings, out_dir: Path, *,
-                       border: gpd.GeoDataFrame, bands: gpd.GeoDataFrame,
-                       timings: Timings | None = None) -> list[Path]:
+                       border: gpd.GeoDataFrame, bands: gpd.GeoDataFrame, timings: Timings | None = None,
+                       geopackage: bool = True) -> list[Path]:
     """Write the risk layers of ``units`` (GeoJSON + .qml + .qmd, GeoPackage
     with styles and metadata), the summary tables and the monthly tables.
 
     The incidents get an ``in_period`` column (unless they have one, as a
     `geo run`'s do) so that their GeoPackage layer and style can tell the
     incidents of the period from the rest; ``border`` and ``bands`` are the
-    boundary layers the GeoPackage carries beside them.
+    boundary layers the GeoPackage carries beside them. Without
+    ``geopackage``, ``risk.gpkg`` is left for :func:`write_risk_geopackage`
+    (a run writes it while its brief renders, which does not read it).
 
     ``timings`` gains one stage per output: ``styles_s`` (QGIS styles and
     metadata, .qml/.qmd), ``risk_geojson_s``, ``risk_csv_s`` (summary and
@@ -41,25 +44,15 @@ def write_risk_outputs(units: UnitLayers, incidents: pd.DataFrame, settings: Set
     """
     out_dir = Path(out_dir)
     timings = timings if timings is not None else Timings()
-    first, last = units.parameters["period"]
-    incidents = incidents.assign(in_period=period_flags(incidents, first, last))
-    synthetic = has_synthetic(incidents)
-    attribution = boundary_attribution()
-    metadata = {"attribution": attribution, "district_vintage": settings.district_vintage,
-                "risk_parameters": units.parameters, "synthetic_data": synthetic}
-    points = gpd.GeoDataFrame(incidents.drop(columns=["lon", "lat"]),
-                              geometry=gpd.points_from_xy(incidents["lon"], incidents["lat"]), crs="EPSG:4326")
-    gpkg_layers = {**units.layers, "incidents": points, "border": border, "border_bands": bands}
-    written = []
     with timings.stage("styles_s"):
-        layer_styles = styles(
-            {name: [c for c in frame.columns if c != frame.geometry.name] for name, frame in gpkg_layers.items()},
-            event_types=event_types_by_count(incidents["event_type"]),
-            bands=zip(bands["band_km_min"], bands["band_km_max"], strict=True), period=(first, last))
-        about = layer_metadata(incidents, (first, last))
-        for name in (*units.layers, "incidents", "border", "border_bands"):
-            written += [write_qml(layer_styles[name], out_dir / f"{name}.qml"),
-                        write_qmd(about[name], out_dir / f"{name}.qmd")]
+        layers = _GeoPackageLayers.of(units, incidents, border, bands)
+        written = []
+        for name in layers.frames:
+            written += [write_qml(layers.styles[name], out_dir / f"{name}.qml"),
+                        write_qmd(layers.about[name], out_dir / f"{name}.qmd")]
+    synthetic = has_synthetic(layers.frames["incidents"])
+    metadata = {"attribution": boundary_attribution(), "district_vintage": settings.district_vintage,
+                "risk_parameters": units.parameters, "synthetic_data": synthetic}
     for name, layer in units.layers.items():
         level = LEVEL_BY_OUTPUT[name]
         with timings.stage("risk_geojson_s"):
@@ -73,13 +66,53 @@ def write_risk_outputs(units: UnitLayers, incidents: pd.DataFrame, settings: Set
     with timings.stage("risk_csv_s"):
         written.append(write_csv(units.provinces.assign(synthetic_data=synthetic),
                                  out_dir / MONTHLY_KILLED_BY_PROVINCE_CSV))
-    label = " Includes SYNTHETIC data." if synthetic else ""
-    with timings.stage("risk_gpkg_s"):
-        written.append(write_geopackage(
-            {name: geojson_field_types(frame) for name, frame in gpkg_layers.items()}, out_dir / RISK_GPKG,
-            {n: f"{n}: {attribution}.{label}" for n in gpkg_layers},
-            after_write=lambda path: style_geopackage(path, layer_styles, about)))
+    if geopackage:
+        written.append(_write_geopackage(layers, out_dir, timings))
     return written
+
+
+def write_risk_geopackage(units: UnitLayers, incidents: pd.DataFrame, out_dir: Path, *,
+                          border: gpd.GeoDataFrame, bands: gpd.GeoDataFrame,
+                          timings: Timings | None = None) -> Path:
+    """Write ``risk.gpkg`` alone, as :func:`write_risk_outputs` does (stage ``risk_gpkg_s``)."""
+    timings = timings if timings is not None else Timings()
+    with timings.stage("styles_s"):
+        layers = _GeoPackageLayers.of(units, incidents, border, bands)
+    return _write_geopackage(layers, Path(out_dir), timings)
+
+
+@dataclasses.dataclass(frozen=True)
+class _GeoPackageLayers:
+    """The layers of ``risk.gpkg`` (unit layers, incidents as points, border and
+    bands), their QGIS styles and what each says about itself."""
+
+    frames: dict[str, gpd.GeoDataFrame]
+    styles: dict[str, str]
+    about: dict[str, LayerMetadata]
+
+    @classmethod
+    def of(cls, units: UnitLayers, incidents: pd.DataFrame, border: gpd.GeoDataFrame,
+           bands: gpd.GeoDataFrame) -> _GeoPackageLayers:
+        first, last = units.parameters["period"]
+        incidents = incidents.assign(in_period=period_flags(incidents, first, last))
+        points = gpd.GeoDataFrame(incidents.drop(columns=["lon", "lat"]),
+                                  geometry=gpd.points_from_xy(incidents["lon"], incidents["lat"]), crs="EPSG:4326")
+        frames = {**units.layers, "incidents": points, "border": border, "border_bands": bands}
+        layer_styles = styles(
+            {name: [c for c in frame.columns if c != frame.geometry.name] for name, frame in frames.items()},
+            event_types=event_types_by_count(incidents["event_type"]),
+            bands=zip(bands["band_km_min"], bands["band_km_max"], strict=True), period=(first, last))
+        return cls(frames, layer_styles, layer_metadata(incidents, (first, last)))
+
+
+def _write_geopackage(layers: _GeoPackageLayers, out_dir: Path, timings: Timings) -> Path:
+    attribution = boundary_attribution()
+    label = " Includes SYNTHETIC data." if has_synthetic(layers.frames["incidents"]) else ""
+    with timings.stage("risk_gpkg_s"):
+        return write_geopackage(
+            {name: geojson_field_types(frame) for name, frame in layers.frames.items()}, out_dir / RISK_GPKG,
+            {n: f"{n}: {attribution}.{label}" for n in layers.frames},
+            after_write=lambda path: style_geopackage(path, layers.styles, layers.about))
 
 
 def layer_metadata(incidents: pd.DataFrame, period: tuple[str, str]) -> dict[str, LayerMetadata]:

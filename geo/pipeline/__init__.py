@@ -28,7 +28,14 @@ from geo._errors import GeoError, NoIncidentsError
 from geo.atomic import atomic_path
 from geo.config import PROJECT_ROOT, Settings, default_settings
 from geo.export.folder import seal, staged_folder
-from geo.export.incidents import run_record, write_density_surfaces, write_ingest, write_timings
+from geo.export.incidents import (
+    BRIEF_INPUT_STAGES,
+    INGEST_FILE_STAGES,
+    run_record,
+    write_density_surfaces,
+    write_ingest,
+    write_timings,
+)
 from geo.export.tables import write_csv
 from geo.filenames import BOUNDARIES_GPKG, SYNTHETIC_INCIDENTS_CSV
 from geo.incidents.schema import FileAccount, IngestResult
@@ -165,6 +172,7 @@ class Run:
         GeoError
             The folder cannot be written; ``out_dir`` is left as it was.
         """
+        from geo.export.risk import write_risk_geopackage
         from geo.maps import write_map_html, write_map_png
         from geo.report import write_report
 
@@ -184,14 +192,18 @@ class Run:
                     with timings.stage("sample_s"):
                         write_csv(self.sample, staging / SYNTHETIC_INCIDENTS_CSV)
                 progress("writing the risk layers, incident layers and tables")
+                # With a brief to render, what it and the maps read comes first; risk.gpkg and the
+                # other incident tables are written while it renders (below, after map.png).
+                early = brief is not None and len(self.incidents) < FORK_RISK_LAYERS_FROM
                 if self.units is not None:
-                    risk_layers = functools.partial(_write_risk_layers, self, staging)
+                    risk_layers = functools.partial(_write_risk_layers, self, staging, geopackage=not early)
                     if len(self.incidents) >= FORK_RISK_LAYERS_FROM and can_fork():
                         # risk.gpkg (its incidents layer) in a child while the incident tables are written here
                         risk = ForkedCall(risk_layers, "risk layers")
                     else:
                         _add_seconds(timings, risk_layers())
-                write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings)
+                write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings,
+                             stages=BRIEF_INPUT_STAGES if early else None)
                 if risk is not None:
                     with timings.stage("risk_layers_wait_s"):
                         seconds = risk.result()
@@ -209,6 +221,12 @@ class Run:
                         content = write_map_png(staging, self.settings.map_max_incidents)
                     if brief is not None:
                         brief.map_written()  # the brief renders while the rest is written
+                if early:
+                    if self.units is not None:
+                        write_risk_geopackage(self.units, self.incidents, staging, border=self.border,
+                                              bands=self.bands, timings=timings)
+                    write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings,
+                                 stages=INGEST_FILE_STAGES - BRIEF_INPUT_STAGES)
                 # after map.png (which does not draw them), before map.html (which does)
                 if self.density is not None:
                     write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
@@ -237,13 +255,14 @@ class Run:
         return Path(out_dir)
 
 
-def _write_risk_layers(run: Run, staging: Path) -> dict[str, float]:
-    """Write the risk layers of ``run`` into ``staging``; the seconds of each stage."""
+def _write_risk_layers(run: Run, staging: Path, geopackage: bool = True) -> dict[str, float]:
+    """Write the risk layers of ``run`` into ``staging`` (``risk.gpkg`` too if
+    ``geopackage``); the seconds of each stage."""
     from geo.export.risk import write_risk_outputs
 
     timings = Timings()
     write_risk_outputs(run.units, run.incidents, run.settings, staging, border=run.border, bands=run.bands,
-                       timings=timings)
+                       timings=timings, geopackage=geopackage)
     return timings.seconds
 
 
