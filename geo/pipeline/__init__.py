@@ -174,7 +174,6 @@ class Run:
         """
         from geo.export.risk import write_risk_geopackage
         from geo.maps import write_map_html, write_map_png
-        from geo.report import write_report
 
         started = time.perf_counter()
         timings = Timings(dict(self.timings_s))
@@ -236,8 +235,7 @@ class Run:
                     progress("writing the brief")
                     # with a child, brief_s is the wait for it: the stages stay disjoint in wall time
                     with timings.stage("brief_s"):
-                        pdf_problem = (brief.result() if brief is not None
-                                       else write_report(staging, settings=self.settings).pdf_problem)
+                        pdf_problem = brief.result() if brief is not None else _write_brief(staging, self.settings)
             finally:
                 for child in (brief, risk):
                     if child is not None:
@@ -264,6 +262,14 @@ def _write_risk_layers(run: Run, staging: Path, geopackage: bool = True) -> dict
     write_risk_outputs(run.units, run.incidents, run.settings, staging, border=run.border, bands=run.bands,
                        timings=timings, geopackage=geopackage)
     return timings.seconds
+
+
+def _write_brief(staging: Path, settings: Settings) -> str | None:
+    """The brief written in this process (no child: see :func:`can_fork`); why
+    ``report.pdf`` was not written (None if it was)."""
+    from geo.report import write_report
+
+    return write_report(staging, settings=settings).pdf_problem
 
 
 def _add_seconds(timings: Timings, seconds: dict[str, float]) -> None:
@@ -321,14 +327,17 @@ def run(
     started = time.perf_counter()
     timings = Timings()
     settings = settings or default_settings()
-    # Started first: the brief's child imports WeasyPrint while this process measures.
+    with timings.stage("imports_s"):
+        # Imported here, not at the top: `geo ingest` and `geo --help` never load the statistics
+        # and drawing libraries. Before the brief's child is forked, which uses them too (scipy
+        # for its comparison period, matplotlib for its chart): imported once for both.
+        from geo.metrics.density import period_density  # noqa: F401
+        from geo.metrics.layers import unit_layers  # noqa: F401
+        if out_dir is not None:
+            import geo.maps.static  # noqa: F401
+    # Then the brief's child, which imports WeasyPrint and the report while this process measures.
     brief = BriefProcess(settings) if out_dir is not None and can_fork() else None
     try:
-        with timings.stage("imports_s"):
-            # Imported here, not at the top: `geo ingest` and `geo --help` never load the
-            # statistics libraries (esda, libpysal, pymannkendall).
-            from geo.metrics.density import period_density  # noqa: F401
-            from geo.metrics.layers import unit_layers  # noqa: F401
         return _run(inputs, out_dir, start, end, settings, progress, started, timings, brief)
     finally:
         if brief is not None:

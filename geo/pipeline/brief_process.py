@@ -57,8 +57,6 @@ class BriefProcess(ForkedChild):
     """
 
     def __init__(self, settings: Settings) -> None:
-        import geo.report  # noqa: F401  (before the fork: matplotlib, scipy, XlsxWriter... imported once for both)
-
         super().__init__(_child, (settings,), "brief", duplex=True)
 
     def tables_written(self, staging: Path) -> None:
