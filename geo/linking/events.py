@@ -162,16 +162,21 @@ def event_ids(incident_ids: pd.Series, labels: np.ndarray) -> pd.Series:
     ids: the same reports give the same id, whatever the run or row order."""
     ids = incident_ids.astype(str).to_numpy(dtype=object)
     labels = np.asarray(labels, dtype=np.int64)
-    order = np.lexsort((pd.factorize(ids, sort=True)[0], labels))  # by event, then id (code-point order)
-    ordered = labels[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    sizes = np.diff(np.r_[starts, len(order)])
     out = np.empty(len(ids), dtype=object)
-    alone = order[starts[sizes == 1]]  # most events have one report: hashed without the group loop
-    out[alone] = ["ev-" + hashlib.sha256(k.encode("utf-8")).hexdigest()[:16] for k in ids[alone]]
-    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
-        members = order[start:start + size]
-        digest = hashlib.sha256("\n".join(ids[members]).encode("utf-8")).hexdigest()
+    if not len(ids):
+        return pd.Series(out, index=incident_ids.index, dtype="string")
+    _, event_of, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    alone = sizes[event_of] == 1  # most events have one report: hashed one by one, never sorted
+    sha256 = hashlib.sha256
+    out[alone] = ["ev-" + sha256(k.encode("utf-8")).hexdigest()[:16] for k in ids[alone]]
+    grouped = np.flatnonzero(~alone)
+    # the others by event, then by id (code-point order)
+    order = grouped[np.lexsort((pd.factorize(ids[grouped], sort=True)[0], labels[grouped]))]
+    ordered = labels[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(order) else order
+    for start, end in zip(starts, np.r_[starts[1:], len(order)][:len(starts)], strict=True):
+        members = order[start:end]
+        digest = sha256("\n".join(ids[members]).encode("utf-8")).hexdigest()
         out[members] = "ev-" + digest[:16]
     return pd.Series(out, index=incident_ids.index, dtype="string")
 

@@ -156,11 +156,16 @@ def ingest(
                           casualties=settings.link_casualties, enabled=settings.link)
     timings["link_s"] = time.perf_counter() - started
     keep = settings.filters.mask(linked.events)
-    events = linked.events.loc[keep].reset_index(drop=True)
-    # by position of each report's event (isin on a million arrow strings takes seconds)
-    event_of = pd.Index(linked.events["event_id"].to_numpy(dtype=object)).get_indexer(
-        linked.reports["event_id"].to_numpy(dtype=object))
-    reports = linked.reports.assign(in_filters=keep[event_of])
+    if keep.all():  # no filter, or none that drops an event: no copy, no lookup of a million ids
+        events = linked.events.reset_index(drop=True)
+        in_filters = np.ones(len(linked.reports), dtype=bool)
+    else:
+        events = linked.events.loc[keep].reset_index(drop=True)
+        # by position of each report's event (isin on a million arrow strings takes seconds)
+        event_of = pd.Index(linked.events["event_id"].to_numpy(dtype=object)).get_indexer(
+            linked.reports["event_id"].to_numpy(dtype=object))
+        in_filters = keep[event_of]
+    reports = linked.reports.assign(in_filters=in_filters)
 
     for account, n_accepted, n_rejected in zip(accounts, accepted, run.rejected, strict=True):
         account.accepted, account.rejected = int(n_accepted), int(n_rejected)
