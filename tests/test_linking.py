@@ -356,3 +356,25 @@ def test_events_of_one_report_are_what_the_precedence_rules_give(linked_share):
     rows.insert(0, "event_id", [f"ev-{k:04d}" for k in labels])
     for table in (rows, rows.assign(_pos=rng.permutation(n))):
         pd.testing.assert_frame_equal(build_events(table, "median"), _events_by_precedence(table, "median"))
+
+
+def test_event_ids_hash_the_sorted_report_ids_whatever_the_row_order():
+    import hashlib
+
+    from geo.linking.events import event_ids
+
+    ids = ["b:2", "a:10", "a:9", "c:1", "é:1", "a:1"]
+    labels = np.array([0, 1, 0, 2, 1, 0])  # events {b:2, a:9, a:1}, {a:10, é:1}, {c:1}
+
+    def expected(members: list[str]) -> str:
+        return "ev-" + hashlib.sha256("\n".join(sorted(members)).encode("utf-8")).hexdigest()[:16]
+
+    want = [expected(["b:2", "a:9", "a:1"]), expected(["a:10", "é:1"]), expected(["b:2", "a:9", "a:1"]),
+            expected(["c:1"]), expected(["a:10", "é:1"]), expected(["b:2", "a:9", "a:1"])]
+    assert event_ids(pd.Series(ids, dtype="string"), labels).tolist() == want
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        order = rng.permutation(len(ids))
+        got = event_ids(pd.Series(np.array(ids, dtype=object)[order], dtype="string"), labels[order])
+        assert got.tolist() == [want[k] for k in order]
+    assert event_ids(pd.Series([], dtype="string"), np.array([], dtype=np.int64)).tolist() == []
