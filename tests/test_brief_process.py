@@ -91,3 +91,27 @@ def test_risk_layers_that_fail_in_the_child_leave_the_output_folder_as_it_was(tm
     with pytest.raises(GeoError, match="^the risk layers broke$"):
         run.write(out)
     assert not out.exists()
+
+
+def test_density_surfaces_made_in_a_child_are_those_made_in_the_run(tmp_path, monkeypatch):
+    import numpy as np
+
+    from geo import pipeline
+    from geo._errors import GeoError
+
+    inline = pipeline.run()  # no folder, no brief's child: the surfaces are made in this process
+    forked = pipeline.run(None, tmp_path / "out")
+    assert forked.density.points == inline.density.points > 0
+    for name in ("incidents", "killed"):
+        ours, theirs = getattr(forked.density, name), getattr(inline.density, name)
+        assert np.array_equal(ours.values, theirs.values) and ours.transform == theirs.transform
+        assert ours.crs == theirs.crs
+    assert "density_s" in forked.timings_s
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise GeoError("the surfaces broke")
+
+    monkeypatch.setattr("geo.metrics.density.period_density", broken)  # inherited by the forked child
+    with pytest.raises(GeoError, match="^the surfaces broke$"):
+        pipeline.run(None, tmp_path / "again")
+    assert not (tmp_path / "again").exists()

@@ -385,15 +385,23 @@ def _run(inputs: Sequence[Path] | None, out_dir: Path | None, start: pd.Timestam
                 # once, so that incidents.geojson, incidents.parquet and risk.gpkg agree
                 result = dataclasses.replace(result, incidents=result.incidents.assign(
                     in_period=within_period(result.incidents["date"], *period)))
-            units = unit_layers(result.incidents, settings, border.geometry.iloc[0], bands, period,
-                                timings=timings)
-            run_settings["risk"] = units.parameters
-            progress("kernel density surfaces")
-            with timings.stage("density_s"):
-                bounds = tuple(boundary_layers.load("provinces", boundaries_dir=settings.boundaries_dir).total_bounds)
-                density = period_density(result.incidents, period, bounds, crs=settings.equal_area_crs,
-                                         kernel=settings.kde_kernel, bandwidth_km=settings.kde_bandwidth_km,
-                                         cell_km=settings.kde_cell_km)
+            bounds = tuple(boundary_layers.load("provinces", boundaries_dir=settings.boundaries_dir).total_bounds)
+            surfaces = functools.partial(
+                period_density, result.incidents, period, bounds, crs=settings.equal_area_crs,
+                kernel=settings.kde_kernel, bandwidth_km=settings.kde_bandwidth_km, cell_km=settings.kde_cell_km)
+            # Beside the unit metrics, in a child, when the brief's child shows there is a second core.
+            pending = ForkedCall(surfaces, "density surfaces") if brief is not None else None
+            try:
+                units = unit_layers(result.incidents, settings, border.geometry.iloc[0], bands, period,
+                                    timings=timings)
+                run_settings["risk"] = units.parameters
+                progress("kernel density surfaces")
+                # with a child, density_s is the wait for it: the stages stay disjoint in wall time
+                with timings.stage("density_s"):
+                    density = pending.result() if pending is not None else surfaces()
+            finally:
+                if pending is not None:
+                    pending.stop()
         with timings.stage("run_json_s"):
             record = run_record(result, files, run_settings)  # reads the inputs' sha256 while they exist
     outcome = Run(result, settings, period, units, density, monthly_actor_groups(result.incidents), record,

@@ -3,9 +3,10 @@
 A run's big writers hold Python's global lock (pyogrio, Arrow's text kernels
 called from Python), so on two cores two of them only overlap in two
 processes. ``fork`` lets the child inherit the tables as they are: nothing
-is pickled on the way in, and only the call's small result (paths, seconds)
-or its error comes back. Used by :meth:`geo.pipeline.Run.write` for the risk
-layers of a large run; the brief's own child is :mod:`geo.pipeline.brief_process`.
+is pickled on the way in, and only the call's result (seconds, or the two
+density grids: 30 MB) or its error comes back. Used by :meth:`geo.pipeline.Run.write`
+for the risk layers of a large run and by :func:`geo.pipeline.run` for the density
+surfaces; the brief's own child is :mod:`geo.pipeline.brief_process`.
 """
 
 from __future__ import annotations
