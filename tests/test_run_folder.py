@@ -135,6 +135,18 @@ def _staging_files(parent: Path) -> int:
 
 
 @pytest.mark.slow
+def _processes_of(out: Path) -> list[int]:
+    """The processes whose command line names ``out`` (a run's and its forked children's)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(out).encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue  # ended meanwhile
+    return found
+
+
 def test_a_killed_run_leaves_the_previous_complete_run(tmp_path):
     """Kill `geo run` at several points of its writing: `--out` always holds
     the previous complete run, and the next run clears what the killed one left."""
@@ -160,6 +172,11 @@ def test_a_killed_run_leaves_the_previous_complete_run(tmp_path):
         process.wait()
         assert process.returncode == -signal.SIGKILL, f"the run ended before {files_written} files were staged"
         assert {p.name: p.read_bytes() for p in out.iterdir()} == previous, f"killed at {files_written} files"
+    # the killed runs' children (the brief, the density surfaces) end too, instead of waiting for ever
+    deadline = time.monotonic() + 30
+    while _processes_of(out) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_of(out) == [], "a killed run left processes behind"
     subprocess.run(command, check=True, capture_output=True)
     assert _entries(tmp_path) == {"forty.csv", "fast.toml", "out"}, "staging of the killed runs left behind"
     assert b"second run" in (out / "incidents.geojson").read_bytes()

@@ -85,16 +85,20 @@ def _child(connection: Connection, settings: Settings) -> None:
         return value
 
     try:
-        from geo.report import write_report
+        try:
+            from geo.report import write_report
 
-        _warm_up()
-        staging = Path(expect(TABLES))
-        result = write_report(staging, settings=settings, map_ready=lambda: expect(MAP))
-        connection.send(("ok", result.pdf_problem))
-    except EOFError:
-        return
-    except BaseException as exc:  # noqa: BLE001  (every error reaches the run, which raises it)
-        connection.send(("error", picklable(exc)))
+            _warm_up()
+            staging = Path(expect(TABLES))
+            result = write_report(staging, settings=settings, map_ready=lambda: expect(MAP))
+            outcome = ("ok", result.pdf_problem)
+        except EOFError:
+            return  # the run stopped (or was killed) before the brief's inputs were written
+        except BaseException as exc:  # noqa: BLE001  (every error reaches the run, which raises it)
+            outcome = ("error", picklable(exc))
+        connection.send(outcome)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the run has ended: nobody waits for the brief
     finally:
         connection.close()
 

@@ -36,8 +36,8 @@ class ForkedChild:
         context = multiprocessing.get_context("fork")
         self._name = name
         self._connection, child_end = context.Pipe(duplex=duplex)
-        self._process = context.Process(target=target, args=(child_end, *args), name=f"geo-{name}",
-                                        daemon=True)
+        self._process = context.Process(target=_in_child, args=(target, child_end, self._connection, *args),
+                                        name=f"geo-{name}", daemon=True)
         self._process.start()
         child_end.close()  # the parent's copy: the child's end closing then reads as EOF here
 
@@ -80,11 +80,23 @@ class ForkedCall(ForkedChild, Generic[T]):
         return super().result()
 
 
+def _in_child(target: Callable[..., None], connection: Connection, parent_end: Connection, *args: object) -> None:
+    """``target(connection, *args)`` in the child, once it has closed its copy of
+    the parent's end of the pipe (``fork`` copies both ends): then a run that is
+    killed reads as EOF here and the child ends, instead of waiting for ever."""
+    parent_end.close()
+    target(connection, *args)
+
+
 def _child(connection: Connection, call: Callable[[], object]) -> None:
     try:
-        connection.send(("ok", call()))
-    except BaseException as exc:  # noqa: BLE001  (every error reaches the run, which raises it)
-        connection.send(("error", picklable(exc)))
+        try:
+            outcome = ("ok", call())
+        except BaseException as exc:  # noqa: BLE001  (every error reaches the run, which raises it)
+            outcome = ("error", picklable(exc))
+        connection.send(outcome)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the run has ended (killed): nobody waits for the result
     finally:
         connection.close()
 
