@@ -339,3 +339,17 @@ def test_actor_groups_travel_as_codes_and_older_runs_are_unidentified():
         "Balochistan Liberation Army", "unidentified", "{{7*7}}"]  # deadliest first, as every column
     older = incident_columns(incidents.drop(columns="actor_group"), event_type_colours(incidents))
     assert older["actor_group_names"] == ["unidentified"] and older["actor_group"] == [0, 0, 0]
+
+
+def test_deadliest_order_is_pandas_stable_sort_by_killed_then_id():
+    from geo.maps.content import deadliest_order
+
+    rng = np.random.default_rng(8)
+    for n in (0, 1, 7, 3000):
+        frame = pd.DataFrame({
+            "killed": pd.array(rng.choice([0, 1, 2, 5, None], n).tolist() if n else [], dtype="Int32"),
+            "incident_id": pd.array(rng.choice(["a:1", "a:10", "a:2", "b:1", "é:3", "Z:9", "ab"], n).tolist(),
+                                    dtype="string")})
+        reference = frame.assign(killed=frame["killed"].fillna(0)).sort_values(
+            ["killed", "incident_id"], ascending=[False, True], kind="mergesort").index.to_numpy()
+        assert deadliest_order(frame).tolist() == reference.tolist()

@@ -103,9 +103,14 @@ def period_flags(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
 def period_incidents(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """The incidents the period's measures count: dated within [start, end] and
     inside the study area (KP and Balochistan)."""
+    return incidents[period_mask(incidents, start, end)]
+
+
+def period_mask(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+    """Which rows :func:`period_incidents` keeps."""
     inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
     dated = period_flags(incidents, start, end).fillna(False).to_numpy(dtype=bool)
-    return incidents[inside & dated]
+    return inside & dated
 
 
 def in_period(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
