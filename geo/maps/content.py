@@ -211,11 +211,6 @@ def deadliest_order(incidents: pd.DataFrame) -> np.ndarray:
     return pc.sort_indices(keys, sort_keys=[("killed", "descending"), ("incident_id", "ascending")]).to_numpy()
 
 
-def deadliest_first(incidents: pd.DataFrame) -> pd.DataFrame:
-    """Incidents by number killed, most first (unknown counts as 0; ties by id)."""
-    return incidents.take(deadliest_order(incidents))
-
-
 def of_period(incidents: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
     """The incidents dated ``start`` to ``end`` (ISO days) inside the study
     area (KP and Balochistan), deadliest first: those the risk layers measure."""
