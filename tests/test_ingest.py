@@ -192,3 +192,19 @@ def test_files_with_the_same_name_are_accounted_separately(tmp_path):
     second = write_rows(tmp_path / "b" / "x.csv", ACLED_HEADER, [acled_row("Q1")])
     result = ingest([first, second])
     assert [(f.read, f.accepted, f.rejected) for f in result.files] == [(2, 1, 1), (1, 1, 0)]
+
+
+def test_a_row_with_only_its_district_is_placed_there(tmp_path):
+    """No coordinates, no place, only admin2: geocoded to the district, with no
+    match score (a column the reader lacks is typed from the start; the
+    gazetteer's missing score must still fit it)."""
+    alone = [acled_row("D1", latitude="", longitude="", location="", admin2="Peshawar")]
+    result = ingest([write_rows(tmp_path / "district.csv", ACLED_HEADER, alone)])
+    assert len(result.incidents) == 1 and pd.isna(result.incidents["geocode_score"].iloc[0])
+    rows = [*alone, acled_row("D2", latitude="", longitude="", admin2="", location="Peshawar"), acled_row("D3")]
+    result = ingest([write_rows(tmp_path / "districts.csv", ACLED_HEADER, rows)])
+    assert len(result.incidents) == 3 and len(result.rejects) == 0
+    by_id = result.incidents.set_index("source_id")
+    assert by_id.loc["D1", "district"] == "Peshawar" and pd.isna(by_id.loc["D1", "geocode_score"])
+    assert by_id.loc["D2", "geocode_score"] == 100.0 and by_id.loc["D3", "geocode_method"] == "source_coordinates"
+    assert result.incidents["geocode_score"].dtype == "float64"

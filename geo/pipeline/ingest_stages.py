@@ -234,7 +234,8 @@ def _geocode(frame: pd.DataFrame, run: _Run, gazetteer: Gazetteer | None, geocod
         run.reject(frame, (reason == name).to_numpy() & ~has_coordinates, name, detail=detail)
     ok = found[found["reason"] == ""]
     for column in ("lat", "lon", "geocode_method", "geocode_score", "geo_precision", "place_parsed"):
-        frame.loc[ok.index, column] = ok[column].to_numpy()
+        # in the frame's dtype: a column the reader lacked is already typed (None cannot go into float64)
+        frame.loc[ok.index, column] = ok[column].astype(frame[column].dtype).to_numpy()
     failed = (reason != "").to_numpy() & ~has_coordinates
     return frame.loc[~(failed | missing)]
 
