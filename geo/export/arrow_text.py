@@ -51,7 +51,6 @@ def write_text(out: BinaryIO, text: pa.Array | pa.ChunkedArray, trim_end: int = 
     less ``trim_end`` bytes at its very end."""
     chunks = [c for c in (text.chunks if isinstance(text, pa.ChunkedArray) else [text]) if len(c)]
     for number, chunk in enumerate(chunks, start=1):
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[
-            chunk.offset: chunk.offset + len(chunk) + 1]
+        offsets, data = text_buffers(chunk)
         end = offsets[-1] - (trim_end if number == len(chunks) else 0)
-        out.write(memoryview(chunk.buffers()[2])[offsets[0]: end])
+        out.write(memoryview(data)[offsets[0]: end])

@@ -27,7 +27,7 @@ from geo.timings import Timings
 
 def write_risk_outputs(units: UnitLayers, incidents: pd.DataFrame, settings: Settings, out_dir: Path, *,
                        border: gpd.GeoDataFrame, bands: gpd.GeoDataFrame, timings: Timings | None = None,
-                       geopackage: bool = True) -> list[Path]:
+                       geopackage: bool = True, layers: GeoPackageLayers | None = None) -> list[Path]:
     """Write the risk layers of ``units`` (GeoJSON + .qml + .qmd, GeoPackage
     with styles and metadata), the summary tables and the monthly tables.
 
@@ -36,7 +36,8 @@ def write_risk_outputs(units: UnitLayers, incidents: pd.DataFrame, settings: Set
     incidents of the period from the rest; ``border`` and ``bands`` are the
     boundary layers the GeoPackage carries beside them. Without
     ``geopackage``, ``risk.gpkg`` is left for :func:`write_risk_geopackage`
-    (a run writes it while its brief renders, which does not read it).
+    (a run writes it while its brief renders, which does not read it);
+    ``layers``: :meth:`GeoPackageLayers.of` the same arguments, made once for both.
 
     ``timings`` gains one stage per output: ``styles_s`` (QGIS styles and
     metadata, .qml/.qmd), ``risk_geojson_s``, ``risk_csv_s`` (summary and
@@ -45,7 +46,7 @@ def write_risk_outputs(units: UnitLayers, incidents: pd.DataFrame, settings: Set
     out_dir = Path(out_dir)
     timings = timings if timings is not None else Timings()
     with timings.stage("styles_s"):
-        layers = _GeoPackageLayers.of(units, incidents, border, bands)
+        layers = layers if layers is not None else GeoPackageLayers.of(units, incidents, border, bands)
         written = []
         for name in layers.frames:
             written += [write_qml(layers.styles[name], out_dir / f"{name}.qml"),
@@ -71,18 +72,13 @@ def write_risk_outputs(units: UnitLayers, incidents: pd.DataFrame, settings: Set
     return written
 
 
-def write_risk_geopackage(units: UnitLayers, incidents: pd.DataFrame, out_dir: Path, *,
-                          border: gpd.GeoDataFrame, bands: gpd.GeoDataFrame,
-                          timings: Timings | None = None) -> Path:
+def write_risk_geopackage(layers: GeoPackageLayers, out_dir: Path, *, timings: Timings | None = None) -> Path:
     """Write ``risk.gpkg`` alone, as :func:`write_risk_outputs` does (stage ``risk_gpkg_s``)."""
-    timings = timings if timings is not None else Timings()
-    with timings.stage("styles_s"):
-        layers = _GeoPackageLayers.of(units, incidents, border, bands)
-    return _write_geopackage(layers, Path(out_dir), timings)
+    return _write_geopackage(layers, Path(out_dir), timings if timings is not None else Timings())
 
 
 @dataclasses.dataclass(frozen=True)
-class _GeoPackageLayers:
+class GeoPackageLayers:
     """The layers of ``risk.gpkg`` (unit layers, incidents as points, border and
     bands), their QGIS styles and what each says about itself."""
 
@@ -92,7 +88,7 @@ class _GeoPackageLayers:
 
     @classmethod
     def of(cls, units: UnitLayers, incidents: pd.DataFrame, border: gpd.GeoDataFrame,
-           bands: gpd.GeoDataFrame) -> _GeoPackageLayers:
+           bands: gpd.GeoDataFrame) -> GeoPackageLayers:
         first, last = units.parameters["period"]
         incidents = incidents.assign(in_period=period_flags(incidents, first, last))
         points = gpd.GeoDataFrame(incidents.drop(columns=["lon", "lat"]),
@@ -105,7 +101,7 @@ class _GeoPackageLayers:
         return cls(frames, layer_styles, layer_metadata(incidents, (first, last)))
 
 
-def _write_geopackage(layers: _GeoPackageLayers, out_dir: Path, timings: Timings) -> Path:
+def _write_geopackage(layers: GeoPackageLayers, out_dir: Path, timings: Timings) -> Path:
     attribution = boundary_attribution()
     label = " Includes SYNTHETIC data." if has_synthetic(layers.frames["incidents"]) else ""
     with timings.stage("risk_gpkg_s"):

@@ -25,7 +25,9 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP, CSV injection).
-_FORMULA_START = r"^[=+\-@\t\r]"
+_FORMULA_CHARACTERS = "=+-@\t\r"
+_FORMULA_START = "^[" + _FORMULA_CHARACTERS.replace("-", r"\-").replace("\t", r"\t").replace("\r", r"\r") + "]"
+_FORMULA_BYTES = np.frombuffer(_FORMULA_CHARACTERS.encode("ascii"), dtype=np.uint8)
 
 
 def _numbers(text: pd.Series) -> np.ndarray:
@@ -45,8 +47,7 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
         risky = text.str.contains(_FORMULA_START, regex=True, na=False)
         if not risky.any():
             continue
-        number = pd.to_numeric(text.where(risky & text.str.startswith("-", na=False)), errors="coerce").notna()
-        risky &= ~number
+        risky &= ~_numbers(text.where(risky & text.str.startswith("-", na=False)))
         if out is frame:
             out = frame.copy()
         out[column] = text.mask(risky, "'" + text)
@@ -69,9 +70,6 @@ _LARGE = pa.large_string()
 _EMPTY = pa.scalar("", _LARGE)
 _QUOTED_BYTES = np.frombuffer(_csv_quoted_characters().encode("ascii"), dtype=np.uint8)
 CSV_ROWS_PER_BLOCK = 100_000
-
-
-_FORMULA_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
 
 
 def _csv_strings(text: pa.Array, safe: bool) -> pa.Array:

@@ -8,34 +8,13 @@ reports and email bodies (see :mod:`geo.maps.static`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from geo.config import Settings
 from geo.filenames import MAP_HTML, MAP_PNG
 from geo.maps.content import MapContent, MapInputError, load_map_content, with_density
 from geo.maps.static import write_overview_png
 
-if TYPE_CHECKING:
-    from geo.maps.interactive import risk_map
-    from geo.maps.page import render_self_contained
-
-__all__ = ["MapContent", "MapInputError", "load_map_content", "render_self_contained", "risk_map", "write_map_html",
-           "write_map_png", "write_maps"]
-
-
-def __getattr__(name: str) -> object:
-    """``risk_map`` and ``render_self_contained``, imported on first use: folium
-    (about 0.4 s) is only needed for ``map.html``, which ``geo run`` writes
-    after ``map.png`` while its brief renders."""
-    if name == "risk_map":
-        from geo.maps.interactive import risk_map
-
-        return risk_map
-    if name == "render_self_contained":
-        from geo.maps.page import render_self_contained
-
-        return render_self_contained
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["MapContent", "MapInputError", "load_map_content", "write_map_html", "write_map_png", "write_maps"]
 
 
 def write_maps(run_dir: Path, max_incidents: int = Settings.map_max_incidents) -> tuple[Path, Path]:

@@ -49,6 +49,7 @@ from geo.timings import Timings
 
 if TYPE_CHECKING:  # imported with the statistics libraries, when a run measures
     from geo.metrics.density import PeriodDensity
+    from geo.export.risk import GeoPackageLayers
     from geo.metrics.layers import UnitLayers
 
 __all__ = ["Run", "ingest", "ingest_files", "run", "step_count"]
@@ -172,7 +173,7 @@ class Run:
         GeoError
             The folder cannot be written; ``out_dir`` is left as it was.
         """
-        from geo.export.risk import write_risk_geopackage
+        from geo.export.risk import GeoPackageLayers, write_risk_geopackage
         from geo.maps import write_map_html, write_map_png
 
         started = time.perf_counter()
@@ -194,8 +195,13 @@ class Run:
                 # With a brief to render, what it and the maps read comes first; risk.gpkg and the
                 # other incident tables are written while it renders (below, after map.png).
                 early = brief is not None and len(self.incidents) < FORK_RISK_LAYERS_FROM
+                layers = None
                 if self.units is not None:
-                    risk_layers = functools.partial(_write_risk_layers, self, staging, geopackage=not early)
+                    if early:  # made once for the layers' styles now and risk.gpkg later
+                        with timings.stage("styles_s"):
+                            layers = GeoPackageLayers.of(self.units, self.incidents, self.border, self.bands)
+                    risk_layers = functools.partial(_write_risk_layers, self, staging, geopackage=not early,
+                                                    layers=layers)
                     if len(self.incidents) >= FORK_RISK_LAYERS_FROM and can_fork():
                         # risk.gpkg (its incidents layer) in a child while the incident tables are written here
                         risk = ForkedCall(risk_layers, "risk layers")
@@ -221,9 +227,8 @@ class Run:
                     if brief is not None:
                         brief.map_written()  # the brief renders while the rest is written
                 if early:
-                    if self.units is not None:
-                        write_risk_geopackage(self.units, self.incidents, staging, border=self.border,
-                                              bands=self.bands, timings=timings)
+                    if layers is not None:
+                        write_risk_geopackage(layers, staging, timings=timings)
                     write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings,
                                  stages=INGEST_FILE_STAGES - BRIEF_INPUT_STAGES)
                 # after map.png (which does not draw them), before map.html (which does)
@@ -253,14 +258,16 @@ class Run:
         return Path(out_dir)
 
 
-def _write_risk_layers(run: Run, staging: Path, geopackage: bool = True) -> dict[str, float]:
+def _write_risk_layers(run: Run, staging: Path, geopackage: bool = True,
+                       layers: GeoPackageLayers | None = None) -> dict[str, float]:
     """Write the risk layers of ``run`` into ``staging`` (``risk.gpkg`` too if
-    ``geopackage``); the seconds of each stage."""
+    ``geopackage``; ``layers`` as :func:`geo.export.risk.write_risk_outputs`
+    takes them); the seconds of each stage."""
     from geo.export.risk import write_risk_outputs
 
     timings = Timings()
     write_risk_outputs(run.units, run.incidents, run.settings, staging, border=run.border, bands=run.bands,
-                       timings=timings, geopackage=geopackage)
+                       timings=timings, geopackage=geopackage, layers=layers)
     return timings.seconds
 
 

@@ -137,10 +137,9 @@ def brief_chart(brief: Brief) -> str:
     return monthly_chart_svg(brief.tables["monthly_by_province"], brief.synthetic)
 
 
-def render_html(brief: Brief, chart: str | None = None) -> str:
-    """The brief as one HTML document (text); ``chart`` is
-    :func:`geo.report.chart.monthly_chart_svg` of its monthly table, drawn here
-    when None (``geo run`` draws it before the map is ready)."""
+def render_html(brief: Brief, chart: str) -> str:
+    """The brief as one HTML document (text); ``chart`` is :func:`brief_chart`
+    of it (``geo run`` draws it before the map is ready)."""
     tables = {name: table.to_dict("records") for name, table in brief.tables.items()}
     head = {row["measure"]: row for row in tables["headline"]}
     map_uri = (
@@ -153,7 +152,7 @@ def render_html(brief: Brief, chart: str | None = None) -> str:
         tables=tables,
         head=head,
         summary=summary_sentence(brief),
-        chart=markupsafe.Markup(chart if chart is not None else brief_chart(brief)),  # our own SVG
+        chart=markupsafe.Markup(chart),  # our own SVG
         categories=CATEGORIES,
         map_uri=map_uri,
         created=created_timestamp(brief),
