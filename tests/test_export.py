@@ -76,6 +76,36 @@ def test_point_geojson_escapes_text_and_keeps_nulls(tmp_path, monkeypatch):
     assert json.loads(empty.read_text()) == {"type": "FeatureCollection", "features": []}
 
 
+def test_point_geojson_reads_back_every_ascii_character_and_some_others(tmp_path):
+    import pandas as pd
+
+    from geo.export import vector
+
+    text = [chr(code) for code in range(128)] + ["é\u2028\ufeff", "😀", "a\x00b", "\r\n", ""]
+    frame = pd.DataFrame({"s": pd.array(text + [None], dtype="string"),
+                          "t": pd.array([f"x{t}y" for t in text] + ["z"], dtype="string"),
+                          "lon": 70.0, "lat": 33.0})
+    features = json.loads(vector.write_points_geojson(frame, tmp_path / "c.geojson").read_text("utf-8"))["features"]
+    assert [f["properties"]["s"] for f in features] == [*text, None]
+    assert [f["properties"]["t"] for f in features] == [f"x{t}y" for t in text] + ["z"]
+
+
+def test_holding_finds_the_values_that_hold_the_bytes():
+    import numpy as np
+    import pyarrow as pa
+
+    from geo.export.arrow_text import holding
+
+    values = ["plain", 'a"b', "tab\there", None, "", "é,", "\x01", "\x1f\\", "x" * 70_000 + "\n"] * 3
+    text = pa.array(values, type=pa.large_string()).slice(2, 20)  # an offset into the buffers, too
+    for wanted in ([ord(","), ord('"'), ord("\n")], [*range(32), ord("\\"), ord('"')], [ord("z")], [9]):
+        hit, present = holding(text, np.array(wanted, dtype=np.uint8))
+        expected = [v is not None and any(chr(b) in v for b in wanted) for v in text.to_pylist()]
+        assert hit.tolist() == expected, wanted
+        found = sorted({b for v in text.to_pylist() if v is not None for b in wanted if chr(b) in v})
+        assert present.tolist() == found, wanted
+
+
 def test_csv_cells_are_the_bytes_pandas_writes_for_every_kind_of_value(tmp_path, monkeypatch):
     # write_csv formats text, numbers and booleans with Arrow kernels; the bytes
     # must be those of pandas' to_csv of spreadsheet_safe, block edges included.

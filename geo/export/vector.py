@@ -89,8 +89,9 @@ def geojson_field_types(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 _JSON_ESCAPED_BYTES = np.array([*range(32), ord("\\"), ord('"')], dtype=np.uint8)
 
 
-def _json_strings(text: pa.Array) -> pa.Array:
-    """JSON string literals of a large string array (Arrow kernels, no Python loop)."""
+def _json_escaped(text: pa.Array) -> pa.Array:
+    """The text of JSON string literals of a large string array, without their
+    quotes (Arrow kernels, no Python loop)."""
     escaped = text
     # Only characters JSON must escape are touched, and only those a column holds.
     _, present = holding(text, _JSON_ESCAPED_BYTES)
@@ -102,17 +103,24 @@ def _json_strings(text: pa.Array) -> pa.Array:
         for code in range(32):
             if code not in (9, 10, 13) and code in present:
                 escaped = pc.replace_substring(escaped, chr(code), f"\\u{code:04x}")
-    quote = pa.scalar('"', pa.large_string())
-    return pc.binary_join_element_wise(quote, escaped, quote, pa.scalar("", pa.large_string()))
+    return escaped
 
 
-def _json_values(values: pd.Series) -> pa.Array:
-    """Each value of a column as JSON text (``null`` for missing), vectorised."""
+def _bytes_each(values: np.ndarray) -> pa.Array:
+    """A large string array of one ASCII character per value (``values``: their codes)."""
+    offsets = np.arange(len(values) + 1, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(len(values), pa.py_buffer(offsets),
+                                            pa.py_buffer(np.ascontiguousarray(values, dtype=np.uint8)))
+
+
+def _json_parts(values: pd.Series) -> list[pa.Array | str]:
+    """Each value of a column as JSON text (``null`` for missing), vectorised,
+    as the parts a row-wise join puts together (text: the same in every row)."""
     dtype = values.dtype
     null = pa.scalar("null", pa.large_string())
     if pd.api.types.is_bool_dtype(dtype):
         text = np.where(values.isna().to_numpy(), "null", np.where(values.fillna(False).to_numpy(bool), "true", "false"))
-        return pa.array(text, type=pa.large_string())
+        return [pa.array(text, type=pa.large_string())]
     if pd.api.types.is_numeric_dtype(dtype):
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         missing = ~np.isfinite(numbers)
@@ -124,10 +132,30 @@ def _json_values(values: pd.Series) -> pa.Array:
             whole = pc.match_substring_regex(text, "^-?[0-9]+$")
             text = pc.if_else(whole, pc.binary_join_element_wise(text, pa.scalar(".0", pa.large_string()),
                                                                  pa.scalar("", pa.large_string())), text)
-        return pc.if_else(pa.array(missing), null, text)
+        return [pc.if_else(pa.array(missing), null, text)]
     text = pc.cast(pa.array(values.astype("string")), pa.large_string())
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    return pc.fill_null(_json_strings(text), null)
+    escaped = _json_escaped(text)
+    # The quotes go into the row-wise join, not through a join of their own (a copy of all the text);
+    # a missing value is spelled out by its first letter, its middle and its last: n + ul + l.
+    if not text.null_count:
+        return ['"', escaped, '"']
+    valid = np.asarray(text.is_valid(), dtype=bool)
+    return [_bytes_each(np.where(valid, ord('"'), ord("n"))), pc.fill_null(escaped, "ul"),
+            _bytes_each(np.where(valid, ord('"'), ord("l")))]
+
+
+def _joined(parts: list[pa.Array | str]) -> pa.Array:
+    """The row-wise concatenation of ``parts`` (arrays, and text the same in every row)."""
+    merged: list[pa.Array | str] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    large = pa.large_string()
+    return pc.binary_join_element_wise(*(pa.scalar(p, large) if isinstance(p, str) else p for p in merged),
+                                       pa.scalar("", large))
 
 
 GEOJSON_ROWS_PER_BLOCK = 100_000
@@ -167,20 +195,17 @@ def _feature_lines(frame: pd.DataFrame, lon: str, lat: str, first_id: int) -> pa
     columns = [c for c in frame.columns if c not in (lon, lat)]
     # keys and values in one join (no pass per column): "k1":v1,"k2":v2 ...
     properties = [part for number, c in enumerate(columns)
-                  for part in (pa.scalar(("," if number else "") + json.dumps(c, ensure_ascii=False) + ":", large),
-                               _json_values(frame[c]))]
+                  for part in (("," if number else "") + json.dumps(c, ensure_ascii=False) + ":",
+                               *_json_parts(frame[c]))]
     x = np.round(frame[lon].to_numpy(dtype=float, na_value=np.nan), COORDINATE_DECIMALS)
     y = np.round(frame[lat].to_numpy(dtype=float, na_value=np.nan), COORDINATE_DECIMALS)
     missing = ~(np.isfinite(x) & np.isfinite(y))
-    point = pc.binary_join_element_wise(
-        pa.scalar('{"type":"Point","coordinates":[', large), pc.cast(pa.array(np.where(missing, 0.0, x)), large),
-        pa.scalar(",", large), pc.cast(pa.array(np.where(missing, 0.0, y)), large), pa.scalar("]}", large),
-        pa.scalar("", large))
+    point = _joined(['{"type":"Point","coordinates":[', pc.cast(pa.array(np.where(missing, 0.0, x)), large), ",",
+                     pc.cast(pa.array(np.where(missing, 0.0, y)), large), "]}"])
     geometry = pc.if_else(pa.array(missing), pa.scalar("null", large), point)
     ids = pc.cast(pa.array(np.arange(first_id, first_id + len(frame), dtype=np.int64)), large)
-    return pc.binary_join_element_wise(
-        pa.scalar('{"type":"Feature","id":', large), ids, pa.scalar(',"properties":{', large), *properties,
-        pa.scalar('},"geometry":', large), geometry, pa.scalar("},\n", large), pa.scalar("", large))
+    return _joined(['{"type":"Feature","id":', ids, ',"properties":{', *properties, '},"geometry":', geometry,
+                    "},\n"])
 
 
 @contextlib.contextmanager

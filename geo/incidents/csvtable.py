@@ -183,7 +183,8 @@ def read_csv_table(path: Path, rejects: Rejects, source: str = "") -> RawTable:
     table, bad, block_size = _parse(payload, columns, path, delimiter, threads=True)
     if bad:  # Arrow numbers bad rows only when it reads on one thread
         table, bad, _ = _parse(payload, columns, path, delimiter, threads=False, block_size=block_size)
-    frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
+    # large strings, as pandas' Arrow-backed strings hold them: no cast of every column (1M rows: 0.5 s)
+    frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.large_string() else None)
 
     # Record numbers (header = 1) of the good rows, then their physical lines.
     bad_numbers = np.array(sorted(n for n, _ in bad), dtype=np.int64)  # record numbers, header = 1
@@ -253,7 +254,7 @@ def _parse(payload: bytes, columns: list[str], path: Path, delimiter: str, threa
                 parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                                  ignore_empty_lines=False,
                                                  invalid_row_handler=on_bad_row),
-                convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns},
+                convert_options=pacsv.ConvertOptions(column_types={c: pa.large_string() for c in columns},
                                                      strings_can_be_null=False,
                                                      quoted_strings_can_be_null=False),
             )
@@ -294,7 +295,7 @@ def _record_start_lines(text: str, payload: bytes, n_records: int, delimiter: st
     # (counted in the UTF-8 bytes, where line ends are single bytes)
     # (bytes.count: one C scan each, not a comparison array the size of the file)
     newlines = payload.count(b"\n")
-    carriages = payload.count(b"\r")
+    carriages = payload.count(b"\r") if b"\r" in payload else 0  # `in` is memchr, count is not
     if carriages:
         newlines += carriages - payload.count(b"\r\n")  # lone \r only
     physical_lines = newlines + (0 if payload.endswith((b"\n", b"\r")) else 1)

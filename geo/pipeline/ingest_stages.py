@@ -122,9 +122,13 @@ def ingest(
     frame = pd.concat(frames, ignore_index=True)
     # The same source id twice in one run: the first (by file, then line) wins.
     ids = frame[["source", "source_id"]].astype("string")
-    duplicate = (ids["source_id"].notna() & ids.duplicated(keep="first")).to_numpy()
-    run.reject(frame, duplicate, "duplicate_id", detail="source_id=" + ids["source_id"].fillna(""))
-    frame = frame.loc[~duplicate]
+    if ids["source_id"].is_unique:  # the common case, told without hashing a million pairs
+        duplicate = np.zeros(len(frame), dtype=bool)
+    else:
+        duplicate = (ids["source_id"].notna() & ids.duplicated(keep="first")).to_numpy()
+    if duplicate.any():
+        run.reject(frame, duplicate, "duplicate_id", detail="source_id=" + ids["source_id"].fillna(""))
+        frame = frame.loc[~duplicate]
     timings["read_normalise_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
