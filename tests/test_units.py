@@ -138,3 +138,28 @@ def test_in_period_of_chosen_incidents_reuses_their_parsed_dates():
     pd.testing.assert_frame_equal(in_period(once, start, end), once)
     narrower = in_period(once, start, pd.Timestamp("2024-12-31"))
     assert narrower["killed"].tolist() == [2]
+
+
+@pytest.mark.parametrize("values", [
+    ["2024-01-05", None, "2023-12-31", "1970-01-01", "2100-02-28"],  # Arrow's parser reads them all
+    ["2024-1-5", None, "2024-02-30", " 2024-01-05", "20240105"],  # pandas reads (or refuses) the rest
+    [], [None, None], ["0000-01-01"],
+])
+@pytest.mark.parametrize("dtype", ["string", object])
+def test_iso_dates_are_what_pandas_reads_with_the_iso_format(values, dtype):
+    from geo.incidents.schema import iso_dates
+
+    text = pd.Series(values, dtype=dtype, name="date", index=range(7, 7 + len(values)))
+    expected = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    pd.testing.assert_series_equal(iso_dates(text), expected)
+
+
+def test_month_text_is_what_pandas_periods_write():
+    from geo.metrics.units import month_text
+
+    dates = pd.to_datetime(pd.Series(["2024-01-31", None, "1899-12-01", "2024-01-01", "2100-12-31"] * 3,
+                                     dtype="string", name="_date"), format="%Y-%m-%d")
+    dates.index = range(5, 20)
+    for values in (dates, dates.iloc[:0], dates.iloc[[1]]):
+        pd.testing.assert_series_equal(month_text(values), values.dt.to_period("M").astype("string"))
+    assert month_text(dates).tolist()[:3] == ["2024-01", pd.NA, "1899-12"]

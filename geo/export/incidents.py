@@ -76,8 +76,8 @@ def run_record(result: IngestResult, inputs: list[Path], settings: dict[str, obj
 
 def _linked_reports(result: IngestResult) -> int:
     """Reports that share their event with another report."""
-    if result.reports is None or not len(result.reports):
-        return 0
+    if result.reports is None or not len(result.reports) or result.reports["event_id"].is_unique:
+        return 0  # (is_unique: one hash pass, where duplicated(keep=False) takes three)
     return int(result.reports["event_id"].duplicated(keep=False).sum())
 
 

@@ -18,6 +18,7 @@ from geo.atomic import atomic_path
 from geo.export.arrow_text import holding, write_text
 from geo.export.fields import DATE_FIELDS
 from geo.geojson import COORDINATE_DECIMALS, geojson_text, rfc7946_geometry
+from geo.incidents.schema import iso_dates
 
 # GeoPackage stores a last-change timestamp; fixing it keeps files byte-identical.
 _FIXED_TIMESTAMP = "2000-01-01T00:00:00.000Z"
@@ -76,7 +77,7 @@ def geojson_field_types(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if column == out.geometry.name:
             continue
         if column in DATE_FIELDS and not pd.api.types.is_datetime64_any_dtype(values):
-            parsed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+            parsed = iso_dates(values)
             days = pa.array(parsed.to_numpy().astype("datetime64[D]"), type=pa.date32(), from_pandas=True)
             out[column] = pd.Series(pd.arrays.ArrowExtensionArray(days), index=values.index)
         elif pd.api.types.is_integer_dtype(values.dtype) and values.dtype.itemsize != 4:

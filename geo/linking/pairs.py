@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from geo.incidents.schema import iso_dates
 from geo.linking.taxonomy import classes, compatibility
 
 EARTH_RADIUS_KM = 6371.0088
@@ -93,7 +94,7 @@ def _name_of(place: pd.Series, parsed: pd.Series) -> np.ndarray:
 def prepare(reports: pd.DataFrame) -> Prepared:
     """The matcher's view of a report table (canonical columns plus
     ``actor_group``, ``actor_family`` and, when joined, ``district_id``)."""
-    start = pd.to_datetime(reports["date"], format="%Y-%m-%d", errors="coerce")
+    start = iso_dates(reports["date"])
     precision = reports["date_precision"].astype("string").fillna("day")
     end = start.copy()
     end = end.mask(precision == "week", start + pd.Timedelta(days=6))

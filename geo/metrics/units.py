@@ -21,6 +21,7 @@ import shapely
 from pyproj import Transformer
 
 from geo._errors import NoIncidentsError
+from geo.incidents.schema import iso_dates
 
 COUNT_COLUMNS = ("killed", "killed_civilians", "killed_security", "killed_militants", "injured")
 RECENT_MONTHS = 3
@@ -28,7 +29,7 @@ RECENT_MONTHS = 3
 
 def parse_dates(dates: pd.Series) -> pd.Series:
     """The canonical ISO dates as timestamps (NaT where missing)."""
-    return pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce")
+    return iso_dates(dates)
 
 
 def incident_dates(incidents: pd.DataFrame) -> pd.Series:
@@ -249,12 +250,23 @@ def diffusion(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str, star
     return pd.Series(shares, index=units[id_column].to_numpy(), name="diffusion_share")
 
 
+def month_text(dates: pd.Series) -> pd.Series:
+    """``YYYY-MM`` of each timestamp (NA for NaT), as ``dates.dt.to_period("M")``
+    writes it: each distinct month formatted once, not every row (1M rows: 0.3 s)."""
+    months = dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
+    position, distinct = pd.factorize(months.view("int64"))  # NaT is one more integer here
+    distinct = distinct.astype("int64").view("datetime64[M]")
+    text = pd.array(np.datetime_as_string(distinct, unit="M"), dtype="string")
+    text[np.isnat(distinct)] = pd.NA
+    return pd.Series(text.take(position), index=dates.index, dtype="string", name=dates.name)
+
+
 def monthly_by_unit(incidents: pd.DataFrame, units: pd.DataFrame, id_column: str,
                     start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """The monthly series of each unit over the period (long table, zeros kept)."""
     frame = in_period(incidents, start, end)
     frame = frame.loc[frame[id_column].notna().to_numpy(dtype=bool), [id_column, "_date", *COUNT_COLUMNS]].copy()
-    frame["month"] = frame["_date"].dt.to_period("M").astype("string")
+    frame["month"] = month_text(frame["_date"])
     grouped = frame.groupby([id_column, "month"], observed=True)
     table = pd.DataFrame({"incidents": grouped.size()})
     for column in COUNT_COLUMNS:
@@ -288,7 +300,7 @@ def monthly_by_province(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Ti
     frame = in_period(incidents, start, end)
     frame = frame.loc[frame["province"].isin(list(provinces)).fillna(False).to_numpy(dtype=bool),
                       ["province", "_date", *COUNT_COLUMNS]].copy()
-    frame["month"] = frame["_date"].dt.to_period("M").astype("string")
+    frame["month"] = month_text(frame["_date"])
     grouped = frame.groupby(["province", "month"], observed=True)
     table = pd.DataFrame({"incidents": grouped.size()})
     for column in COUNT_COLUMNS:
@@ -309,10 +321,16 @@ def monthly_actor_groups(incidents: pd.DataFrame) -> pd.DataFrame:
     says how many events gave no figure."""
     columns = ["actor_group", "actor_family", "month", "events", "events_killed_unknown", "killed",
                "killed_civilians", "killed_security", "killed_militants"]
+    empty = pd.DataFrame({c: pd.Series(dtype="string" if c in columns[:3] else "Int64") for c in columns})
+    if "actor_group" not in incidents:
+        return empty
+    # the columns counted, before the rows are chosen: a million rows of fifty columns are not copied
+    incidents = incidents[["date", "actor_group", "actor_family", *columns[-4:],
+                           *(["in_period"] if "in_period" in incidents else [])]]
     if "in_period" in incidents:  # geo run: the period measured, as every period output
         incidents = incidents.loc[incidents["in_period"].fillna(False).astype(bool).to_numpy()]
-    if not len(incidents) or "actor_group" not in incidents:
-        return pd.DataFrame({c: pd.Series(dtype="string" if c in columns[:3] else "Int64") for c in columns})
+    if not len(incidents):
+        return empty
     frame = incidents.assign(month=incidents["date"].astype("string").str[:7],
                              actor_group=incidents["actor_group"].fillna("unidentified"),
                              actor_family=incidents["actor_family"].fillna("unidentified"),
