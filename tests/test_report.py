@@ -290,6 +290,45 @@ def test_pdf_pages_size_and_page_images(sample_run_dir):
     document.close()
 
 
+def _pdf_image_sizes(path) -> list[tuple[int, int]]:
+    import pypdfium2
+    import pypdfium2.raw as pdfium
+
+    document = pypdfium2.PdfDocument(path)
+    try:
+        return [tuple(o.get_px_size()) for page in document
+                for o in page.get_objects(filter=[pdfium.FPDF_PAGEOBJ_IMAGE])]
+    finally:
+        document.close()
+
+
+def test_the_pdf_draws_the_map_that_it_asks_for_while_printing(sample_run_dir, tmp_path):
+    # geo run's brief names map.png by URL in the PDF's page and WeasyPrint fetches it when it
+    # reaches it (the map is still being drawn while the page is parsed); the map is on the page
+    _needs_pdf()
+    from PIL import Image
+
+    from geo.report.figures import ReportInputError
+    from geo.report.html import PDF_MAP_URL
+    from geo.report.pdf import write_pdf
+
+    png = (sample_run_dir / "map.png").read_bytes()
+    size = Image.open(sample_run_dir / "map.png").size
+    assert _pdf_image_sizes(sample_run_dir / REPORT_PDF) == [size]  # the run's brief, drawn in its child
+    asked = []
+    page = f'<p>before</p><img src="{PDF_MAP_URL}" style="width: 100%"><p>after</p>'
+    write_pdf(page, tmp_path / "m.pdf", resources={PDF_MAP_URL: lambda: asked.append(1) or png})
+    assert asked == [1] and _pdf_image_sizes(tmp_path / "m.pdf") == [size]
+
+    def missing() -> bytes:
+        raise ReportInputError("map.png is missing")
+
+    # the resource's own error, not a warning and a page without its map
+    with pytest.raises(ReportInputError, match="map.png is missing"):
+        write_pdf(page, tmp_path / "n.pdf", resources={PDF_MAP_URL: missing})
+    assert not (tmp_path / "n.pdf").exists()
+
+
 def test_brief_in_a_real_browser_offline(sample_run_dir):
     playwright = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():

@@ -18,10 +18,10 @@ import pandas as pd
 from geo.atomic import atomic_path
 from geo.config import Settings, default_settings
 from geo.export.folder import make_folder
-from geo.filenames import REPORT_HTML, REPORT_PDF, TABLES_XLSX
+from geo.filenames import MAP_PNG, REPORT_HTML, REPORT_PDF, TABLES_XLSX
 from geo.report.compare import write_compare
 from geo.report.figures import Brief, ReportInputError, build_brief, read_map_png, run_period
-from geo.report.html import brief_chart, created_timestamp, render_html
+from geo.report.html import PDF_MAP_URL, brief_chart, created_timestamp, render_html
 from geo.report.pdf import PdfUnavailableError, pdf_engine_problem, write_pdf
 from geo.report.periods import Period, ReportPeriodError, comparison_period, make_period, month_period
 from geo.report.xlsx import write_workbook
@@ -91,8 +91,9 @@ def write_report(
         Whether to print ``report.pdf``; skipped, with ``pdf_problem`` saying
         why, where WeasyPrint cannot load Pango.
     map_ready
-        Called before ``map.png`` is read: the tables and the chart are made
-        first (``geo run`` draws the map meanwhile, see :mod:`geo.pipeline.brief_process`).
+        Called before ``map.png`` is read: the tables, the chart and the
+        workbook are made first, and the PDF's page parsed and styled
+        (``geo run`` draws the map meanwhile, see :mod:`geo.pipeline.brief_process`).
 
     Raises
     ------
@@ -108,19 +109,38 @@ def write_report(
     comparison = compare_to if isinstance(compare_to, Period) else comparison_period(period, compare_to)
     brief = build_brief(run_dir, period, comparison, settings, with_map=map_ready is None)
     chart = brief_chart(brief)
-    if map_ready is not None:
-        map_ready()
-        brief = dataclasses.replace(brief, map_png=read_map_png(run_dir))
     make_folder(out_dir)
-    html = render_html(brief, chart)
-    html_path = out_dir / REPORT_HTML
-    with atomic_path(html_path) as tmp:
-        tmp.write_text(html, encoding="utf-8")
     created = pd.Timestamp(created_timestamp(brief)).tz_localize(None)
     title = f"Security brief, {brief.period.label}" + (
         " (includes SYNTHETIC data)" if brief.synthetic else ""
     )
     xlsx_path = write_workbook(out_dir / TABLES_XLSX, brief.tables, brief.notes, created, title)
     problem = pdf_engine_problem() if pdf else "not asked for"
-    pdf_path = write_pdf(html, out_dir / REPORT_PDF) if problem is None else None
+    waited: list[bytes | None] = []
+
+    def map_png() -> bytes | None:
+        """map.png, read once ``map_ready`` says it is written."""
+        if not waited:
+            if map_ready is not None:
+                map_ready()
+            waited.append(read_map_png(run_dir) if map_ready is not None else brief.map_png)
+        return waited[0]
+
+    def pdf_map() -> bytes:
+        if (png := map_png()) is None:
+            raise ReportInputError(f"{run_dir / MAP_PNG} is missing: draw the maps first (`geo map`)")
+        return png
+
+    pdf_path = None
+    if problem is None:
+        # The PDF's page names the map by URL: WeasyPrint parses and styles the page (a third of its
+        # time) before it asks for the map, which `geo run` is drawing meanwhile.
+        with_map = map_ready is not None or brief.map_png is not None
+        pdf_html = render_html(brief, chart, map_url=PDF_MAP_URL if with_map else None)
+        pdf_path = write_pdf(pdf_html, out_dir / REPORT_PDF, resources={PDF_MAP_URL: pdf_map})
+    brief = dataclasses.replace(brief, map_png=map_png())
+    html = render_html(brief, chart)
+    html_path = out_dir / REPORT_HTML
+    with atomic_path(html_path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
     return ReportResult(html_path, xlsx_path, pdf_path, problem, brief)

@@ -137,12 +137,18 @@ def brief_chart(brief: Brief) -> str:
     return monthly_chart_svg(brief.tables["monthly_by_province"], brief.synthetic)
 
 
-def render_html(brief: Brief, chart: str) -> str:
+# How the PDF's page names the map (see geo.report.pdf.write_pdf's resources).
+PDF_MAP_URL = "geo-run:map.png"
+
+
+def render_html(brief: Brief, chart: str, map_url: str | None = None) -> str:
     """The brief as one HTML document (text); ``chart`` is :func:`brief_chart`
-    of it (``geo run`` draws it before the map is ready)."""
+    of it (``geo run`` draws it before the map is ready). The map is embedded
+    (a ``data:`` URI of ``brief.map_png``), or given ``map_url``, named by it
+    (the PDF's page, whose printer fetches the map when it reaches it)."""
     tables = {name: table.to_dict("records") for name, table in brief.tables.items()}
     head = {row["measure"]: row for row in tables["headline"]}
-    map_uri = (
+    map_uri = map_url or (
         ("data:image/png;base64," + base64.b64encode(brief.map_png).decode("ascii"))
         if brief.map_png
         else None

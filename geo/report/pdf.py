@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from geo._errors import GeoError
@@ -36,8 +37,24 @@ def pdf_engine_problem() -> str | None:
     return None
 
 
-def write_pdf(html: str, path: Path) -> Path:
+class _ResourceFailed(BaseException):
+    """Why a resource of :func:`write_pdf` failed: the cause of the
+    ``FatalURLFetchingError`` raised through WeasyPrint (which turns any other
+    error of a fetch into a warning and a page without its image), unwrapped
+    by :func:`write_pdf` into ``error``, the resource's own exception."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def write_pdf(html: str, path: Path, resources: Mapping[str, Callable[[], bytes]] | None = None) -> Path:
     """Print ``html`` to ``path`` (A4, as its print CSS says).
+
+    ``resources``: PNG images the page names by URL, each fetched (called) when
+    WeasyPrint reaches it, so that the page is parsed and styled while an
+    image is still being drawn (``geo run``'s map); every other URL is a
+    ``data:`` URI. An error of a resource is raised here as it is.
 
     Raises
     ------
@@ -47,15 +64,29 @@ def write_pdf(html: str, path: Path) -> Path:
     if problem := pdf_engine_problem():
         raise PdfUnavailableError(f"report.pdf not written: {problem}")
     import weasyprint
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-    # The page is self-contained: data: URIs only, nothing is ever fetched.
-    fetcher = URLFetcher(allowed_protocols={"data"})
+    class Fetcher(URLFetcher):
+        def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+            if resources and url in resources:
+                try:
+                    body = resources[url]()
+                except BaseException as exc:  # noqa: BLE001  (raised again by write_pdf, unwrapped)
+                    raise FatalURLFetchingError(url) from _ResourceFailed(exc)
+                return URLFetcherResponse(url, body, headers={"Content-Type": "image/png"})
+            return super().fetch(url, headers)
+
+    # The page is self-contained: data: URIs only (and ``resources``), nothing is ever fetched.
+    fetcher = Fetcher(allowed_protocols={"data"})
     log = logging.getLogger("weasyprint")
     level = log.level
     log.setLevel(logging.ERROR)  # not the SVG presentation attributes it reads but reports as CSS
     try:
         document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
+    except FatalURLFetchingError as exc:
+        if isinstance(exc.__cause__, _ResourceFailed):
+            raise exc.__cause__.error from None
+        raise
     finally:
         log.setLevel(level)
     with atomic_path(Path(path)) as tmp:
