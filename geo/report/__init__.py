@@ -10,6 +10,7 @@ writes the same tables as a workbook. :mod:`geo.report.compare` compares two run
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -116,15 +117,13 @@ def write_report(
     )
     xlsx_path = write_workbook(out_dir / TABLES_XLSX, brief.tables, brief.notes, created, title)
     problem = pdf_engine_problem() if pdf else "not asked for"
-    waited: list[bytes | None] = []
-
+    @functools.cache
     def map_png() -> bytes | None:
         """map.png, read once ``map_ready`` says it is written."""
-        if not waited:
-            if map_ready is not None:
-                map_ready()
-            waited.append(read_map_png(run_dir) if map_ready is not None else brief.map_png)
-        return waited[0]
+        if map_ready is None:
+            return brief.map_png
+        map_ready()
+        return read_map_png(run_dir)
 
     def pdf_map() -> bytes:
         if (png := map_png()) is None:
