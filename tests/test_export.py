@@ -94,7 +94,7 @@ def test_holding_finds_the_values_that_hold_the_bytes():
     import numpy as np
     import pyarrow as pa
 
-    from geo.export.arrow_text import holding
+    from geo.arrow_text import holding
 
     values = ["plain", 'a"b', "tab\there", None, "", "é,", "\x01", "\x1f\\", "x" * 70_000 + "\n"] * 3
     text = pa.array(values, type=pa.large_string()).slice(2, 20)  # an offset into the buffers, too
@@ -137,3 +137,21 @@ def test_csv_cells_are_the_bytes_pandas_writes_for_every_kind_of_value(tmp_path,
         assert path.read_bytes() == expected
     assert tables._write_csv_arrow(frame, tmp_path / "arrow.csv", safe=True)  # not pandas' fallback
     assert b"'=1+1" in expected and b",-5," in expected and b"'-x" in expected  # the rule still applies
+
+
+def test_maybe_padded_never_misses_a_value_that_strip_changes():
+    import numpy as np
+    import pyarrow as pa
+
+    from geo.arrow_text import maybe_padded
+
+    pool = ["a", "Z", "1", "-", " ", "\t", "\n", "\x1f", "\x01", "é", "\u00a0", "\u2028", "\u3000", "ب"]
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        values = ["".join(rng.choice(pool, rng.integers(0, 4))) for _ in range(rng.integers(1, 4))]
+        values += [None] * int(rng.integers(0, 2))
+        text = pa.array(values, type=pa.large_string()).slice(int(rng.integers(0, 2)))
+        changed = any(v is not None and v != v.strip() for v in text.to_pylist())
+        assert maybe_padded(text) or not changed, values
+    assert not maybe_padded(pa.array(["Peshawar", "Bannu town", None, ""], type=pa.large_string()))
+    assert maybe_padded(pa.array(["Peshawar town "], type=pa.large_string()))

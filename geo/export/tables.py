@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo.atomic import atomic_path
-from geo.export.arrow_text import first_bytes, holding, write_text
+from geo.arrow_text import first_bytes, holding, write_text
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyogrio
 
 from geo.atomic import atomic_path
-from geo.export.arrow_text import holding, write_text
+from geo.arrow_text import holding, write_text
 from geo.export.fields import DATE_FIELDS
 from geo.geojson import COORDINATE_DECIMALS, geojson_text, rfc7946_geometry
 from geo.incidents.schema import iso_dates

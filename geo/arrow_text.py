@@ -1,6 +1,7 @@
-"""Byte-level helpers for text built with Arrow kernels (CSV cells, GeoJSON
-features): questions about a large string array answered in one numpy pass
-over its bytes, not a regex per value, and its text written without copying."""
+"""Byte-level helpers for text in Arrow arrays (the cells read, CSV cells,
+GeoJSON features): questions about a large string array answered in one
+numpy pass over its bytes, not a regex per value, and its text written
+without copying."""
 
 from __future__ import annotations
 
@@ -27,6 +28,21 @@ def first_bytes(text: pa.Array) -> np.ndarray:
     starts, nonempty = offsets[:-1], offsets[1:] > offsets[:-1]
     first = np.where(nonempty, data[np.where(nonempty, starts, 0)], 0)
     return np.where(np.asarray(text.is_valid(), dtype=bool), first, 0).astype(np.uint8)
+
+
+# Bytes that may start or end a value that str.strip (or Arrow's utf8_trim_whitespace) changes: the ASCII
+# spaces and controls, and every byte of a non-ASCII character (U+0085, U+00A0, U+2028… are spaces too).
+_MAYBE_SPACE = np.ones(256, dtype=bool)
+_MAYBE_SPACE[0x21:0x7F] = False
+
+
+def maybe_padded(text: pa.Array) -> bool:
+    """Whether some value of a large string array may start or end with
+    white space (False: stripping every value would change none)."""
+    offsets, data = text_buffers(text)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = np.flatnonzero(ends > starts)  # a missing or empty value has nothing to strip
+    return bool(_MAYBE_SPACE[data[starts[filled]]].any() or _MAYBE_SPACE[data[ends[filled] - 1]].any())
 
 
 def holding(text: pa.Array, byte_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
