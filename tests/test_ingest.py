@@ -208,3 +208,16 @@ def test_a_row_with_only_its_district_is_placed_there(tmp_path):
     assert by_id.loc["D1", "district"] == "Peshawar" and pd.isna(by_id.loc["D1", "geocode_score"])
     assert by_id.loc["D2", "geocode_score"] == 100.0 and by_id.loc["D3", "geocode_method"] == "source_coordinates"
     assert result.incidents["geocode_score"].dtype == "float64"
+
+
+def test_incident_ids_join_the_source_slug_to_the_id_or_to_file_and_line():
+    from geo.pipeline.ingest_stages import _incident_ids
+
+    frame = pd.DataFrame({
+        "source": pd.array(["ACLED", "UCDP GED", "ACLED", "Think tank", None], dtype="string"),
+        "source_id": pd.array(["A-1", None, "A-2", None, "X"], dtype="string"),
+        "input_file": ["a.csv", "u.csv", "a.csv", "t.csv", "x.csv"], "line_no": [2, 7, 3, 4, 5]},
+        index=[10, 11, 12, 13, 14])
+    ids = _incident_ids(frame)
+    assert ids.tolist() == ["acled:A-1", "ucdp-ged:u.csv:7", "acled:A-2", "think-tank:t.csv:4", pd.NA]
+    assert ids.dtype == "string" and ids.index.tolist() == [10, 11, 12, 13, 14]

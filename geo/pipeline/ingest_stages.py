@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from geo import boundaries
@@ -183,14 +185,15 @@ def _checked(normalised: Normalised, raw: RawTable, file_index: int, study_area:
     for column, dtype in INCIDENT_COLUMNS.items():
         if column not in frame:  # typed, so that conform() has nothing to convert (1M rows: 1 s)
             frame[column] = pd.Series(index=frame.index, dtype=dtype)
-    frame["input_file"] = raw.frame["input_file"].to_numpy()
+    frame["input_file"] = raw.frame["input_file"].array  # by position, as Arrow text (not a million str objects)
     frame["line_no"] = raw.frame["line_no"].to_numpy()
     frame["synthetic"] = frame["synthetic"].fillna(False).astype(bool)
     frame["_file"] = file_index
     frame["_row"] = np.arange(len(frame))
     lat, lon, checks = check_coordinates(frame["lat"], frame["lon"], study_area)
     frame["lat"], frame["lon"] = lat, lon
-    frame["coordinates_fixed"] = pd.Series(np.where(checks["swapped"], "swapped", None), index=frame.index)
+    frame["coordinates_fixed"] = pd.Series(pd.array(np.where(checks["swapped"], "swapped", None), dtype="string")
+                                           if checks["swapped"].any() else pd.NA, index=frame.index, dtype="string")
     problems = {**normalised.problems, "coordinates_out_of_range": checks["out_of_range"],
                 "zero_coordinates": checks["zero"]}
     failed, reason = first_error(problems, len(frame))
@@ -246,7 +249,16 @@ def _geocode(frame: pd.DataFrame, run: _Run, gazetteer: Gazetteer | None, geocod
 
 def _incident_ids(incidents: pd.DataFrame) -> pd.Series:
     """``source-slug:source_id``, or ``source-slug:file:line`` for rows without an id."""
-    fallback = incidents["input_file"].astype("string") + ":" + incidents["line_no"].astype("string")
-    prefixes = {s: slug(s) for s in incidents["source"].dropna().unique()}
-    prefix = incidents["source"].map(prefixes).astype("string")
-    return (prefix + ":" + incidents["source_id"].fillna(fallback)).astype("string")
+    ids = incidents["source_id"].astype("string")
+    missing = ids.isna().to_numpy()
+    if missing.any():  # the fallback text for those rows alone, not a million of it
+        some = incidents.loc[missing]
+        ids = ids.mask(missing, some["input_file"].astype("string") + ":" + some["line_no"].astype("string"))
+    # each source's slug once, then taken per row and joined in Arrow (no missing source: no id)
+    codes, sources = pd.factorize(incidents["source"].astype("string"))
+    large = pa.large_string()
+    prefix = pa.array([slug(source) for source in sources], type=large).take(pa.array(codes, mask=codes < 0))
+    text = pa.array(ids.array, type=large)
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    joined = pc.binary_join_element_wise(prefix, text, pa.scalar(":", large))
+    return pd.Series(pd.array(joined, dtype="string"), index=incidents.index)
