@@ -87,7 +87,7 @@ def test_risk_layers_that_fail_in_the_child_leave_the_output_folder_as_it_was(tm
         raise GeoError("the risk layers broke")
 
     monkeypatch.setattr(pipeline, "FORK_RISK_LAYERS_FROM", 0)
-    monkeypatch.setattr("geo.export.risk.write_risk_outputs", broken)  # inherited by the forked child
+    monkeypatch.setattr("geo.export.risk.write_risk_geopackage", broken)  # inherited by the forked child
     with pytest.raises(GeoError, match="^the risk layers broke$"):
         run.write(out)
     assert not out.exists()

@@ -57,9 +57,9 @@ __all__ = ["Run", "ingest", "ingest_files", "run", "step_count"]
 SAMPLE_EVENTS = PROJECT_ROOT / "geo" / "data" / "sample_events.csv"
 SYNTHETIC_EVENTS = 2000
 SYNTHETIC_SEED = 20250228
-# From this many incidents the risk layers (risk.gpkg holds every incident) are
-# written in a child process while the run writes the incident tables: 1M
-# incidents spend ~12 s in each. Below it a fork's start costs more than it saves.
+# From this many incidents risk.gpkg (which holds every incident) is written in
+# a child process while the run writes the incident tables and draws the maps:
+# 1M incidents spend ~17 s in it. Below it a fork's start costs more than it saves.
 FORK_RISK_LAYERS_FROM = 100_000
 _STEPS_AFTER_READING = 9  # geocode, join, distance, metrics, density, incident outputs, layers, maps, brief
 
@@ -200,20 +200,19 @@ class Run:
                     if early:  # made once for the layers' styles now and risk.gpkg later
                         with timings.stage("styles_s"):
                             layers = GeoPackageLayers.of(self.units, self.incidents, self.border, self.bands)
-                    risk_layers = functools.partial(_write_risk_layers, self, staging, geopackage=not early,
-                                                    layers=layers)
                     if len(self.incidents) >= FORK_RISK_LAYERS_FROM and can_fork():
-                        # risk.gpkg (its incidents layer) in a child while the incident tables are written here
-                        risk = ForkedCall(risk_layers, "risk layers")
+                        # the risk layers' GeoJSON and tables here (the maps and the brief read them), risk.gpkg
+                        # (its incidents layer) in a child while this process writes the incident tables and
+                        # draws the maps
+                        with timings.stage("styles_s"):
+                            layers = GeoPackageLayers.of(self.units, self.incidents, self.border, self.bands)
+                        _add_seconds(timings, _write_risk_layers(self, staging, geopackage=False, layers=layers))
+                        risk = ForkedCall(functools.partial(_write_geopackage_timed, layers, staging), "risk.gpkg")
                     else:
-                        _add_seconds(timings, risk_layers())
+                        _add_seconds(timings, _write_risk_layers(self, staging, geopackage=not early,
+                                                                 layers=layers))
                 write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings,
                              stages=BRIEF_INPUT_STAGES if early else None)
-                if risk is not None:
-                    with timings.stage("risk_layers_wait_s"):
-                        seconds = risk.result()
-                    _add_seconds(timings, seconds)  # the child's stages, which overlapped the tables'
-                    risk = None
                 if brief is not None:
                     brief.tables_written(staging)  # run.json, incidents.parquet and the summaries
                 progress("copying boundary layers")
@@ -241,6 +240,11 @@ class Run:
                     # with a child, brief_s is the wait for it: the stages stay disjoint in wall time
                     with timings.stage("brief_s"):
                         pdf_problem = brief.result() if brief is not None else _write_brief(staging, self.settings)
+                if risk is not None:
+                    with timings.stage("risk_layers_wait_s"):
+                        seconds = risk.result()
+                    _add_seconds(timings, seconds)  # the child's stage, which overlapped the tables and maps
+                    risk = None
             finally:
                 for child in (brief, risk):
                     if child is not None:
@@ -256,6 +260,15 @@ class Run:
         if self.period is None:
             raise _nothing_accepted(self.ingest, Path(out_dir))
         return Path(out_dir)
+
+
+def _write_geopackage_timed(layers: GeoPackageLayers, staging: Path) -> dict[str, float]:
+    """``risk.gpkg`` of ``layers`` into ``staging``; the seconds of its stage (``risk_gpkg_s``)."""
+    from geo.export.risk import write_risk_geopackage
+
+    timings = Timings()
+    write_risk_geopackage(layers, staging, timings=timings)
+    return timings.seconds
 
 
 def _write_risk_layers(run: Run, staging: Path, geopackage: bool = True,
