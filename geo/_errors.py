@@ -2,10 +2,17 @@
 
 Every error the package raises on purpose subclasses :class:`GeoError` and the
 matching built-in, so callers can catch either. The CLI prints a ``GeoError`` as
-one line and exits 1; anything else is a bug and keeps its traceback.
+one line and exits 1, as it does a full or failing disk (:data:`DISK_ERRNOS`);
+anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
+
+import errno
+
+# Errors of the disk an output is written on (full, over quota, file too large, read-only, failing),
+# as opposed to a bug: told in one line, whatever output was being written.
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
 
 
 class GeoError(Exception):

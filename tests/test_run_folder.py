@@ -181,3 +181,39 @@ def test_a_killed_run_leaves_the_previous_complete_run(tmp_path):
     assert _entries(tmp_path) == {"forty.csv", "fast.toml", "out"}, "staging of the killed runs left behind"
     assert b"second run" in (out / "incidents.geojson").read_bytes()
     assert not [name for name in _entries(out) if name.startswith(".")]
+
+
+def _full_disk(*args: object, **kwargs: object) -> None:
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_is_one_error_line_and_leaves_the_previous_run(tmp_path, monkeypatch):
+    from tests.hostile import assert_one_line_error
+
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, ["run", "--out", str(out), "-q"]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    monkeypatch.setattr("geo.pipeline.shutil.copyfile", _full_disk)  # the boundary layers' copy, mid-run
+    result = CliRunner().invoke(cli, ["run", "--out", str(out), "-q"])
+    assert_one_line_error(result, str(out), "No space left on device", "left as it was")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left behind
+    # geo report writes into a run folder, not a staged one: the same one line, naming it
+    monkeypatch.setattr("geo.report.write_workbook", _full_disk)
+    report = CliRunner().invoke(cli, ["report", str(out), "--out", str(tmp_path / "brief"), "-q"])
+    assert_one_line_error(report, str(tmp_path / "brief"), "No space left on device")
+
+
+def test_only_disk_errors_become_an_error_line(tmp_path):
+    import errno
+
+    from geo.export.folder import disk_errors
+
+    with pytest.raises(OutputFolderError, match="cannot write .*x.csv: No space left on device"):
+        with disk_errors(tmp_path / "x.csv"):
+            _full_disk()
+    with pytest.raises(PermissionError):  # not the disk: a bug or a setting, with its traceback
+        with disk_errors(tmp_path / "x.csv"):
+            raise PermissionError(errno.EACCES, "Permission denied")

@@ -11,7 +11,7 @@ import gc
 import click
 
 from geo import __version__
-from geo._errors import GeoError
+from geo._errors import DISK_ERRNOS, GeoError
 from geo.cli.boundaries import boundaries_group
 from geo.cli.ingest import ingest_command
 from geo.cli.map import map_command
@@ -21,13 +21,20 @@ from geo.cli.synthetic import synthetic_command
 
 
 class _GeoGroup(click.Group):
-    """A group that turns ``GeoError`` into a one-line error and exit code 1."""
+    """A group that turns ``GeoError`` (and a full or failing disk) into a
+    one-line error and exit code 1."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except GeoError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            if exc.errno not in DISK_ERRNOS:
+                raise
+            # a disk that fails outside a staged folder (geo report's files, say): one line too
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise click.ClickException(f"cannot write{where}: {exc.strerror or exc}") from None
 
 
 @click.group(cls=_GeoGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from geo.cli.options import config_option, out_dir_option, quiet_option, settings_from
+from geo.export.folder import disk_errors
 
 
 @click.command(name="report")
@@ -54,9 +55,10 @@ def report_command(
     if (start is None) != (end is None):
         raise click.UsageError("--start and --end go together")
     period = month_period(month) if month else (make_period(start, end) if start is not None else None)
-    result = write_report(
-        run_dir, out_dir, period=period, compare_to=compare_to, settings=settings_from(config_path)
-    )
+    with disk_errors(out_dir or run_dir):
+        result = write_report(
+            run_dir, out_dir, period=period, compare_to=compare_to, settings=settings_from(config_path)
+        )
     if result.pdf is None:
         raise PdfUnavailableError(
             f"report.pdf not written ({result.html.name} and {result.xlsx.name} were): {result.pdf_problem}"
@@ -76,6 +78,7 @@ def compare_command(run_a: Path, run_b: Path, out_dir: Path | None, quiet: bool)
     as compare_districts.csv and compare_districts.xlsx."""
     from geo.report import write_compare
 
-    csv_path, xlsx_path = write_compare(run_a, run_b, out_dir or run_b)
+    with disk_errors(out_dir or run_b):
+        csv_path, xlsx_path = write_compare(run_a, run_b, out_dir or run_b)
     if not quiet:
         click.echo(f"wrote {csv_path} and {xlsx_path}", err=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from geo.cli.options import config_option, settings_from
+from geo.export.folder import disk_errors
 from geo.export.tables import write_csv
 from geo.incidents.synthetic import generate, to_acled
 
@@ -26,5 +27,6 @@ def synthetic_command(output: Path, events: int, seed: int, fmt: str, start: str
     """Write OUTPUT, a seeded file of SYNTHETIC incidents (every record says so)."""
     settings = settings_from(config_path)
     frame = generate(events, seed=seed, start=start, end=end, boundaries_dir=settings.boundaries_dir)
-    write_csv(to_acled(frame) if fmt == "acled" else frame, output)
+    with disk_errors(output):
+        write_csv(to_acled(frame) if fmt == "acled" else frame, output)
     click.echo(f"wrote {events} SYNTHETIC incidents to {output}", err=True)

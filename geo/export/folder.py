@@ -25,7 +25,7 @@ import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from geo._errors import OutputFolderError
+from geo._errors import DISK_ERRNOS, OutputFolderError
 from geo.filenames import RUN_JSON
 
 _STAGING = ".{name}.geo-staging-{pid}-{token}"
@@ -52,6 +52,19 @@ def make_folder(out_dir: Path) -> Path:
 
 
 @contextlib.contextmanager
+def disk_errors(target: Path) -> Iterator[None]:
+    """Turn a full or failing disk (:data:`geo._errors.DISK_ERRNOS`) met while
+    writing ``target`` (a file or a folder) into one :class:`OutputFolderError`
+    that names it; any other error passes as it is."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in DISK_ERRNOS:
+            raise
+        raise OutputFolderError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
 def staged_folder(out_dir: Path) -> Iterator[Path]:
     """Yield an empty staging folder; on success, make it ``out_dir``.
 
@@ -65,7 +78,8 @@ def staged_folder(out_dir: Path) -> Iterator[Path]:
     ------
     OutputFolderError
         ``out_dir`` is a file, holds files of something other than a run, or
-        it (or its parent) cannot be created or written.
+        it (or its parent) cannot be created or written, or the disk fails
+        while the staging folder is written (full, read-only: :data:`DISK_ERRNOS`).
     """
     out_dir = Path(out_dir)
     if out_dir.is_symlink():  # replace the folder the link points to, keep the link
@@ -86,6 +100,11 @@ def staged_folder(out_dir: Path) -> Iterator[Path]:
         yield staging
         _carry_own_files(out_dir, staging)
         _replace(out_dir, staging)
+    except OSError as exc:
+        if exc.errno not in DISK_ERRNOS:
+            raise
+        raise OutputFolderError(f"cannot write the output folder {out_dir}: {exc.strerror or exc}; "
+                                "it is left as it was") from exc
     finally:
         # After the swap, staging holds the previous run; on failure, the half-written new one.
         shutil.rmtree(staging, ignore_errors=True)
