@@ -200,10 +200,16 @@ def test_a_full_disk_is_one_error_line_and_leaves_the_previous_run(tmp_path, mon
     assert_one_line_error(result, str(out), "No space left on device", "left as it was")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left behind
-    # geo report writes into a run folder, not a staged one: the same one line, naming it
-    monkeypatch.setattr("geo.report.write_workbook", _full_disk)
-    report = CliRunner().invoke(cli, ["report", str(out), "--out", str(tmp_path / "brief"), "-q"])
-    assert_one_line_error(report, str(tmp_path / "brief"), "No space left on device")
+    # geo report writes into a folder of its own: the same one line, naming it, and the folder's earlier
+    # brief stays whole (its three files are put in place together, once all are written)
+    brief = tmp_path / "brief"
+    assert CliRunner().invoke(cli, ["report", str(out), "--out", str(brief), "--month", "2025-01", "-q"]).exit_code == 0
+    earlier = {p.name: p.read_bytes() for p in brief.iterdir()}
+    assert set(earlier) == {"report.html", "report.pdf", "tables.xlsx"}
+    monkeypatch.setattr("geo.report.write_pdf", _full_disk)  # after tables.xlsx is written
+    report = CliRunner().invoke(cli, ["report", str(out), "--out", str(brief), "-q"])
+    assert_one_line_error(report, str(brief), "No space left on device")
+    assert {p.name: p.read_bytes() for p in brief.iterdir()} == earlier  # no new file, nothing left aside
 
 
 def test_only_disk_errors_become_an_error_line(tmp_path):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,8 +117,8 @@ def write_report(
     title = f"Security brief, {brief.period.label}" + (
         " (includes SYNTHETIC data)" if brief.synthetic else ""
     )
-    xlsx_path = write_workbook(out_dir / TABLES_XLSX, brief.tables, brief.notes, created, title)
     problem = pdf_engine_problem() if pdf else "not asked for"
+
     @functools.cache
     def map_png() -> bytes | None:
         """map.png, read once ``map_ready`` says it is written."""
@@ -130,16 +132,23 @@ def write_report(
             raise ReportInputError(f"{run_dir / MAP_PNG} is missing: draw the maps first (`geo map`)")
         return png
 
-    pdf_path = None
-    if problem is None:
-        # The PDF's page names the map by URL: WeasyPrint parses and styles the page (a third of its
-        # time) before it asks for the map, which `geo run` is drawing meanwhile.
-        with_map = map_ready is not None or brief.map_png is not None
-        pdf_html = render_html(brief, chart, map_url=PDF_MAP_URL if with_map else None)
-        pdf_path = write_pdf(pdf_html, out_dir / REPORT_PDF, resources={PDF_MAP_URL: pdf_map})
-    brief = dataclasses.replace(brief, map_png=map_png())
-    html = render_html(brief, chart)
-    html_path = out_dir / REPORT_HTML
-    with atomic_path(html_path) as tmp:
-        tmp.write_text(html, encoding="utf-8")
+    # The three files are written aside and put in place together, once all are written: a brief
+    # that fails half-way (a full disk, say) leaves the earlier brief of the folder as it was.
+    with tempfile.TemporaryDirectory(prefix=".brief-", dir=out_dir) as folder:
+        aside = Path(folder)
+        names = [write_workbook(aside / TABLES_XLSX, brief.tables, brief.notes, created, title).name]
+        if problem is None:
+            # The PDF's page names the map by URL: WeasyPrint parses and styles the page (a third of
+            # its time) before it asks for the map, which `geo run` is drawing meanwhile.
+            with_map = map_ready is not None or brief.map_png is not None
+            pdf_html = render_html(brief, chart, map_url=PDF_MAP_URL if with_map else None)
+            names.append(write_pdf(pdf_html, aside / REPORT_PDF, resources={PDF_MAP_URL: pdf_map}).name)
+        brief = dataclasses.replace(brief, map_png=map_png())
+        with atomic_path(aside / REPORT_HTML) as tmp:
+            tmp.write_text(render_html(brief, chart), encoding="utf-8")
+        names.append(REPORT_HTML)
+        for name in names:
+            os.replace(aside / name, out_dir / name)
+    html_path, xlsx_path = out_dir / REPORT_HTML, out_dir / TABLES_XLSX
+    pdf_path = out_dir / REPORT_PDF if problem is None else None
     return ReportResult(html_path, xlsx_path, pdf_path, problem, brief)
