@@ -195,22 +195,20 @@ class Run:
                 # With a brief to render, what it and the maps read comes first; risk.gpkg and the
                 # other incident tables are written while it renders (below, after map.png).
                 early = brief is not None and len(self.incidents) < FORK_RISK_LAYERS_FROM
+                # From FORK_RISK_LAYERS_FROM incidents risk.gpkg (its incidents layer) is written by a child
+                # while this process writes the incident tables and draws the maps.
+                fork_geopackage = len(self.incidents) >= FORK_RISK_LAYERS_FROM and can_fork()
                 layers = None
                 if self.units is not None:
-                    if early:  # made once for the layers' styles now and risk.gpkg later
+                    if early or fork_geopackage:  # made once for the layers' styles now and risk.gpkg later
                         with timings.stage("styles_s"):
                             layers = GeoPackageLayers.of(self.units, self.incidents, self.border, self.bands)
-                    if len(self.incidents) >= FORK_RISK_LAYERS_FROM and can_fork():
-                        # the risk layers' GeoJSON and tables here (the maps and the brief read them), risk.gpkg
-                        # (its incidents layer) in a child while this process writes the incident tables and
-                        # draws the maps
-                        with timings.stage("styles_s"):
-                            layers = GeoPackageLayers.of(self.units, self.incidents, self.border, self.bands)
-                        _add_seconds(timings, _write_risk_layers(self, staging, geopackage=False, layers=layers))
-                        risk = ForkedCall(functools.partial(_write_geopackage_timed, layers, staging), "risk.gpkg")
-                    else:
-                        _add_seconds(timings, _write_risk_layers(self, staging, geopackage=not early,
-                                                                 layers=layers))
+                    # the risk layers' GeoJSON and tables (the maps and the brief read them)
+                    seconds = _write_risk_layers(self, staging, geopackage=layers is None, layers=layers)
+                    _add_seconds(timings, seconds)
+                    if fork_geopackage:
+                        geopackage = functools.partial(_write_geopackage_timed, layers, staging)
+                        risk = ForkedCall(geopackage, "risk.gpkg")
                 write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings,
                              stages=BRIEF_INPUT_STAGES if early else None)
                 if brief is not None:
