@@ -8,7 +8,15 @@ from __future__ import annotations
 from typing import BinaryIO
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
+
+
+def large_text(values: pd.Series) -> pa.Array:
+    """The text of a column as one large string array (missing values null):
+    the Arrow buffers of a string column, in one chunk, as the helpers here read them."""
+    text = pa.array(values.astype("string").array, type=pa.large_string())
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
 def text_buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:

@@ -52,16 +52,16 @@ def make_folder(out_dir: Path) -> Path:
 
 
 @contextlib.contextmanager
-def disk_errors(target: Path) -> Iterator[None]:
+def disk_errors(target: Path | str, then: str = "") -> Iterator[None]:
     """Turn a full or failing disk (:data:`geo._errors.DISK_ERRNOS`) met while
     writing ``target`` (a file or a folder) into one :class:`OutputFolderError`
-    that names it; any other error passes as it is."""
+    that names it (and ends with ``then``); any other error passes as it is."""
     try:
         yield
     except OSError as exc:
         if exc.errno not in DISK_ERRNOS:
             raise
-        raise OutputFolderError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        raise OutputFolderError(f"cannot write {target}: {exc.strerror or exc}{then}") from exc
 
 
 @contextlib.contextmanager
@@ -97,14 +97,10 @@ def staged_folder(out_dir: Path) -> Iterator[Path]:
         msg = f"cannot write the output folder {out_dir}: {reason}"
         raise OutputFolderError(msg) from exc
     try:
-        yield staging
-        _carry_own_files(out_dir, staging)
-        _replace(out_dir, staging)
-    except OSError as exc:
-        if exc.errno not in DISK_ERRNOS:
-            raise
-        raise OutputFolderError(f"cannot write the output folder {out_dir}: {exc.strerror or exc}; "
-                                "it is left as it was") from exc
+        with disk_errors(f"the output folder {out_dir}", then="; it is left as it was"):
+            yield staging
+            _carry_own_files(out_dir, staging)
+            _replace(out_dir, staging)
     finally:
         # After the swap, staging holds the previous run; on failure, the half-written new one.
         shutil.rmtree(staging, ignore_errors=True)

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo.atomic import atomic_path
-from geo.arrow_text import first_bytes, holding, write_text
+from geo.arrow_text import first_bytes, holding, large_text, write_text
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
@@ -121,8 +121,7 @@ def _csv_cells(values: pd.Series, kind: str, safe: bool) -> pa.Array:
         if pd.api.types.is_object_dtype(values.dtype):
             text = pa.array(values.to_numpy(dtype=object, na_value=None), type=_LARGE, from_pandas=True)
         else:
-            text = pa.array(values.array, type=_LARGE)
-            text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+            text = large_text(values)
         return _csv_strings(text, safe)
     if kind == "bool":
         flags = values.to_numpy(dtype=bool, na_value=False)

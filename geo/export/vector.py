@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyogrio
 
 from geo.atomic import atomic_path
-from geo.arrow_text import holding, write_text
+from geo.arrow_text import holding, large_text, write_text
 from geo.export.fields import DATE_FIELDS
 from geo.geojson import COORDINATE_DECIMALS, geojson_text, rfc7946_geometry
 from geo.incidents.schema import iso_dates
@@ -134,8 +134,7 @@ def _json_parts(values: pd.Series) -> list[pa.Array | str]:
             text = pc.if_else(whole, pc.binary_join_element_wise(text, pa.scalar(".0", pa.large_string()),
                                                                  pa.scalar("", pa.large_string())), text)
         return [pc.if_else(pa.array(missing), null, text)]
-    text = pc.cast(pa.array(values.astype("string")), pa.large_string())
-    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    text = large_text(values)
     escaped = _json_escaped(text)
     # The quotes go into the row-wise join, not through a join of their own (a copy of all the text);
     # a missing value is spelled out by its first letter, its middle and its last: n + ul + l.

@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from geo.arrow_text import large_text
+
 
 def _to_number(text: pd.Series, empty: pd.Series) -> pd.Series:
     """Numbers from strings; NaN where empty or not a number.
@@ -243,9 +245,7 @@ def parse_dates(values: pd.Series, rules: DateRules = DateRules(),
     DateFormatError
         See :func:`slashed_date_order` and :func:`date_format_pattern`.
     """
-    text = pa.array(values.astype("string").str.strip(), type=pa.large_string())
-    if isinstance(text, pa.ChunkedArray):  # big columns read by Arrow come in chunks
-        text = text.combine_chunks()
+    text = large_text(values.astype("string").str.strip())
     if not rules.date_format and (days := _plain_iso_days(text)) is not None:
         parsed = np.asarray(text.is_valid(), dtype=bool)
         return _iso(days, parsed, values.index), ~parsed, parsed & _implausible(days, rules.earliest_year)

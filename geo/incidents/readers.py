@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from geo.arrow_text import maybe_padded
+from geo.arrow_text import large_text, maybe_padded
 from geo.config import INCIDENT_FIELDS
 from geo.incidents.csvtable import InputFileError, RawTable, fold_column_name
 from geo.incidents.normalise import DateRules, dates_from_parts, parse_coordinate, parse_count, parse_dates
@@ -41,8 +40,7 @@ def _text(raw: RawTable, column: str) -> pd.Series:
     if found is None:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
     values = frame[found].astype("string")
-    text = pa.array(values.array, type=pa.large_string())
-    if maybe_padded(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text):
+    if maybe_padded(large_text(values)):
         values = values.str.strip()  # most columns have no padded cell: a pass over their bytes, not a strip
     return values.where(values != "")
 

@@ -19,6 +19,7 @@ import shapely
 
 from geo import boundaries
 from geo.actors import acting_party, name_actors
+from geo.arrow_text import large_text
 from geo.boundaries.names import slug
 from geo.config import Settings, default_settings
 from geo.geocode import Gazetteer, geocode, parsed_places
@@ -123,14 +124,13 @@ def ingest(
         accounts.append(FileAccount(str(path), chosen, raw.encoding, raw.rows_read))
     frame = pd.concat(frames, ignore_index=True)
     # The same source id twice in one run: the first (by file, then line) wins.
-    ids = frame[["source", "source_id"]].astype("string")
-    if ids["source_id"].is_unique:  # the common case, told without hashing a million pairs
-        duplicate = np.zeros(len(frame), dtype=bool)
-    else:
-        duplicate = (ids["source_id"].notna() & ids.duplicated(keep="first")).to_numpy()
-    if duplicate.any():
-        run.reject(frame, duplicate, "duplicate_id", detail="source_id=" + ids["source_id"].fillna(""))
-        frame = frame.loc[~duplicate]
+    source_ids = frame["source_id"].astype("string")
+    if not source_ids.is_unique:  # unique ids (the common case) need no hash of a million pairs
+        ids = pd.DataFrame({"source": frame["source"].astype("string"), "source_id": source_ids})
+        duplicate = (source_ids.notna() & ids.duplicated(keep="first")).to_numpy()
+        if duplicate.any():
+            run.reject(frame, duplicate, "duplicate_id", detail="source_id=" + source_ids.fillna(""))
+            frame = frame.loc[~duplicate]
     timings["read_normalise_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -258,7 +258,5 @@ def _incident_ids(incidents: pd.DataFrame) -> pd.Series:
     codes, sources = pd.factorize(incidents["source"].astype("string"))
     large = pa.large_string()
     prefix = pa.array([slug(source) for source in sources], type=large).take(pa.array(codes, mask=codes < 0))
-    text = pa.array(ids.array, type=large)
-    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    joined = pc.binary_join_element_wise(prefix, text, pa.scalar(":", large))
+    joined = pc.binary_join_element_wise(prefix, large_text(ids), pa.scalar(":", large))
     return pd.Series(pd.array(joined, dtype="string"), index=incidents.index)
