@@ -502,6 +502,18 @@ def test_change_wording():
     assert number(1634) == "1,634"
 
 
+def test_the_period_incidents_of_a_few_columns_are_the_same_rows(sample_run_dir):
+    from geo.report.periods import make_period, study_period_incidents
+
+    incidents = pd.read_parquet(sample_run_dir / "incidents.parquet")
+    period = make_period(pd.Timestamp("2024-06-01"), pd.Timestamp("2024-12-31"), "period")
+    whole = study_period_incidents(incidents, period)
+    narrow = study_period_incidents(incidents, period, ["killed", "source", "no_such_column"])
+    assert 0 < len(whole) < len(incidents)
+    assert list(narrow.columns) == ["killed", "source"]
+    pd.testing.assert_frame_equal(narrow, whole[["killed", "source"]])
+
+
 # ---------------------------------------------------------------- compare, errors, no PDF engine
 
 

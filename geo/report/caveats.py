@@ -16,7 +16,7 @@ KILLED_COLUMNS = ("killed_civilians", "killed_security", "killed_militants")
 
 def source_table(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Incidents of the period per source, with the credit the source asks for."""
-    chosen = study_period_incidents(incidents, period)
+    chosen = study_period_incidents(incidents, period, ["source"])
     counts = chosen.groupby(chosen["source"].astype("string").fillna("(no source)")).size()
     names = source_names(incidents)
     return pd.DataFrame(
@@ -31,7 +31,8 @@ def source_table(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
 def quality_table(record: dict, incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Accepted and rejected rows (by reason), imprecise locations and dates, SYNTHETIC records."""
     counts = record.get("counts", {})
-    chosen = study_period_incidents(incidents, period)
+    chosen = study_period_incidents(
+        incidents, period, ["geo_precision", "date_precision", "synthetic", "killed", *KILLED_COLUMNS])
     n = len(chosen)
     rows = [
         ("rows read", counts.get("read", len(incidents)), np.nan),

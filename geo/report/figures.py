@@ -461,9 +461,10 @@ def actor_table(incidents: pd.DataFrame, period: Period, comparison: Period) -> 
     for (no name, "unknown", or a name the actor table lacks), so that the
     rows add up to every attack of the period while the groups are at most
     ``TOP_N``."""
+    columns = ["actor_group", "actor_family", "perpetrator", "killed"]  # what _groups reads
     now, before = (
-        _groups(study_period_incidents(incidents, period)),
-        _groups(study_period_incidents(incidents, comparison)),
+        _groups(study_period_incidents(incidents, period, columns)),
+        _groups(study_period_incidents(incidents, comparison, columns)),
     )
     table = now.join(before.add_suffix("_comparison"), how="left").fillna(0).astype("int64")
     table = table.reset_index().sort_values(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -117,11 +118,17 @@ def last_months(period: Period, months: int = 12) -> Period:
     return Period((last - (months - 1)).to_timestamp(how="start"), last.to_timestamp(how="end").normalize())
 
 
-def study_period_incidents(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Incidents dated within ``period`` and inside KP and Balochistan (what the summaries count)."""
+def study_period_incidents(incidents: pd.DataFrame, period: Period,
+                           columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Incidents dated within ``period`` and inside KP and Balochistan (what the
+    summaries count); only ``columns`` of them (those ``incidents`` has) when
+    given: a million incidents' forty-odd columns are not all copied for one count."""
     inside = incidents["in_study_area"].fillna(False).to_numpy(dtype=bool)
     placed = incidents["district_id"].notna().to_numpy(dtype=bool)
-    return incidents[inside & dated_within(incidents, period) & placed]
+    chosen = inside & dated_within(incidents, period) & placed
+    if columns is not None:
+        incidents = incidents[[c for c in columns if c in incidents]]
+    return incidents[chosen]
 
 
 def dated_within(incidents: pd.DataFrame, period: Period) -> np.ndarray:
