@@ -1,5 +1,5 @@
-"""GeoJSON text as RFC 7946 wants it: :func:`geojson_text` and
-:func:`rfc7946_geometry`.
+"""GeoJSON as RFC 7946 wants it: :func:`geojson_text` (its features as dicts:
+:func:`geojson_features`) and :func:`rfc7946_geometry`.
 
 The exporters write it (:mod:`geo.export.vector`), the web map embeds it
 (:mod:`geo.maps.interactive`) and the boundary build measures the geometries
@@ -52,14 +52,13 @@ def _json_value(value: object, np, pd) -> object:
     return value
 
 
-def geojson_text(frame: gpd.GeoDataFrame, metadata: Mapping[str, object] | None = None,
-                 feature_ids: bool = False) -> str:
-    """The RFC 7946 FeatureCollection of ``frame`` as text (one feature per line).
+def geojson_features(frame: gpd.GeoDataFrame, feature_ids: bool = False) -> list[dict]:
+    """The RFC 7946 features of ``frame`` as dicts (what :func:`geojson_text`
+    writes, and what the web map embeds without a round trip through text).
 
-    ``metadata`` becomes foreign members of the collection (e.g. ``attribution``);
-    RFC 7946 allows them and QGIS ignores them. With ``feature_ids`` each feature
-    gets an integer ``id``: its 1-based position (rows come sorted by their
-    stable text id, so the integers are stable too).
+    With ``feature_ids`` each feature gets an integer ``id``: its 1-based
+    position (rows come sorted by their stable text id, so the integers are
+    stable too).
 
     Raises
     ------
@@ -74,14 +73,35 @@ def geojson_text(frame: gpd.GeoDataFrame, metadata: Mapping[str, object] | None 
         msg = f"GeoJSON output must be in EPSG:4326, got {frame.crs}"
         raise ValueError(msg)
     columns = [c for c in frame.columns if c != frame.geometry.name]
+    geometries = frame.geometry.values
+    present = ~shapely.is_missing(geometries)
+    # one shapely call and one parse for every geometry (each is a JSON object: joined, a JSON array)
+    parsed = iter(json.loads("[" + ",".join(shapely.to_geojson(rfc7946_geometry(geometries[present]))) + "]")
+                  if present.any() else [])
     features = []
-    for number, (values, geometry) in enumerate(
-            zip(frame[columns].itertuples(index=False), frame.geometry.values, strict=True), start=1):
+    for number, (values, has_geometry) in enumerate(
+            zip(frame[columns].itertuples(index=False), present, strict=True), start=1):
         properties = {c: _json_value(v, np, pd) for c, v in zip(columns, values, strict=True)}
-        shape = None if geometry is None else json.loads(shapely.to_geojson(rfc7946_geometry(geometry)))
-        feature = {"type": "Feature", **({"id": number} if feature_ids else {}), "properties": properties,
-                   "geometry": shape}
-        features.append(json.dumps(feature, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+        features.append({"type": "Feature", **({"id": number} if feature_ids else {}), "properties": properties,
+                         "geometry": next(parsed) if has_geometry else None})
+    return features
+
+
+def geojson_text(frame: gpd.GeoDataFrame, metadata: Mapping[str, object] | None = None,
+                 feature_ids: bool = False) -> str:
+    """The RFC 7946 FeatureCollection of ``frame`` (:func:`geojson_features`)
+    as text, one feature per line.
+
+    ``metadata`` becomes foreign members of the collection (e.g. ``attribution``);
+    RFC 7946 allows them and QGIS ignores them.
+
+    Raises
+    ------
+    ValueError
+        ``frame`` is not in EPSG:4326.
+    """
+    features = [json.dumps(feature, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+                for feature in geojson_features(frame, feature_ids)]
     head = {"type": "FeatureCollection", **(metadata or {})}
     head_text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
     return head_text + ',"features":[\n' + ",\n".join(features) + "\n]}\n"

@@ -10,7 +10,7 @@ import shapely
 
 from geo.atomic import atomic_path
 from geo.export.vector import write_geojson, write_geopackage
-from geo.geojson import geojson_text
+from geo.geojson import geojson_features, geojson_text
 
 
 def _frame() -> gpd.GeoDataFrame:
@@ -25,6 +25,19 @@ def test_geojson_is_rfc7946():
     assert [71.123457, 31.0] in ring
     assert "crs" not in collection and collection["attribution"] == "x"
     assert collection["features"][0]["properties"] == {"name": "a <b>", "value": None}
+
+
+def test_geojson_features_are_what_the_text_holds():
+    # the web map embeds these dicts; the files hold the text: one geometry missing, one point, one polygon
+    frame = gpd.GeoDataFrame(
+        {"name": ["none", "point", "ring"], "killed": [1, 2, 3]},
+        geometry=[None, shapely.Point(70.12345678, 30.5), _frame().geometry.iloc[0]], crs="EPSG:4326")
+    features = geojson_features(frame, feature_ids=True)
+    assert features == json.loads(geojson_text(frame, feature_ids=True))["features"]
+    assert [f["id"] for f in features] == [1, 2, 3]
+    assert features[0]["geometry"] is None
+    assert features[1]["geometry"] == {"type": "Point", "coordinates": [70.123457, 30.5]}
+    assert shapely.LinearRing(features[2]["geometry"]["coordinates"][0]).is_ccw
 
 
 def test_geojson_refuses_projected_frames():

@@ -26,7 +26,7 @@ from folium.utilities import JsCode
 from shapely.ops import polylabel
 
 from geo.actors import UNIDENTIFIED
-from geo.geojson import geojson_text
+from geo.geojson import geojson_features
 from geo.maps.content import (
     BAND_FILLS,
     BORDER_COLOUR,
@@ -276,8 +276,10 @@ def _geojson(frame: gpd.GeoDataFrame, name: str, style_function: Callable[[dict]
              binder: str | None = None, **options: object) -> folium.GeoJson:
     """A GeoJSON layer; ``binder`` is the JS that gives each feature its tooltip and popup."""
     highlight = (lambda feature: {"weight": 2.5, "color": "#000000"}) if binder else None
+    # a dict, which folium embeds as it is (text it would parse again)
+    collection = {"type": "FeatureCollection", "features": geojson_features(frame, feature_ids=True)}
     return folium.GeoJson(
-        geojson_text(frame, feature_ids=True), name=name, style_function=style_function,
+        collection, name=name, style_function=style_function,
         highlight_function=highlight, on_each_feature=JsCode(binder) if binder else None, **options)
 
 
