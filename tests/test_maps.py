@@ -22,9 +22,10 @@ from PIL import Image
 from pyproj import Geod, Transformer
 
 from geo.cli import cli
-from geo.filenames import MAP_HTML, MAP_PNG
+from geo.filenames import INCIDENTS_PARQUET, MAP_HTML, MAP_PNG
 from geo.maps import load_map_content, write_maps
-from geo.maps.content import density_overlay, round_coordinates, select_incidents
+from geo.maps.content import (PERIOD_INCIDENT_COLUMNS, density_overlay, of_period, round_coordinates,
+                              select_incidents)
 from geo.maps.interactive import district_labels, event_type_colours, incident_columns
 from geo.maps.page import script_json
 from geo.maps.static import SCALE_BAR_KM, TOP_DISTRICTS, overview_figure, top_risk_districts
@@ -241,6 +242,15 @@ def test_max_incidents_option_draws_a_documented_selection(sample_run_dir, tmp_p
     config = _json_block(page, "geo-map-config")
     assert config["incidents_shown"] == 100 and config["incidents_total"] == 2006
     assert config["selection"].startswith("The map draws 100 of the 2,006 incidents: the 50 with the most killed")
+
+
+def test_the_period_incidents_of_a_few_columns_are_the_rows_of_every_column(two_year_run_dir):
+    incidents = pd.read_parquet(two_year_run_dir / INCIDENTS_PARQUET)
+    narrow = of_period(incidents, "2024-01-01", "2024-06-30")
+    full = of_period(incidents, "2024-01-01", "2024-06-30", columns=None)
+    assert list(narrow.columns) == list(PERIOD_INCIDENT_COLUMNS) and len(full.columns) > len(narrow.columns)
+    assert len(narrow) == 24
+    pd.testing.assert_frame_equal(narrow, full[list(PERIOD_INCIDENT_COLUMNS)])
 
 
 def test_maps_follow_the_period(two_year_run_dir):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -115,7 +116,8 @@ class MapContent:
         The incident density overlay, or ``None`` if the run has no surface.
     period_incidents
         Every incident of the risk period inside the study area, deadliest
-        first (whatever ``incidents`` selected): what ``map.png`` picks from.
+        first (whatever ``incidents`` selected), with only the columns of
+        :data:`PERIOD_INCIDENT_COLUMNS`: what ``map.png`` picks from.
     """
 
     units: dict[str, gpd.GeoDataFrame]
@@ -211,14 +213,21 @@ def deadliest_order(incidents: pd.DataFrame) -> np.ndarray:
     return pc.sort_indices(keys, sort_keys=[("killed", "descending"), ("incident_id", "ascending")]).to_numpy()
 
 
-def of_period(incidents: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
+# What map.png reads of the period's incidents (1M incidents: 0.2 s to take, not 1.1 s for every column).
+PERIOD_INCIDENT_COLUMNS = ("incident_id", "date", "lat", "lon", "killed", "in_study_area")
+
+
+def of_period(incidents: pd.DataFrame, start: str, end: str,
+              columns: Sequence[str] | None = PERIOD_INCIDENT_COLUMNS) -> pd.DataFrame:
     """The incidents dated ``start`` to ``end`` (ISO days) inside the study
-    area (KP and Balochistan), deadliest first: those the risk layers measure."""
+    area (KP and Balochistan), deadliest first: those the risk layers
+    measure; only ``columns`` of them (None: every column)."""
     # the period's positions, ordered on their two keys, then one take (not a copy, then another)
     positions = np.flatnonzero(period_mask(incidents, pd.Timestamp(start), pd.Timestamp(end)))
     keys = pd.DataFrame({"killed": incidents["killed"].array.take(positions),
                          "incident_id": incidents["incident_id"].array.take(positions)})
-    return incidents.take(positions[deadliest_order(keys)])
+    present = incidents if columns is None else incidents[[c for c in columns if c in incidents.columns]]
+    return present.take(positions[deadliest_order(keys)])
 
 
 def select_incidents(incidents: pd.DataFrame, max_incidents: int) -> tuple[pd.DataFrame, str]:
