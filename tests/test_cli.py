@@ -62,6 +62,17 @@ def test_usage_errors_exit_2(runner):
     assert runner.invoke(cli, ["run", "--nope"]).exit_code == 2
 
 
+def test_a_period_that_ends_before_it_starts_is_the_same_usage_error_in_run_and_report(runner, sample_run_dir,
+                                                                                       tmp_path):
+    reversed_period = ["--start", "2024-05-01", "--end", "2024-01-01"]
+    for arguments in (["run", "--out", str(tmp_path / "run"), "-q"], ["report", str(sample_run_dir),
+                                                                       "--out", str(tmp_path / "brief"), "-q"]):
+        result = runner.invoke(cli, [*arguments, *reversed_period])
+        assert result.exit_code == 2, result.output
+        assert "--start 2024-05-01 is after --end 2024-01-01" in result.output
+    assert not (tmp_path / "run").exists() and not (tmp_path / "brief").exists()
+
+
 def test_python_dash_m_geo_runs_the_cli():
     import subprocess
     import sys

@@ -49,6 +49,13 @@ def filter_options(command):
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or step messages.")
 
 
+def check_period_order(start, end) -> None:
+    """``--start`` after ``--end`` is a usage error (exit code 2), the same in every command."""
+    if start is not None and end is not None and start > end:
+        msg = f"--start {start.date()} is after --end {end.date()}"
+        raise click.BadParameter(msg)
+
+
 def counts_line(result) -> str:
     """``read N = accepted A + rejected R (reasons); E events`` of an ingest."""
     read = sum(f.read for f in result.files)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from geo.cli.options import config_option, out_dir_option, quiet_option, settings_from
+from geo.cli.options import check_period_order, config_option, out_dir_option, quiet_option, settings_from
 from geo.export.folder import disk_errors
 
 
@@ -54,6 +54,7 @@ def report_command(
         raise click.UsageError("give --month or --start/--end, not both")
     if (start is None) != (end is None):
         raise click.UsageError("--start and --end go together")
+    check_period_order(start, end)
     period = month_period(month) if month else (make_period(start, end) if start is not None else None)
     with disk_errors(out_dir or run_dir):
         result = write_report(

@@ -12,6 +12,7 @@ import click
 
 from geo import pipeline
 from geo.cli.options import (
+    check_period_order,
     config_option,
     counts_line,
     date_format_option,
@@ -45,9 +46,7 @@ def run_command(inputs: tuple[Path, ...], out_dir: Path, start, end, config_path
     settings = settings_from(config_path, date_format, no_link=no_link,
                              filters={"event_types": event_types, "actor_groups": actor_groups,
                                       "sources": sources, "min_precision": min_precision})
-    if start is not None and end is not None and start > end:
-        msg = f"--start {start.date()} is after --end {end.date()}"
-        raise click.BadParameter(msg)
+    check_period_order(start, end)
     advance, close = step_bar(pipeline.step_count(len(inputs) or None), quiet)
     try:
         result = pipeline.run(list(inputs) or None, out_dir, start=start, end=end, settings=settings,
