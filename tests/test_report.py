@@ -425,6 +425,32 @@ def test_hostile_text_stays_literal_in_html_pdf_and_xlsx(tmp_path):
         assert payload in flat, payload
 
 
+def test_a_source_name_wider_than_the_page_is_cut_and_wrapped_inside_the_pdf_pages(tmp_path):
+    """A 100,000-character name without a space: before, it ran off the page,
+    pushing the sources' counts and the records table out of it."""
+    _needs_pdf()
+    import pypdfium2
+    import pypdfium2.raw as pdfium
+
+    out = _run(tmp_path, _rows(12, payloads=["Q" * 100_000, "test feed"]), "long")
+    document = pypdfium2.PdfDocument(out / REPORT_PDF)
+    try:
+        assert 2 <= len(document) <= 6, len(document)
+        for page in document:
+            width, _ = page.get_size()
+            for text in page.get_objects(filter=[pdfium.FPDF_PAGEOBJ_TEXT]):
+                left, _, right, _ = text.get_bounds()
+                assert 0 <= left and right <= width, (left, right, width)
+    finally:
+        document.close()
+    _, pdf_text, _ = _pdf_text(out / REPORT_PDF)
+    flat = " ".join(pdf_text.split())
+    assert "(cut: 100,000 characters in all)" in flat and "Records" in flat
+    sources = _html(out).select_one("#sources")
+    counts = {row.select("td")[0].get_text()[:5]: row.select("td")[1].get_text() for row in sources.select("tbody tr")}
+    assert counts == {"QQQQQ": "6", "test ": "6"}
+
+
 # ---------------------------------------------------------------- small runs
 
 

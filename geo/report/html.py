@@ -86,7 +86,22 @@ def score(value: object) -> str:
     return f"{float(value):.1f}"
 
 
+# Longer texts from the inputs (a source name, an attribution) are cut in the brief: a 100 kB name
+# would otherwise fill pages of the PDF (run.json holds it whole).
+CLIPPED_CHARS = 300
+
+
+def clipped(text: object, limit: int = CLIPPED_CHARS) -> str:
+    """``text`` if it has at most ``limit`` characters, else its first
+    ``limit`` and a note of how many there are in all."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (cut: {len(text):,} characters in all)"
+
+
 for _name, _filter in {
+    "clipped": clipped,
     "number": number,
     "signed": signed,
     "change": change,
