@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -288,6 +289,28 @@ def test_pdf_pages_size_and_page_images(sample_run_dir):
         assert image.size[0] > 800
         image.save(ARTIFACTS / f"report_page{number_}.png")
     document.close()
+
+
+def test_the_printed_pairs_of_tables_are_laid_out_as_the_grid_would(sample_run_dir):
+    """The PDF lays each pair of tables out as a two-cell table (WeasyPrint's grid
+    layout is slower); the pages are the pixels of the screen's grid."""
+    _needs_pdf()
+    import numpy as np
+    import pypdfium2
+    import weasyprint
+
+    html = (sample_run_dir / REPORT_HTML).read_text(encoding="utf-8")
+    # without the print rules that make the pairs tables, the screen's grid applies
+    as_grid, removed = re.subn(r"(?m)^ +\.pair[^\n]*(display: table|padding-(left|right): 0\.5em)[^\n]*\n", "", html)
+    assert removed == 4 and 'class="pair"' in html
+    pages = []
+    for text in (html, as_grid):
+        document = pypdfium2.PdfDocument(weasyprint.HTML(string=text).write_pdf())
+        pages.append([np.asarray(page.render(scale=1.5).to_pil()) for page in document])
+        document.close()
+    assert len(pages[0]) == len(pages[1])
+    for table_page, grid_page in zip(*pages, strict=True):
+        assert table_page.shape == grid_page.shape and (table_page == grid_page).all()
 
 
 def _pdf_image_sizes(path) -> list[tuple[int, int]]:
