@@ -146,8 +146,10 @@ def _float_text(numbers: np.ndarray) -> pa.Array:
     whole = pc.match_substring_regex(text, "^-?[0-9]+$")
     text = pc.if_else(whole, pc.binary_join_element_wise(text, pa.scalar(".0", _LARGE), _EMPTY), text)
     size = np.abs(numbers)
-    fixed_here = (((size >= 1e-4) & (size < 1e16)) | (size == 0)) & ~np.asarray(pc.match_substring(text, "e"),
-                                                                              dtype=bool)
+    # (NaN and infinities too: Arrow writes nan, inf and -inf, as repr does; a million missing scores
+    # would otherwise go through numpy's str)
+    fixed_here = ((((size >= 1e-4) & (size < 1e16)) | (size == 0) | ~np.isfinite(numbers))
+                  & ~np.asarray(pc.match_substring(text, "e"), dtype=bool))
     other = np.flatnonzero(~fixed_here)
     if len(other):
         fixed = np.full(len(numbers), None, dtype=object)
