@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -49,7 +50,7 @@ def filter_options(command):
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or step messages.")
 
 
-def check_period_order(start, end) -> None:
+def check_period_order(start: datetime | None, end: datetime | None) -> None:
     """``--start`` after ``--end`` is a usage error (exit code 2), the same in every command."""
     if start is not None and end is not None and start > end:
         msg = f"--start {start.date()} is after --end {end.date()}"
