@@ -253,6 +253,20 @@ def test_the_period_incidents_of_a_few_columns_are_the_rows_of_every_column(two_
     pd.testing.assert_frame_equal(narrow, full[list(PERIOD_INCIDENT_COLUMNS)])
 
 
+def test_an_attribution_longer_than_three_lines_is_cut_inside_map_png(sample_run_dir):
+    import dataclasses
+
+    content = load_map_content(sample_run_dir, 20_000, density=False)
+    content = dataclasses.replace(content, run={**content.run, "attribution": "Q" * 100_000})
+    figure = overview_figure(content)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    (attribution,) = [text for text in figure.texts if text.get_text().startswith("Data: ")]
+    lines = attribution.get_text().split("\n")
+    assert len(lines) == 3 and lines[-1].endswith("… (cut: 100,006 characters in all; run.json holds it whole)")
+    box = attribution.get_window_extent(renderer)
+    assert box.y0 >= 0 and box.x0 >= 0 and box.x1 <= figure.bbox.x1, box
+
+
 def test_maps_follow_the_period(two_year_run_dir):
     content = load_map_content(two_year_run_dir, 20_000)
     assert content.period == ("2024-01-01", "2024-06-30") and content.incidents_total == 144

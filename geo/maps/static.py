@@ -16,7 +16,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib import patheffects
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.font_manager import FontProperties
 from matplotlib.figure import Figure  # used without pyplot: no backend or global figure state
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -35,7 +36,11 @@ KM_PER_DEGREE_LATITUDE = 111.32
 LABEL_OFFSETS_PT = ((0, 0), (0, 14), (0, -14), (30, 0), (-30, 0), (26, 14), (-26, 14), (26, -14), (-26, -14),
                     (0, 28), (0, -28), (48, 0), (-48, 0), (40, 24), (-40, 24), (40, -24), (-40, -24))
 DPI = 110
-ATTRIBUTION_WRAP_CHARS = 230  # about the figure's width at 6.5 pt
+ATTRIBUTION_FONT_PT = 6.5
+ATTRIBUTION_LEFT = 0.02  # of the figure's width, as the margin on the right
+ATTRIBUTION_WRAP_CHARS = 230  # about the figure's width at 6.5 pt, in ordinary text
+ATTRIBUTION_MIN_CHARS = 40
+ATTRIBUTION_MAX_LINES = 3  # what the space below the map holds (every real attribution so far takes 2)
 
 
 def overview_figure(content: MapContent, top_incidents: int = TOP_INCIDENTS,
@@ -142,14 +147,37 @@ def _draw_overview(content: MapContent, top_incidents: int, top_districts: int) 
                   title_fontsize=10, frameon=False)
     # Wrapped here, not by matplotlib: its wrapping measures "$…$" as mathtext
     # even with parse_math off.
-    attribution = textwrap.fill("Data: " + str(content.run.get("attribution", "")), ATTRIBUTION_WRAP_CHARS,
-                                break_long_words=True, break_on_hyphens=False)
-    figure.text(0.02, 0.05, attribution, fontsize=6.5, color="#333333", va="top")
+    attribution = attribution_lines("Data: " + str(content.run.get("attribution", "")),
+                                    (1 - 2 * ATTRIBUTION_LEFT) * figure.get_figwidth())
+    figure.text(ATTRIBUTION_LEFT, 0.05, attribution, fontsize=ATTRIBUTION_FONT_PT, color="#333333", va="top")
     if content.synthetic:
         figure.text(0.5, 0.89, "SYNTHETIC DATA: includes records made by geo's generator, not real events",
                     ha="center", fontsize=11, color="white", weight="bold",
                     bbox={"facecolor": "#b00020", "edgecolor": "none", "pad": 4})
     return figure
+
+
+def attribution_lines(text: str, width_inches: float, dpi: float = DPI) -> str:
+    """``text`` wrapped to ``width_inches`` at :data:`ATTRIBUTION_FONT_PT` (as
+    drawn at ``dpi``), on at most :data:`ATTRIBUTION_MAX_LINES` lines: a longer
+    text (or one of words wider than the line) is cut, saying so, where it
+    would run off the image."""
+    renderer = RendererAgg(1, 1, dpi)  # measured as the PNG draws it (glyphs hinted to its pixels)
+    font = FontProperties(size=ATTRIBUTION_FONT_PT)
+    width_px = width_inches * dpi
+    chars = ATTRIBUTION_WRAP_CHARS
+    while True:
+        lines = textwrap.wrap(text, chars, break_long_words=True, break_on_hyphens=False)
+        if len(lines) > ATTRIBUTION_MAX_LINES:
+            marker = f"… (cut: {len(text):,} characters in all; run.json holds it whole)"
+            last = lines[ATTRIBUTION_MAX_LINES - 1][: max(chars - len(marker), 0)]
+            lines = [*lines[: ATTRIBUTION_MAX_LINES - 1], last + marker]
+        widest = max((renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in lines),
+                     default=0.0)
+        if widest <= width_px or chars <= ATTRIBUTION_MIN_CHARS:
+            return "\n".join(lines)
+        # wide glyphs (or a word cut to the line): fewer characters a line
+        chars = max(ATTRIBUTION_MIN_CHARS, int(chars * width_px / widest))
 
 
 def write_overview_png(content: MapContent, path: Path) -> Path:
