@@ -4,7 +4,8 @@
 
 Every output that carries an attribution (run.json, GeoJSON foreign members,
 GeoPackage descriptions, QGIS metadata, GeoTIFF tags, the maps and the brief)
-takes it from here.
+takes it from here; where it is shown in a bounded space (the brief, the web
+map's panel) it is cut by :func:`clipped`.
 
 Notes
 -----
@@ -28,6 +29,19 @@ SOURCE_CITATIONS = {
     "ACLED": "Armed Conflict Location & Event Data (ACLED), acleddata.com",
     "GTD": "Global Terrorism Database (GTD), START, University of Maryland",
 }
+
+
+# Source names come from the inputs: a 100 kB one would fill pages of the brief and cover the web map.
+CLIPPED_CHARS = 300
+
+
+def clipped(text: object, limit: int = CLIPPED_CHARS) -> str:
+    """``text`` if it has at most ``limit`` characters, else its first
+    ``limit`` and a note of how many there are in all (run.json holds it whole)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (cut: {len(text):,} characters in all)"
 
 
 @functools.cache

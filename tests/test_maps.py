@@ -26,7 +26,7 @@ from geo.filenames import INCIDENTS_PARQUET, MAP_HTML, MAP_PNG
 from geo.maps import load_map_content, write_maps
 from geo.maps.content import (PERIOD_INCIDENT_COLUMNS, density_overlay, of_period, round_coordinates,
                               select_incidents)
-from geo.maps.interactive import district_labels, event_type_colours, incident_columns
+from geo.maps.interactive import district_labels, event_type_colours, incident_columns, map_config
 from geo.maps.page import script_json
 from geo.maps.static import SCALE_BAR_KM, TOP_DISTRICTS, overview_figure, top_risk_districts
 
@@ -265,6 +265,17 @@ def test_an_attribution_longer_than_three_lines_is_cut_inside_map_png(sample_run
     assert len(lines) == 3 and lines[-1].endswith("… (cut: 100,006 characters in all; run.json holds it whole)")
     box = attribution.get_window_extent(renderer)
     assert box.y0 >= 0 and box.x0 >= 0 and box.x1 <= figure.bbox.x1, box
+
+
+def test_the_web_map_cuts_an_attribution_longer_than_its_panel(sample_run_dir):
+    import dataclasses
+
+    content = load_map_content(sample_run_dir, 20_000, density=False)
+    types = event_type_colours(content.incidents)
+    assert map_config(content, types)["attribution"] == content.run["attribution"]  # a real one: whole
+    long = dataclasses.replace(content, run={**content.run, "attribution": "Q" * 100_000})
+    shown = map_config(long, types)["attribution"]
+    assert shown == "Q" * 600 + "… (cut: 100,000 characters in all)"
 
 
 def test_maps_follow_the_period(two_year_run_dir):

@@ -26,6 +26,7 @@ from folium.utilities import JsCode
 from shapely.ops import polylabel
 
 from geo.actors import UNIDENTIFIED
+from geo.attribution import clipped
 from geo.geojson import geojson_features
 from geo.maps.content import (
     BAND_FILLS,
@@ -47,6 +48,7 @@ BASE_MAP_NAME = "OpenStreetMap (needs internet)"
 CLUSTER_BELOW_ZOOM = 9
 LABELS_FROM_ZOOM = 7  # district names show from this zoom on
 PANELS_COLLAPSED_BELOW_PX = 1400  # viewport width under which the layer list and legend start collapsed
+ATTRIBUTION_MAX_CHARS = 600  # about 14 lines of the attribution panel; every real attribution so far is under 400
 COMPONENT_LABELS = {
     "incident_density": "Incident density", "fatality_density": "Fatality density",
     "civilian_harm": "Civilian harm", "border_proximity": "Border proximity", "trend": "Trend",
@@ -246,7 +248,7 @@ def map_config(content: MapContent, types: list[tuple[str, str]]) -> dict[str, o
         "bands": [[f"{lo:g}–{hi:g} km", BAND_FILLS.get(hi, "#fef0d9")] for lo, hi in _bands(content)],
         "border_colour": BORDER_COLOUR,
         "density": density,
-        "attribution": content.run.get("attribution", ""),
+        "attribution": clipped(content.run.get("attribution", ""), ATTRIBUTION_MAX_CHARS),
         "cluster_below_zoom": CLUSTER_BELOW_ZOOM,
         "labels_from_zoom": LABELS_FROM_ZOOM,
         "panels_collapsed_below_px": PANELS_COLLAPSED_BELOW_PX,

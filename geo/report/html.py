@@ -18,6 +18,7 @@ import markupsafe
 import pandas as pd
 
 from geo import __version__
+from geo.attribution import clipped
 from geo.report.chart import CATEGORIES, monthly_chart_svg
 from geo.report.figures import Brief
 
@@ -84,20 +85,6 @@ def score(value: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{float(value):.1f}"
-
-
-# Longer texts from the inputs (a source name, an attribution) are cut in the brief: a 100 kB name
-# would otherwise fill pages of the PDF (run.json holds it whole).
-CLIPPED_CHARS = 300
-
-
-def clipped(text: object, limit: int = CLIPPED_CHARS) -> str:
-    """``text`` if it has at most ``limit`` characters, else its first
-    ``limit`` and a note of how many there are in all."""
-    text = str(text)
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… (cut: {len(text):,} characters in all)"
 
 
 for _name, _filter in {
