@@ -5,6 +5,7 @@ selection for big runs, overview PNG. (Behaviour in a browser: test_map_browser.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import re
@@ -254,8 +255,6 @@ def test_the_period_incidents_of_a_few_columns_are_the_rows_of_every_column(two_
 
 
 def test_an_attribution_longer_than_three_lines_is_cut_inside_map_png(sample_run_dir):
-    import dataclasses
-
     content = load_map_content(sample_run_dir, 20_000, density=False)
     content = dataclasses.replace(content, run={**content.run, "attribution": "Q" * 100_000})
     figure = overview_figure(content)
@@ -268,14 +267,30 @@ def test_an_attribution_longer_than_three_lines_is_cut_inside_map_png(sample_run
 
 
 def test_the_web_map_cuts_an_attribution_longer_than_its_panel(sample_run_dir):
-    import dataclasses
-
     content = load_map_content(sample_run_dir, 20_000, density=False)
     types = event_type_colours(content.incidents)
     assert map_config(content, types)["attribution"] == content.run["attribution"]  # a real one: whole
     long = dataclasses.replace(content, run={**content.run, "attribution": "Q" * 100_000})
     shown = map_config(long, types)["attribution"]
     assert shown == "Q" * 600 + "… (cut: 100,000 characters in all)"
+
+
+def test_names_longer_than_a_popup_line_are_cut_in_the_page_and_keep_their_colour(sample_run_dir):
+    content = load_map_content(sample_run_dir, 20_000, density=False)
+    incidents = content.incidents.copy()
+    long_type, long_source = "T" * 5_000, "Q" * 100_000
+    incidents.loc[incidents.index[:30], "event_type"] = long_type
+    incidents.loc[incidents.index[:3], "source"] = long_source
+    types = event_type_colours(incidents)
+    assert long_type in dict(types)  # 30 incidents: among the types with their own colour
+    columns = incident_columns(incidents, types)
+    assert "Q" * 300 + "… (cut: 100,000 characters in all)" in columns["source_names"]
+    assert max(map(len, columns["source_names"] + columns["event_type_names"])) <= 300 + 40
+    shown_type = "T" * 300 + "… (cut: 5,000 characters in all)"
+    code = columns["event_type_names"].index(shown_type)
+    colour = columns["event_type_colour"][code]
+    assert colour >= 0 and [name for name, _ in map_config(dataclasses.replace(content, incidents=incidents),
+                                                          types)["types"]][colour] == shown_type
 
 
 def test_maps_follow_the_period(two_year_run_dir):

@@ -49,6 +49,7 @@ CLUSTER_BELOW_ZOOM = 9
 LABELS_FROM_ZOOM = 7  # district names show from this zoom on
 PANELS_COLLAPSED_BELOW_PX = 1400  # viewport width under which the layer list and legend start collapsed
 ATTRIBUTION_MAX_CHARS = 600  # about 14 lines of the attribution panel; every real attribution so far is under 400
+NAME_MAX_CHARS = 300  # a source, place, perpetrator or event type as popups, tooltips and the legend show it
 COMPONENT_LABELS = {
     "incident_density": "Incident density", "fatality_density": "Fatality density",
     "civilian_harm": "Civilian harm", "border_proximity": "Border proximity", "trend": "Trend",
@@ -132,9 +133,10 @@ def district_labels(districts: gpd.GeoDataFrame) -> list[list[object]]:
 
 
 def _codes(values: pd.Series) -> tuple[list[int], list[str]]:
-    """Dictionary-encode a text column (``-1`` for missing), categories sorted."""
+    """Dictionary-encode a text column (``-1`` for missing), categories sorted,
+    each shown with at most :data:`NAME_MAX_CHARS` characters."""
     categorical = pd.Categorical(values.astype("string"))
-    categories = [str(c) for c in categorical.categories]
+    categories = [clipped(c, NAME_MAX_CHARS) for c in categorical.categories]
     return categorical.codes.astype(int).tolist(), categories
 
 
@@ -170,7 +172,7 @@ def incident_columns(incidents: pd.DataFrame, types: list[tuple[str, str]],
     first_month = day0.astype("datetime64[M]")
     last_month = max(span).astype("datetime64[M]") if span else first_month
     months = np.arange(first_month, last_month + 1)
-    colour_index = {name: i for i, (name, _) in enumerate(types)}
+    colour_index = {clipped(name, NAME_MAX_CHARS): i for i, (name, _) in enumerate(types)}  # as _codes shows them
     event_types, event_type_names = _codes(frame["event_type"].astype("string").fillna("unknown"))
     places, place_names = _codes(frame["place"])
     units, unit_names = _codes(frame["tehsil"].astype("string").fillna("") + ", " + frame["district"].astype(
@@ -242,7 +244,8 @@ def map_config(content: MapContent, types: list[tuple[str, str]]) -> dict[str, o
         "selection": content.selection,
         "months": content.months,
         "risk_classes": list(RISK_CLASS_COLOURS.items()),
-        "types": types, "other_colour": OTHER_TYPE_COLOUR,
+        "types": [(clipped(name, NAME_MAX_CHARS), colour) for name, colour in types],
+        "other_colour": OTHER_TYPE_COLOUR,
         "components": [[key, label, weights.get(key)] for key, label in COMPONENT_LABELS.items()],
         "geo_precision": {str(k): v for k, v in GEO_PRECISION.items()},
         "bands": [[f"{lo:g}–{hi:g} km", BAND_FILLS.get(hi, "#fef0d9")] for lo, hi in _bands(content)],
