@@ -472,6 +472,11 @@ def test_a_source_name_wider_than_the_page_is_cut_and_wrapped_inside_the_pdf_pag
     sources = _html(out).select_one("#sources")
     counts = {row.select("td")[0].get_text()[:5]: row.select("td")[1].get_text() for row in sources.select("tbody tr")}
     assert counts == {"QQQQQ": "6", "test ": "6"}
+    # tables.xlsx: a cell holds 32,767 characters; the name is cut there, saying so
+    sources = _sheet(out / TABLES_XLSX, "sources")
+    cells = [text for text in sources.astype(str).to_numpy().ravel() if text.startswith("QQQ")]
+    assert cells and all(len(cell) == 32_767 and cell.endswith(
+        "… (cut: 100,000 characters in all; run.json holds it whole)") for cell in cells)
 
 
 # ---------------------------------------------------------------- small runs

@@ -20,6 +20,16 @@ import xlsxwriter
 from geo.atomic import atomic_path
 
 MAX_WIDTH = 60
+EXCEL_MAX_CHARS = 32_767  # what a cell holds; XlsxWriter cuts a longer string without a word
+
+
+def cell_text(value: object) -> str:
+    """``value`` as a cell's text; one longer than a cell holds is cut, saying so."""
+    text = str(value)
+    if len(text) <= EXCEL_MAX_CHARS:
+        return text
+    marker = f"… (cut: {len(text):,} characters in all; run.json holds it whole)"
+    return text[: EXCEL_MAX_CHARS - len(marker)] + marker
 
 
 def _kind(column: str) -> str:
@@ -72,7 +82,7 @@ def write_workbook(
         sheet.set_column(1, 1, 110, formats["wrap"])
         for row, (topic, text) in enumerate(notes, start=1):
             sheet.write_string(row, 0, str(topic))
-            sheet.write_string(row, 1, str(text), formats["wrap"])
+            sheet.write_string(row, 1, cell_text(text), formats["wrap"])
         workbook.close()
     return Path(path)
 
@@ -93,7 +103,7 @@ def _write_sheet(workbook: xlsxwriter.Workbook, name: str, table: pd.DataFrame, 
                 sheet.write_number(row, col, float(value) if isinstance(value, float) else int(value), fmt)
                 width = max(width, len(f"{value:,}") + 1)
             else:
-                text = str(value)
+                text = cell_text(value)
                 sheet.write_string(row, col, text, fmt)
                 width = max(width, len(text))
         sheet.set_column(col, col, min(width + 2, MAX_WIDTH))
