@@ -272,7 +272,7 @@ def test_the_web_map_cuts_an_attribution_longer_than_its_panel(sample_run_dir):
     assert map_config(content, types)["attribution"] == content.run["attribution"]  # a real one: whole
     long = dataclasses.replace(content, run={**content.run, "attribution": "Q" * 100_000})
     shown = map_config(long, types)["attribution"]
-    assert shown == "Q" * 600 + "… (cut: 100,000 characters in all)"
+    assert shown == "Q" * 1_000 + "… (cut: 100,000 characters in all)"
 
 
 def test_names_longer_than_a_popup_line_are_cut_in_the_page_and_keep_their_colour(sample_run_dir):

@@ -48,7 +48,8 @@ BASE_MAP_NAME = "OpenStreetMap (needs internet)"
 CLUSTER_BELOW_ZOOM = 9
 LABELS_FROM_ZOOM = 7  # district names show from this zoom on
 PANELS_COLLAPSED_BELOW_PX = 1400  # viewport width under which the layer list and legend start collapsed
-ATTRIBUTION_MAX_CHARS = 600  # about 14 lines of the attribution panel; every real attribution so far is under 400
+# about 23 lines of the attribution panel: the boundaries and every source geo cites (about 500) fit
+ATTRIBUTION_MAX_CHARS = 1_000
 NAME_MAX_CHARS = 300  # a source, place, perpetrator or event type as popups, tooltips and the legend show it
 COMPONENT_LABELS = {
     "incident_density": "Incident density", "fatality_density": "Fatality density",
