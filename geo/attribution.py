@@ -35,13 +35,19 @@ SOURCE_CITATIONS = {
 CLIPPED_CHARS = 300
 
 
+def cut_note(length: int, *, whole_in_run_json: bool = False) -> str:
+    """What follows a text cut from ``length`` characters: ``… (cut: 100,000 characters in all)``."""
+    where = "; run.json holds it whole" if whole_in_run_json else ""
+    return f"… (cut: {length:,} characters in all{where})"
+
+
 def clipped(text: object, limit: int = CLIPPED_CHARS) -> str:
     """``text`` if it has at most ``limit`` characters, else its first
     ``limit`` and a note of how many there are in all (run.json holds it whole)."""
     text = str(text)
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}… (cut: {len(text):,} characters in all)"
+    return text[:limit] + cut_note(len(text))
 
 
 @functools.cache

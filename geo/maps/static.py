@@ -25,6 +25,7 @@ from matplotlib.transforms import Bbox
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from geo.atomic import atomic_path
+from geo.attribution import cut_note
 from geo.maps.content import BORDER_COLOUR, OTHER_TYPE_COLOUR, RISK_CLASS_COLOURS, MapContent
 
 TOP_INCIDENTS = 25
@@ -169,7 +170,7 @@ def attribution_lines(text: str, width_inches: float, dpi: float = DPI) -> str:
     while True:
         lines = textwrap.wrap(text, chars, break_long_words=True, break_on_hyphens=False)
         if len(lines) > ATTRIBUTION_MAX_LINES:
-            marker = f"… (cut: {len(text):,} characters in all; run.json holds it whole)"
+            marker = cut_note(len(text), whole_in_run_json=True)
             last = lines[ATTRIBUTION_MAX_LINES - 1][: max(chars - len(marker), 0)]
             lines = [*lines[: ATTRIBUTION_MAX_LINES - 1], last + marker]
         widest = max((renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in lines),

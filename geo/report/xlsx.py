@@ -18,6 +18,7 @@ import pandas as pd
 import xlsxwriter
 
 from geo.atomic import atomic_path
+from geo.attribution import cut_note
 
 MAX_WIDTH = 60
 EXCEL_MAX_CHARS = 32_767  # what a cell holds; XlsxWriter cuts a longer string without a word
@@ -28,7 +29,7 @@ def cell_text(value: object) -> str:
     text = str(value)
     if len(text) <= EXCEL_MAX_CHARS:
         return text
-    marker = f"… (cut: {len(text):,} characters in all; run.json holds it whole)"
+    marker = cut_note(len(text), whole_in_run_json=True)
     return text[: EXCEL_MAX_CHARS - len(marker)] + marker
 
 
