@@ -188,9 +188,6 @@ class Run:
                 brief.stop()
                 brief = None
             try:
-                if self.sample is not None:
-                    with timings.stage("sample_s"):
-                        write_csv(self.sample, staging / SYNTHETIC_INCIDENTS_CSV)
                 progress("writing the risk layers, incident layers and tables")
                 # With a brief to render, what it and the maps read comes first; risk.gpkg and the
                 # other incident tables are written while it renders (below, after map.png).
@@ -213,6 +210,9 @@ class Run:
                              stages=BRIEF_INPUT_STAGES if early else None)
                 if brief is not None:
                     brief.tables_written(staging)  # run.json, incidents.parquet and the summaries
+                if self.sample is not None:  # which the brief does not read
+                    with timings.stage("sample_s"):
+                        write_csv(self.sample, staging / SYNTHETIC_INCIDENTS_CSV)
                 progress("copying boundary layers")
                 with timings.stage("boundary_layers_s"):
                     _copy_boundary_layers(self.settings, staging)
