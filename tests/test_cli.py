@@ -81,6 +81,28 @@ def test_python_dash_m_geo_runs_the_cli():
     assert result.returncode == 0 and "geo boundaries build" in result.stdout
 
 
+def test_the_console_script_flushes_its_piped_output_and_keeps_its_exit_code(tmp_path):
+    """``main`` ends the process without the interpreter's teardown (os._exit):
+    what it printed into pipes still arrives, with the command's exit code."""
+    import subprocess
+    import sys
+
+    from .incident_files import ACLED_HEADER, acled_row, write_rows
+
+    path = write_rows(tmp_path / "acled.csv", ACLED_HEADER, [acled_row("A1"), acled_row("A2", event_date="x")])
+    command = [sys.executable, "-c", "from geo.cli import main; main()", "ingest", str(path)]
+    done = subprocess.run([*command, "--out", str(tmp_path / "out")], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "read 2 = accepted 1 + rejected 1 (unparseable_date 1)" in done.stderr
+    assert (tmp_path / "out" / "run.json").is_file()
+    unreadable = tmp_path / "columns.csv"
+    unreadable.write_text("a,b\n1,2\n")
+    failed = subprocess.run([*command[:-1], str(unreadable), "--out", str(tmp_path / "none"), "-q"],
+                            capture_output=True, text=True, check=False)
+    assert failed.returncode == 1, failed.stderr
+    assert failed.stderr.startswith("Error: no incident accepted: read 1 = rejected 1")
+
+
 def test_ingest_writes_the_incident_table_and_the_account(runner, tmp_path):
     from .incident_files import ACLED_HEADER, acled_row, write_rows
 

@@ -7,6 +7,9 @@ usage errors exit 2.
 from __future__ import annotations
 
 import gc
+import os
+import sys
+from typing import NoReturn
 
 import click
 
@@ -68,7 +71,34 @@ def main() -> None:
     """Entry point of the ``geo`` console script."""
     try:
         cli(prog_name="geo")
+    except SystemExit as exc:
+        code = 0 if exc.code is None else exc.code
+        if isinstance(code, int) and _nothing_left_running():
+            _exit_without_teardown(code)
+        raise
     finally:
         # The interpreter's last garbage collection, at exit, walks every object of the
         # imported libraries (0.3 s of a `geo run`); frozen, they are skipped.
         gc.freeze()
+
+
+def _nothing_left_running() -> bool:
+    """Whether this process runs no other thread and no child process (every
+    writer and child of a run is joined by then: this checks it)."""
+    import multiprocessing
+    import threading
+
+    return threading.active_count() == 1 and not multiprocessing.active_children()
+
+
+def _exit_without_teardown(code: int) -> NoReturn:
+    """End the process with ``code`` once its output is flushed, skipping the
+    interpreter's teardown: unloading pandas, GDAL (twice), Pango and the rest
+    takes 0.1 s of every command (0.6 s without ``gc.freeze``). Every output
+    is written, closed and renamed into place before the command returns."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`geo --help | head -1`): nothing more to say
+            pass
+    os._exit(code)
