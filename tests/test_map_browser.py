@@ -223,6 +223,31 @@ def test_loads_offline_without_errors_and_lists_every_layer(opened, hostile_run)
     assert page.page_errors == []
 
 
+def test_the_legend_explains_the_layers_that_are_on(opened):
+    page = opened()
+    shown = {part: page.page.locator(f"#geo-legend-{part}").is_visible()
+             for part in ("risk", "incidents", "bands", "density", "none")}
+    # the layers on when the page opens: district risk, the border and the incidents; bands and density off
+    assert shown == {"risk": True, "incidents": True, "bands": False, "density": False, "none": False}
+    assert page.page.get_by_text("Pakistan–Afghanistan border", exact=True).last.is_visible()
+    page.page.get_by_label("Distance bands from the border").check()
+    assert page.page.locator("#geo-legend-bands").is_visible()
+    assert "within 0–10 km" in page.page.locator("#geo-legend-bands").inner_text()
+    page.page.get_by_label(re.compile(r"^\s*Incident density")).check()
+    assert page.page.locator("#geo-legend-density").is_visible()
+    for name in ("District risk", "Distance bands from the border", "Pakistan–Afghanistan border",
+                 "Incidents (by event type, sized by killed)"):
+        page.page.get_by_label(name).uncheck()
+    assert not page.page.locator("#geo-legend-risk").is_visible()
+    assert not page.page.locator("#geo-legend-incidents").is_visible()
+    page.page.get_by_label(re.compile(r"^\s*Incident density")).uncheck()
+    assert page.page.locator("#geo-legend-none").is_visible()  # "No layer with a legend is on…"
+    page.page.get_by_label("Tehsil risk").check()  # the risk classes explain the tehsils too
+    assert page.page.locator("#geo-legend-risk").is_visible()
+    assert not page.page.locator("#geo-legend-none").is_visible()
+    assert page.page_errors == []
+
+
 def test_district_tooltip_and_popup(opened, hostile_run):
     page = opened()
     page.page.get_by_label("Incidents (by event type, sized by killed)").uncheck()  # via the layer control
@@ -437,8 +462,11 @@ def test_open_panels_and_popups_do_not_overlap(opened, hostile_run):
     assert _overlapping(panels) == []
     page.page.reload()  # back to the first view
     page.page.wait_for_function("window.geoRisk && window.geoRisk.map")
-    # everything open: layer list, legend (held to the room left under it, scrolling) and a popup
+    # everything open: layer list, legend (held to the room left under it, scrolling) and a popup;
+    # the bands and the density on, so that the legend holds every part
     _open_panels_fit(page)
+    page.page.get_by_label("Distance bands from the border").check()
+    page.page.get_by_label(re.compile(r"^\s*Incident density")).check()
     assert page.evaluate("(() => { const b = document.getElementById('geo-legend');"
                          " return b.scrollHeight > b.clientHeight && getComputedStyle(b).overflowY === 'auto'; })()")
     page.evaluate("document.getElementById('geo-legend').scrollTop = 1e6")

@@ -306,21 +306,26 @@ def risk_map(content: MapContent) -> folium.Map:
     root.html.add_child(json_block(INCIDENTS_BLOCK, columns))
 
     context = content.context
-    _geojson(context["border_bands"], "Distance bands from the border", _band_style, show=False,
-             interactive=False).add_to(fmap)
+    # what the legend's parts follow (geoRisk.layers): each shows while a layer it explains is on
+    layers: dict[str, folium.MacroElement] = {}
+    layers["bands"] = _geojson(context["border_bands"], "Distance bands from the border", _band_style, show=False,
+                               interactive=False)
+    layers["bands"].add_to(fmap)
     _geojson(context["afghan_border_districts"], "Afghan districts near the border (context)",
              _fixed_style({"color": "#7a7a7a", "weight": 0.6, "fillColor": "#d9d9d9", "fillOpacity": 0.35}),
              binder="geoRisk.contextBinder()").add_to(fmap)
-    _geojson(content.units["tehsils_risk"], "Tehsil risk", _risk_style, show=False,
-             binder="geoRisk.unitBinder('tehsil')").add_to(fmap)
-    districts = _geojson(content.units["districts_risk"], "District risk", _risk_style,
-                         binder="geoRisk.unitBinder('district')")
-    districts.add_to(fmap)
+    layers["tehsils"] = _geojson(content.units["tehsils_risk"], "Tehsil risk", _risk_style, show=False,
+                                 binder="geoRisk.unitBinder('tehsil')")
+    layers["tehsils"].add_to(fmap)
+    layers["districts"] = _geojson(content.units["districts_risk"], "District risk", _risk_style,
+                                   binder="geoRisk.unitBinder('district')")
+    layers["districts"].add_to(fmap)
     _geojson(context["provinces"], "Province outlines", _fixed_style({"color": "#222222", "weight": 2, "fill": False}),
              interactive=False).add_to(fmap)
-    _geojson(context["border"], "Pakistan–Afghanistan border",
-             _fixed_style({"color": BORDER_COLOUR, "weight": 3.5, "dashArray": "8 6"}), interactive=False).add_to(fmap)
-    layers = {"districts": districts}
+    layers["border"] = _geojson(context["border"], "Pakistan–Afghanistan border",
+                                _fixed_style({"color": BORDER_COLOUR, "weight": 3.5, "dashArray": "8 6"}),
+                                interactive=False)
+    layers["border"].add_to(fmap)
     if content.density is not None:
         tags = content.density.tags
         layers["density"] = folium.raster_layers.ImageOverlay(
@@ -333,6 +338,7 @@ def risk_map(content: MapContent) -> folium.Map:
         layers["density"].add_to(fmap)
     incidents = IncidentLayer(INCIDENTS_BLOCK, "Incidents (by event type, sized by killed)")
     incidents.add_to(fmap)
+    layers["incidents"] = incidents
     LabelLayer(district_labels(content.units["districts_risk"]), f"District names (from zoom {LABELS_FROM_ZOOM})"
                ).add_to(fmap)
     # collapsed or not by geoRisk.controls, from the viewport's width

@@ -709,16 +709,32 @@
     list.appendChild(row);
   }
 
+  /* A part of the legend shown while one of ``layers`` (keys of geoRisk.layers) is on. */
+  function legendSection(parent, layers) {
+    var box = el("div", "geo-legend-section");
+    box.setAttribute("data-geo-layers", layers);
+    parent.appendChild(box);
+    return box;
+  }
+
   function legend(box, cfg) {
     var details = el("details");
     details.open = true;
     details.id = "geo-legend-details";
     details.appendChild(el("summary", "geo-title", "Legend"));
-    details.appendChild(el("div", "geo-section", "Risk index (district, tehsil)"));
-    cfg.risk_classes.forEach(function (entry) { legendRow(details, swatch(entry[1]), entry[0]); });
-    details.appendChild(el("div", "geo-section", "Incidents by event type"));
-    cfg.types.forEach(function (entry) { legendRow(details, swatch(entry[1], "dot"), entry[0]); });
-    legendRow(details, swatch(cfg.other_colour, "dot"), "other types");
+    var none = el("div", "geo-sub", "No layer with a legend is on: tick one in the layer list.");
+    none.id = "geo-legend-none";
+    none.hidden = true;
+    details.appendChild(none);
+    var risk = legendSection(details, "districts tehsils");
+    risk.id = "geo-legend-risk";
+    risk.appendChild(el("div", "geo-section", "Risk index (district, tehsil)"));
+    cfg.risk_classes.forEach(function (entry) { legendRow(risk, swatch(entry[1]), entry[0]); });
+    var symbols = legendSection(details, "incidents");
+    symbols.id = "geo-legend-incidents";
+    symbols.appendChild(el("div", "geo-section", "Incidents by event type"));
+    cfg.types.forEach(function (entry) { legendRow(symbols, swatch(entry[1], "dot"), entry[0]); });
+    legendRow(symbols, swatch(cfg.other_colour, "dot"), "other types");
     var sizes = el("div", "geo-legend-row geo-sizes");
     [0, 1, 5, 20].forEach(function (killed) {
       var dot = el("span", "geo-size");
@@ -727,12 +743,12 @@
       sizes.appendChild(dot);
       sizes.appendChild(el("span", null, killed === 0 ? "0 or unknown" : String(killed)));
     });
-    details.appendChild(el("div", "geo-sub", "Symbol size: killed"));
-    details.appendChild(sizes);
+    symbols.appendChild(el("div", "geo-sub", "Symbol size: killed"));
+    symbols.appendChild(sizes);
     var vague = swatch("transparent", "dot");
     vague.classList.add("geo-hollow");
     vague.id = "geo-legend-hollow";
-    legendRow(details, vague, "hollow: location known only to a tehsil or district or the province, " +
+    legendRow(symbols, vague, "hollow: location known only to a tehsil or district or the province, " +
               "drawn at its centre");
     var group = swatch("rgba(255,255,255,0.45)", "dot");
     group.classList.add("geo-group-swatch");
@@ -741,32 +757,55 @@
     var row = el("div", "geo-legend-row");
     row.appendChild(group);
     row.appendChild(groupText);
-    details.appendChild(row);
+    symbols.appendChild(row);
     geoRisk._legendGroupText = function (mode) {
       groupText.textContent = "group, labelled with the " + (mode === "killed" ? "number killed" :
         "number of incidents") + ": nearby incidents below zoom " + cfg.cluster_below_zoom + " (click to zoom in), " +
         "those at one point above it (click for the list); dashed: no exact location";
     };
     geoRisk._legendGroupText("count");
-    details.appendChild(el("div", "geo-section", "Border"));
-    legendRow(details, swatch(cfg.border_colour, "line"), "Pakistan–Afghanistan border");
-    cfg.bands.forEach(function (entry) { legendRow(details, swatch(entry[1]), "within " + entry[0]); });
+    var border = legendSection(details, "border bands");
+    border.appendChild(el("div", "geo-section", "Border"));
+    legendRow(legendSection(border, "border"), swatch(cfg.border_colour, "line"), "Pakistan–Afghanistan border");
+    var bands = legendSection(border, "bands");
+    bands.id = "geo-legend-bands";
+    cfg.bands.forEach(function (entry) { legendRow(bands, swatch(entry[1]), "within " + entry[0]); });
     if (cfg.density) {
-      details.appendChild(el("div", "geo-section", "Incident density (" + cfg.density.kernel + " kernel, " +
+      var density = legendSection(details, "density");
+      density.id = "geo-legend-density";
+      density.appendChild(el("div", "geo-section", "Incident density (" + cfg.density.kernel + " kernel, " +
                              cfg.density.bandwidth_km + " km bandwidth)"));
       var ramp = el("div", "geo-ramp");
       ramp.id = "geo-density-ramp";
       ramp.style.background = "linear-gradient(to right, " + cfg.density.ramp.join(", ") + ")";
-      details.appendChild(ramp);
-      details.appendChild(el("div", "geo-sub", "District fill is faded while the density is on."));
-      details.appendChild(el("div", "geo-sub", "0 to " + fmt(cfg.density.max, 3) + " incidents per km² and above"));
+      density.appendChild(ramp);
+      density.appendChild(el("div", "geo-sub", "District fill is faded while the density is on."));
+      density.appendChild(el("div", "geo-sub", "0 to " + fmt(cfg.density.max, 3) + " incidents per km² and above"));
       if (cfg.density.period) {
-        details.appendChild(el("div", "geo-sub", "Incidents of " + cfg.density.period[0] + " to " +
+        density.appendChild(el("div", "geo-sub", "Incidents of " + cfg.density.period[0] + " to " +
                                cfg.density.period[1] + " in KP and Balochistan"));
       }
     }
     box.appendChild(details);
     return details;
+  }
+
+  /* Each part of the legend shows while a layer it explains is on (the bands only with the
+   * bands), and a line says so when none is. */
+  function legendFollowsLayers(map, layers, details) {
+    var sections = details.querySelectorAll("[data-geo-layers]");
+    function update() {
+      var shown = 0;
+      Array.prototype.forEach.call(sections, function (section) {
+        section.hidden = !section.getAttribute("data-geo-layers").split(" ").some(function (key) {
+          return layers[key] && map.hasLayer(layers[key]);
+        });
+        if (!section.hidden && section.parentNode === details) shown++;
+      });
+      document.getElementById("geo-legend-none").hidden = shown > 0;
+    }
+    map.on("overlayadd overlayremove", update);
+    update();
   }
 
   /* Groups show incidents or killed: two radio buttons. */
@@ -1022,7 +1061,8 @@
     geoRisk.incidents = incidents;
     geoRisk.layerControl = layerControl;
     geoRisk.layers = layers || {};
+    legendFollowsLayers(map, geoRisk.layers, legendDetails);
     layout(map, layerControl, legendBox, legendDetails, cfg);
-    fadeUnderDensity(map, layers || {});
+    fadeUnderDensity(map, geoRisk.layers);
   };
 })();
