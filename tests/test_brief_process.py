@@ -93,6 +93,32 @@ def test_risk_layers_that_fail_in_the_child_leave_the_output_folder_as_it_was(tm
     assert not out.exists()
 
 
+def test_a_run_sends_the_brief_its_inputs_before_it_waits_for_the_density_surfaces(tmp_path, monkeypatch):
+    """The brief's child waits for its inputs, and the run's end waits for the brief: the surfaces
+    (made beside the unit metrics) are collected only when they are written, after map.png."""
+    from geo import pipeline
+    from geo.pipeline.brief_process import BriefProcess
+    from geo.pipeline.forked import ForkedCall
+
+    order: list[str] = []
+    tables_written, result = BriefProcess.tables_written, ForkedCall.result
+
+    def on_tables(self, staging):
+        order.append("brief inputs")
+        return tables_written(self, staging)
+
+    def on_result(self):
+        order.append(self._name)
+        return result(self)
+
+    monkeypatch.setattr(BriefProcess, "tables_written", on_tables)
+    monkeypatch.setattr(ForkedCall, "result", on_result)
+    run = pipeline.run(None, tmp_path / "out")
+    assert order == ["brief inputs", "density surfaces"]
+    assert run.density is not None and run.density.points > 0
+    assert (tmp_path / "out" / "density_incidents.tif").is_file()
+
+
 def test_density_surfaces_made_in_a_child_are_those_made_in_the_run(tmp_path, monkeypatch):
     import numpy as np
 

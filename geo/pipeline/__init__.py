@@ -157,13 +157,16 @@ class Run:
                 "provinces": self.units.provinces}
 
     def write(self, out_dir: Path, *, progress: Callable[[str], None] = lambda message: None,
-              brief: BriefProcess | None = None) -> Path:
+              brief: BriefProcess | None = None, density: ForkedCall[PeriodDensity] | None = None) -> Path:
         """Write every output of the run into ``out_dir`` (missing, empty, or an
         earlier run's folder, replaced whole once the new one is complete).
 
         ``brief``: the child process that writes the brief, already started
         (:func:`run` starts it before measuring); started here when None and
         the machine can (:func:`geo.pipeline.brief_process.can_fork`). Ended here either way.
+        ``density``: the child computing :attr:`density` (:func:`run` starts it
+        beside the unit metrics), waited for only when the surfaces are written,
+        after the brief's inputs and ``map.png``; it sets :attr:`density`. Ended here either way.
 
         Raises
         ------
@@ -229,6 +232,10 @@ class Run:
                     write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings,
                                  stages=INGEST_FILE_STAGES - BRIEF_INPUT_STAGES)
                 # after map.png (which does not draw them), before map.html (which does)
+                if density is not None:
+                    with timings.stage("density_s"):  # the wait for the child: stages stay disjoint
+                        self.density = density.result()
+                    density = None
                 if self.density is not None:
                     write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
                 if content is not None:
@@ -244,7 +251,7 @@ class Run:
                     _add_seconds(timings, seconds)  # the child's stage, which overlapped the tables and maps
                     risk = None
             finally:
-                for child in (brief, risk):
+                for child in (brief, risk, density):
                     if child is not None:
                         child.stop()
             warnings = (f"report.pdf not written: {pdf_problem}",) if pdf_problem else ()
@@ -383,52 +390,56 @@ def _run(inputs: Sequence[Path] | None, out_dir: Path | None, start: pd.Timestam
         "kde": {"kernel": settings.kde_kernel, "bandwidth_km": settings.kde_bandwidth_km,
                 "cell_km": settings.kde_cell_km},
         "border_band_edges_km": list(settings.border_band_edges_km)}
-    sample = None
-    with tempfile.TemporaryDirectory(prefix="geo-sample-") as folder:
-        if inputs:
-            files = [Path(p) for p in inputs]
-        else:
-            with timings.stage("sample_s"):
-                sample = generate(SYNTHETIC_EVENTS, seed=SYNTHETIC_SEED, boundaries_dir=settings.boundaries_dir)
-                files = [SAMPLE_EVENTS, write_csv(sample, Path(folder) / SYNTHETIC_INCIDENTS_CSV)]
-        result = ingest(files, settings=settings, progress=progress)
-        timings.seconds.update(result.timings_s)
-        border = boundary_layers.load("border", boundaries_dir=settings.boundaries_dir)
-        bands = boundary_layers.load("border_bands", boundaries_dir=settings.boundaries_dir)
-        period = units = density = None
-        if len(result.incidents):
-            progress("district and tehsil metrics, hotspots and risk")
-            with timings.stage("metrics_s"):
-                period = resolve_period(result.incidents["date"], start, end)
-                # once, so that incidents.geojson, incidents.parquet and risk.gpkg agree
-                result = dataclasses.replace(result, incidents=result.incidents.assign(
-                    in_period=within_period(result.incidents["date"], *period)))
-            bounds = tuple(boundary_layers.load("provinces", boundaries_dir=settings.boundaries_dir).total_bounds)
-            surfaces = functools.partial(
-                period_density, result.incidents, period, bounds, crs=settings.equal_area_crs,
-                kernel=settings.kde_kernel, bandwidth_km=settings.kde_bandwidth_km, cell_km=settings.kde_cell_km)
-            # Beside the unit metrics, in a child, when the brief's child shows there is a second core.
-            pending = ForkedCall(surfaces, "density surfaces") if brief is not None else None
-            try:
+    sample = pending = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="geo-sample-") as folder:
+            if inputs:
+                files = [Path(p) for p in inputs]
+            else:
+                with timings.stage("sample_s"):
+                    sample = generate(SYNTHETIC_EVENTS, seed=SYNTHETIC_SEED, boundaries_dir=settings.boundaries_dir)
+                    files = [SAMPLE_EVENTS, write_csv(sample, Path(folder) / SYNTHETIC_INCIDENTS_CSV)]
+            result = ingest(files, settings=settings, progress=progress)
+            timings.seconds.update(result.timings_s)
+            border = boundary_layers.load("border", boundaries_dir=settings.boundaries_dir)
+            bands = boundary_layers.load("border_bands", boundaries_dir=settings.boundaries_dir)
+            period = units = density = None
+            if len(result.incidents):
+                progress("district and tehsil metrics, hotspots and risk")
+                with timings.stage("metrics_s"):
+                    period = resolve_period(result.incidents["date"], start, end)
+                    # once, so that incidents.geojson, incidents.parquet and risk.gpkg agree
+                    result = dataclasses.replace(result, incidents=result.incidents.assign(
+                        in_period=within_period(result.incidents["date"], *period)))
+                bounds = tuple(boundary_layers.load("provinces", boundaries_dir=settings.boundaries_dir).total_bounds)
+                surfaces = functools.partial(
+                    period_density, result.incidents, period, bounds, crs=settings.equal_area_crs,
+                    kernel=settings.kde_kernel, bandwidth_km=settings.kde_bandwidth_km, cell_km=settings.kde_cell_km)
+                # Beside the unit metrics, in a child, when the brief's child shows there is a second core.
+                # A run that writes waits for it only when it writes the surfaces (Run.write): after the
+                # brief's inputs, which the brief's child waits for.
+                pending = ForkedCall(surfaces, "density surfaces") if brief is not None else None
                 units = unit_layers(result.incidents, settings, border.geometry.iloc[0], bands, period,
                                     timings=timings)
                 run_settings["risk"] = units.parameters
                 progress("kernel density surfaces")
-                # with a child, density_s is the wait for it: the stages stay disjoint in wall time
-                with timings.stage("density_s"):
-                    density = pending.result() if pending is not None else surfaces()
-            finally:
-                if pending is not None:
-                    pending.stop()
-        with timings.stage("run_json_s"):
-            record = run_record(result, files, run_settings)  # reads the inputs' sha256 while they exist
-    outcome = Run(result, settings, period, units, density, monthly_actor_groups(result.incidents), record,
-                  border, bands, sample, {**timings.seconds, "total_s": time.perf_counter() - started})
-    if out_dir is not None:
-        outcome.write(Path(out_dir), progress=progress, brief=brief)
-    elif period is None:
-        raise _nothing_accepted(result, None)
-    return outcome
+                if pending is None or out_dir is None:
+                    # with a child, density_s is the wait for it: the stages stay disjoint in wall time
+                    with timings.stage("density_s"):
+                        density = pending.result() if pending is not None else surfaces()
+                    pending = None
+            with timings.stage("run_json_s"):
+                record = run_record(result, files, run_settings)  # reads the inputs' sha256 while they exist
+        outcome = Run(result, settings, period, units, density, monthly_actor_groups(result.incidents), record,
+                      border, bands, sample, {**timings.seconds, "total_s": time.perf_counter() - started})
+        if out_dir is not None:
+            outcome.write(Path(out_dir), progress=progress, brief=brief, density=pending)
+        elif period is None:
+            raise _nothing_accepted(result, None)
+        return outcome
+    finally:
+        if pending is not None:
+            pending.stop()  # already ended by Run.write, unless the run failed before it
 
 
 def _reading_settings(settings: Settings, fmt: str, geocode_all: bool) -> dict[str, object]:
