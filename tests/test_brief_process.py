@@ -29,6 +29,40 @@ def test_a_run_that_fails_first_ends_the_child(tmp_path):
     assert not brief._process.is_alive() and list(tmp_path.iterdir()) == []
 
 
+def test_ctrl_c_reaches_the_run_and_not_its_children(capfd):
+    """Ctrl-C goes to the whole process group. A child waiting to hand back a
+    large result (the density surfaces) must not die printing a traceback: it
+    ignores SIGINT, and the run, which stops its children, reports it once."""
+    import os
+    import signal
+    import time
+
+    from geo.pipeline.forked import ForkedCall
+
+    child = ForkedCall(lambda: b"x" * 5_000_000, "large result")  # blocks in send: the pipe holds 64 kB
+    time.sleep(0.5)
+    os.kill(child._process.pid, signal.SIGINT)
+    time.sleep(0.3)
+    assert child.result() == b"x" * 5_000_000
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_write_refused_its_folder_still_ends_the_children_it_was_given(tmp_path):
+    from geo import pipeline
+    from geo._errors import GeoError
+    from geo.pipeline.forked import ForkedCall
+
+    run = pipeline.run()
+    foreign = tmp_path / "notes"
+    foreign.mkdir()
+    (foreign / "mine.txt").write_text("not a run folder")
+    brief, density = BriefProcess(default_settings()), ForkedCall(lambda: b"x" * 5_000_000, "density surfaces")
+    with pytest.raises(GeoError):
+        run.write(foreign, brief=brief, density=density)
+    assert not brief._process.is_alive() and not density._process.is_alive()
+    assert [p.name for p in foreign.iterdir()] == ["mine.txt"]
+
+
 def test_messages_out_of_order_are_an_error():
     brief = BriefProcess(default_settings())
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -81,26 +82,44 @@ def test_python_dash_m_geo_runs_the_cli():
     assert result.returncode == 0 and "geo boundaries build" in result.stdout
 
 
-def test_the_console_script_flushes_its_piped_output_and_keeps_its_exit_code(tmp_path):
-    """``main`` ends the process without the interpreter's teardown (os._exit):
-    what it printed into pipes still arrives, with the command's exit code."""
+def test_the_console_script_ends_without_teardown_and_keeps_its_output_and_exit_code(tmp_path):
+    """``main`` ends the process with os._exit (no interpreter teardown, so no atexit
+    handler runs) once its output is flushed: what it printed into pipes still arrives,
+    with the command's exit code, and the outputs are complete."""
     import subprocess
     import sys
 
     from .incident_files import ACLED_HEADER, acled_row, write_rows
 
+    marker = "interpreter teardown ran"
+    console = (f"import atexit; atexit.register(print, {marker!r}, flush=True); "
+               "from geo.cli import main; main()")
+
+    def geo(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", console, *arguments], capture_output=True, text=True,
+                              check=False)
+
     path = write_rows(tmp_path / "acled.csv", ACLED_HEADER, [acled_row("A1"), acled_row("A2", event_date="x")])
-    command = [sys.executable, "-c", "from geo.cli import main; main()", "ingest", str(path)]
-    done = subprocess.run([*command, "--out", str(tmp_path / "out")], capture_output=True, text=True, check=False)
+    done = geo("ingest", str(path), "--out", str(tmp_path / "out"))  # a command with a progress bar
     assert done.returncode == 0, done.stderr
     assert "read 2 = accepted 1 + rejected 1 (unparseable_date 1)" in done.stderr
-    assert (tmp_path / "out" / "run.json").is_file()
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["complete"] is True
     unreadable = tmp_path / "columns.csv"
     unreadable.write_text("a,b\n1,2\n")
-    failed = subprocess.run([*command[:-1], str(unreadable), "--out", str(tmp_path / "none"), "-q"],
-                            capture_output=True, text=True, check=False)
+    failed = geo("ingest", str(unreadable), "--out", str(tmp_path / "none"), "-q")
     assert failed.returncode == 1, failed.stderr
     assert failed.stderr.startswith("Error: no incident accepted: read 1 = rejected 1")
+    usage = geo("run", "--no-such-option")
+    assert usage.returncode == 2 and "No such option" in usage.stderr
+    version = geo("--version")
+    assert version.returncode == 0 and version.stdout.startswith("geo, version")
+    for result in (done, failed, usage, version):
+        assert marker not in result.stdout
+    # the normal exit, when something still runs, is kept: the marker shows that it was taken
+    busy = console.replace("main()", "import threading, time; threading.Thread(target=time.sleep, args=(0.5,))"
+                                     ".start(); main()")
+    kept = subprocess.run([sys.executable, "-c", busy, "--version"], capture_output=True, text=True, check=False)
+    assert kept.returncode == 0 and marker in kept.stdout and "geo, version" in kept.stdout
 
 
 def test_ingest_writes_the_incident_table_and_the_account(runner, tmp_path):

@@ -83,12 +83,14 @@ def main() -> None:
 
 
 def _nothing_left_running() -> bool:
-    """Whether this process runs no other thread and no child process (every
-    writer and child of a run is joined by then: this checks it)."""
+    """Whether this process runs no child process and no thread that a normal
+    exit would wait for (every writer and child of a run is joined by then:
+    this checks it). Daemon threads, such as tqdm's monitor, end with the process either way."""
     import multiprocessing
     import threading
 
-    return threading.active_count() == 1 and not multiprocessing.active_children()
+    others = [thread for thread in threading.enumerate() if thread is not threading.main_thread()]
+    return all(thread.daemon for thread in others) and not multiprocessing.active_children()
 
 
 def _exit_without_teardown(code: int) -> NoReturn:

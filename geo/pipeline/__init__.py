@@ -165,8 +165,9 @@ class Run:
         (:func:`run` starts it before measuring); started here when None and
         the machine can (:func:`geo.pipeline.brief_process.can_fork`). Ended here either way.
         ``density``: the child computing :attr:`density` (:func:`run` starts it
-        beside the unit metrics), waited for only when the surfaces are written,
-        after the brief's inputs and ``map.png``; it sets :attr:`density`. Ended here either way.
+        beside the unit metrics), waited for once the brief's inputs are
+        written (at once from ``FORK_RISK_LAYERS_FROM`` incidents, when the
+        brief waits for every incident table); it sets :attr:`density`. Ended here either way.
 
         Raises
         ------
@@ -176,6 +177,16 @@ class Run:
         GeoError
             The folder cannot be written; ``out_dir`` is left as it was.
         """
+        try:
+            return self._write(Path(out_dir), progress, brief, density)
+        finally:
+            for child in (brief, density):  # already ended, unless the staging folder could not be made
+                if child is not None:
+                    child.stop()
+
+    def _write(self, out_dir: Path, progress: Callable[[str], None], brief: BriefProcess | None,
+               density: ForkedCall[PeriodDensity] | None) -> Path:
+        """:meth:`write`, whose caller ends ``brief`` and ``density`` if this fails before it does."""
         from geo.export.risk import GeoPackageLayers, write_risk_geopackage
         from geo.maps import write_map_html, write_map_png
 
@@ -195,6 +206,18 @@ class Run:
                 # With a brief to render, what it and the maps read comes first; risk.gpkg and the
                 # other incident tables are written while it renders (below, after map.png).
                 early = brief is not None and len(self.incidents) < FORK_RISK_LAYERS_FROM
+
+                def collect_density() -> None:
+                    # The density child ends once collected. Not later than needed: until then it holds
+                    # copies of the pages this process changes (the GeoJSON of a million incidents...).
+                    nonlocal density
+                    if density is not None:
+                        with timings.stage("density_s"):  # the wait for the child: stages stay disjoint
+                            self.density = density.result()
+                        density = None
+
+                if not early:  # the brief (if any) waits for every incident table: nothing to gain by waiting
+                    collect_density()
                 # From FORK_RISK_LAYERS_FROM incidents risk.gpkg (its incidents layer) is written by a child
                 # while this process writes the incident tables and draws the maps.
                 fork_geopackage = len(self.incidents) >= FORK_RISK_LAYERS_FROM and can_fork()
@@ -213,6 +236,7 @@ class Run:
                              stages=BRIEF_INPUT_STAGES if early else None)
                 if brief is not None:
                     brief.tables_written(staging)  # run.json, incidents.parquet and the summaries
+                collect_density()  # once the brief's child, which waits for its inputs, has them
                 if self.sample is not None:  # which the brief does not read
                     with timings.stage("sample_s"):
                         write_csv(self.sample, staging / SYNTHETIC_INCIDENTS_CSV)
@@ -232,10 +256,6 @@ class Run:
                     write_ingest(self.ingest, self.record, self.actor_groups, staging, timings=timings,
                                  stages=INGEST_FILE_STAGES - BRIEF_INPUT_STAGES)
                 # after map.png (which does not draw them), before map.html (which does)
-                if density is not None:
-                    with timings.stage("density_s"):  # the wait for the child: stages stay disjoint
-                        self.density = density.result()
-                    density = None
                 if self.density is not None:
                     write_density_surfaces(self.density, self.incidents, self.settings, staging, timings=timings)
                 if content is not None:

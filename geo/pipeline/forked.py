@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import signal
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -83,7 +84,10 @@ class ForkedCall(ForkedChild, Generic[T]):
 def _in_child(target: Callable[..., None], connection: Connection, parent_end: Connection, *args: object) -> None:
     """``target(connection, *args)`` in the child, once it has closed its copy of
     the parent's end of the pipe (``fork`` copies both ends): then a run that is
-    killed reads as EOF here and the child ends, instead of waiting for ever."""
+    killed reads as EOF here and the child ends, instead of waiting for ever.
+    Ctrl-C reaches the whole process group: the child ignores it, and the run,
+    which stops its children on the way out, reports it once (click's "Aborted!")."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent_end.close()
     target(connection, *args)
 
