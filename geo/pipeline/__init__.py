@@ -436,8 +436,8 @@ def _run(inputs: Sequence[Path] | None, out_dir: Path | None, start: pd.Timestam
                     period_density, result.incidents, period, bounds, crs=settings.equal_area_crs,
                     kernel=settings.kde_kernel, bandwidth_km=settings.kde_bandwidth_km, cell_km=settings.kde_cell_km)
                 # Beside the unit metrics, in a child, when the brief's child shows there is a second core.
-                # A run that writes waits for it only when it writes the surfaces (Run.write): after the
-                # brief's inputs, which the brief's child waits for.
+                # A run that writes collects it in Run.write, once the brief's inputs (which the brief's
+                # child waits for) are written.
                 pending = ForkedCall(surfaces, "density surfaces") if brief is not None else None
                 units = unit_layers(result.incidents, settings, border.geometry.iloc[0], bands, period,
                                     timings=timings)
